@@ -1,0 +1,188 @@
+#include "config.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+
+#include <charconv>
+#include <map>
+
+#include "file_util.hpp"
+
+namespace valix {
+namespace {
+
+std::string_view trim(std::string_view s) {
+  const auto first = s.find_first_not_of(" \t\r");
+  if (first == std::string_view::npos) return {};
+  const auto last = s.find_last_not_of(" \t\r");
+  return s.substr(first, last - first + 1);
+}
+
+Result<int> parse_int(std::string_view key, std::string_view value, int min, int max) {
+  int out = 0;
+  const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
+  if (ec != std::errc{} || ptr != value.data() + value.size() || out < min || out > max) {
+    return fail(Errc::config, std::string(key) + " must be a whole number from " +
+                                  std::to_string(min) + " to " + std::to_string(max));
+  }
+  return out;
+}
+
+Result<std::vector<std::string>> parse_group_list(std::string_view key, std::string_view value) {
+  std::vector<std::string> groups;
+  std::string current;
+  auto flush = [&]() {
+    if (!current.empty()) groups.push_back(std::move(current));
+    current.clear();
+  };
+  for (const char c : value) {
+    if (c == ',' || c == ' ' || c == '\t') {
+      flush();
+    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ':') {
+      return fail(Errc::config, std::string(key) + " has a character not allowed in group names");
+    } else {
+      current.push_back(c);
+    }
+  }
+  flush();
+  return groups;
+}
+
+bool printable(std::string_view value) {
+  for (const char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string_view requirement_name(Requirement requirement) {
+  switch (requirement) {
+    case Requirement::none: return "none";
+    case Requirement::all: return "all";
+    case Requirement::groups: return "groups";
+  }
+  return "none";
+}
+
+Result<void> apply_setting(Config& config, std::string_view key, std::string_view value) {
+  auto assign_int = [&](int& field, int min, int max) -> Result<void> {
+    auto parsed = parse_int(key, value, min, max);
+    if (!parsed) return std::unexpected(parsed.error());
+    field = *parsed;
+    return {};
+  };
+  if (key == "state_dir") {
+    if (value.empty() || value.front() != '/' || !printable(value) || value.size() > 1024) {
+      return fail(Errc::config, "state_dir must be an absolute path");
+    }
+    config.state_dir = value;
+    return {};
+  }
+  if (key == "issuer") {
+    if (!printable(value) || value.size() > 128 || value.find(':') != std::string_view::npos) {
+      return fail(Errc::config, "issuer must be printable, without ':', at most 128 characters");
+    }
+    config.issuer = value;
+    return {};
+  }
+  if (key == "algorithm") {
+    const auto algorithm = parse_otp_algorithm(value);
+    if (!algorithm) return fail(Errc::config, "algorithm must be SHA1, SHA256 or SHA512");
+    config.otp.algorithm = *algorithm;
+    return {};
+  }
+  if (key == "digits") {
+    if (value != "6" && value != "8") return fail(Errc::config, "digits must be 6 or 8");
+    config.otp.digits = value == "6" ? 6 : 8;
+    return {};
+  }
+  if (key == "period") return assign_int(config.otp.period, 15, 300);
+  if (key == "window") return assign_int(config.window, 0, 10);
+  if (key == "require") {
+    if (value == "none") config.require = Requirement::none;
+    else if (value == "all") config.require = Requirement::all;
+    else if (value == "groups") config.require = Requirement::groups;
+    else return fail(Errc::config, "require must be none, all or groups");
+    return {};
+  }
+  if (key == "require_groups" || key == "exempt_groups") {
+    auto groups = parse_group_list(key, value);
+    if (!groups) return std::unexpected(groups.error());
+    (key == "require_groups" ? config.require_groups : config.exempt_groups) = std::move(*groups);
+    return {};
+  }
+  if (key == "unenrolled") {
+    if (value == "deny") config.unenrolled = UnenrolledAction::deny;
+    else if (value == "enroll") config.unenrolled = UnenrolledAction::enroll;
+    else return fail(Errc::config, "unenrolled must be deny or enroll");
+    return {};
+  }
+  if (key == "max_failures") return assign_int(config.max_failures, 1, 100);
+  if (key == "lockout_seconds") return assign_int(config.lockout_seconds, 1, 86400);
+  if (key == "lockout_max_seconds") return assign_int(config.lockout_max_seconds, 1, 7 * 86400);
+  if (key == "fail_delay_ms") return assign_int(config.fail_delay_ms, 0, 10000);
+  if (key == "backup_codes") return assign_int(config.backup_codes, 1, 50);
+  if (key == "pending_lifetime") return assign_int(config.pending_lifetime, 60, 86400);
+  if (key == "prompt") {
+    if (value.empty() || !printable(value) || value.size() > 128) {
+      return fail(Errc::config, "prompt must be 1 to 128 printable characters");
+    }
+    config.prompt = value;
+    return {};
+  }
+  if (key == "qr") {
+    if (value == "utf8") config.qr = QrStyle::utf8;
+    else if (value == "ansi") config.qr = QrStyle::ansi;
+    else if (value == "none") config.qr = QrStyle::none;
+    else return fail(Errc::config, "qr must be utf8, ansi or none");
+    return {};
+  }
+  return fail(Errc::config, "unknown setting '" + std::string(key) + "'");
+}
+
+Result<Config> parse_config(std::string_view text, std::string_view filename) {
+  Config config;
+  std::map<std::string, int, std::less<>> seen;
+  int line_number = 0;
+  auto error_at = [&](std::string_view message) {
+    return fail(Errc::config, std::string(filename) + ":" + std::to_string(line_number) + ": " +
+                                  std::string(message));
+  };
+  while (!text.empty()) {
+    ++line_number;
+    const auto newline = text.find('\n');
+    std::string_view line = text.substr(0, newline);
+    text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
+    if (line.find('\0') != std::string_view::npos) return error_at("NUL byte in line");
+    line = trim(line);
+    if (line.empty() || line.front() == '#') continue;
+    const auto equals = line.find('=');
+    if (equals == std::string_view::npos) return error_at("expected 'key = value'");
+    const std::string_view key = trim(line.substr(0, equals));
+    const std::string_view value = trim(line.substr(equals + 1));
+    if (key.empty()) return error_at("missing key before '='");
+    if (auto it = seen.find(key); it != seen.end()) {
+      return error_at("'" + std::string(key) + "' already set on line " +
+                      std::to_string(it->second));
+    }
+    seen.emplace(std::string(key), line_number);
+    if (auto applied = apply_setting(config, key, value); !applied) {
+      return error_at(applied.error().message);
+    }
+  }
+  if (config.lockout_max_seconds < config.lockout_seconds) {
+    return fail(Errc::config, std::string(filename) +
+                                  ": lockout_max_seconds is smaller than lockout_seconds");
+  }
+  return config;
+}
+
+Result<Config> load_config(const std::string& path, uid_t trusted_uid) {
+  auto text = read_trusted_file(AT_FDCWD, path, trusted_uid, FileAccess::readable_by_others, 65536);
+  if (!text) return std::unexpected(text.error());
+  return parse_config(text->view(), path);
+}
+
+}  // namespace valix

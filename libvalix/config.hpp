@@ -1,0 +1,60 @@
+// valix.conf: "key = value" lines, '#' comments. The parser is pure (text in, Config or the
+// first error with file and line out); load_config() adds the file-safety checks.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.hpp"
+#include "otp.hpp"
+
+namespace valix {
+
+inline constexpr std::string_view kDefaultConfigPath = "/etc/valix/valix.conf";
+inline constexpr std::string_view kDefaultStateDir = "/var/lib/valix";
+
+// Who must use 2FA. Enrolled users are always challenged, whatever this says.
+enum class Requirement { none, all, groups };
+
+// What happens when a user who must use 2FA is not enrolled (and not flagged by an admin,
+// which always means enrollment at login).
+enum class UnenrolledAction { deny, enroll };
+
+enum class QrStyle { utf8, ansi, none };
+
+struct Config {
+  std::string state_dir{kDefaultStateDir};
+  std::string issuer;  // empty: the host name
+  OtpParameters otp;   // for new enrollments; each enrollment keeps its own
+  int window = 1;      // accepted steps on each side of the current one
+  Requirement require = Requirement::none;
+  std::vector<std::string> require_groups;
+  std::vector<std::string> exempt_groups;
+  UnenrolledAction unenrolled = UnenrolledAction::deny;
+  int max_failures = 5;           // consecutive failures before a lockout
+  int lockout_seconds = 60;       // first lockout; doubles with each further failure
+  int lockout_max_seconds = 3600;
+  int fail_delay_ms = 2000;       // pam_fail_delay after a failure
+  int backup_codes = 10;
+  int pending_lifetime = 600;     // seconds a `valix-enroll --begin` stays confirmable
+  std::string prompt = "Verification code:";
+  QrStyle qr = QrStyle::utf8;
+};
+
+// Sets one key. The error message names the key and says what is allowed.
+Result<void> apply_setting(Config& config, std::string_view key, std::string_view value);
+
+// Parses a whole file's text on top of the defaults. Errors read "FILE:LINE: message".
+// Unknown keys, duplicate keys and malformed lines are errors.
+Result<Config> parse_config(std::string_view text, std::string_view filename);
+
+// Reads and parses path after checking that it is a regular file (no symlink) owned by
+// trusted_uid and writable by nobody else.
+Result<Config> load_config(const std::string& path, uid_t trusted_uid);
+
+std::string_view requirement_name(Requirement requirement);
+
+}  // namespace valix

@@ -1,0 +1,121 @@
+#include "enrollment.hpp"
+
+#include <unistd.h>
+
+#include <climits>
+
+#include "base32.hpp"
+
+namespace valix {
+namespace {
+
+std::string host_name() {
+  char name[HOST_NAME_MAX + 1] = {};
+  if (gethostname(name, sizeof name - 1) != 0 || name[0] == '\0') return "localhost";
+  return name;
+}
+
+void percent_encode(std::string& out, std::string_view text) {
+  static constexpr char kHex[] = "0123456789ABCDEF";
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    const bool unreserved = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                            (c >= '0' && c <= '9') || c == '-' || c == '.' || c == '_' ||
+                            c == '~' || c == '@';
+    if (unreserved) {
+      out.push_back(c);
+    } else {
+      out.push_back('%');
+      out.push_back(kHex[u >> 4]);
+      out.push_back(kHex[u & 0xf]);
+    }
+  }
+}
+
+}  // namespace
+
+Result<PendingEnrollment> new_pending_enrollment(const Config& config, std::int64_t now) {
+  PendingEnrollment pending;
+  pending.secret = SecretBytes(kSecretBytes);
+  std::span<std::uint8_t> bytes(pending.secret.data(), pending.secret.size());
+  if (auto ok = random_bytes(bytes); !ok) return std::unexpected(ok.error());
+  pending.otp = config.otp;
+  pending.expires_at = now + config.pending_lifetime;
+  return pending;
+}
+
+std::string issuer_name(const Config& config) {
+  return config.issuer.empty() ? host_name() : config.issuer;
+}
+
+std::string account_label(std::string_view user) { return std::string(user) + "@" + host_name(); }
+
+SecretString otpauth_uri(std::string_view issuer, std::string_view label,
+                         const SecretBytes& secret, const OtpParameters& otp) {
+  SecretString encoded(base32_encode(secret.span()));
+  SecretString uri;
+  uri.str().reserve(512);
+  uri.str().append("otpauth://totp/");
+  percent_encode(uri.str(), issuer);
+  uri.str().append(":");
+  percent_encode(uri.str(), label);
+  uri.str().append("?secret=").append(encoded.view()).append("&issuer=");
+  percent_encode(uri.str(), issuer);
+  uri.str()
+      .append("&algorithm=")
+      .append(otp_algorithm_name(otp.algorithm))
+      .append("&digits=")
+      .append(std::to_string(otp.digits))
+      .append("&period=")
+      .append(std::to_string(otp.period));
+  return uri;
+}
+
+SecretString grouped_secret(const SecretBytes& secret) {
+  SecretString encoded(base32_encode(secret.span()));
+  SecretString out;
+  out.str().reserve(encoded.size() * 2);
+  for (std::size_t i = 0; i < encoded.size(); ++i) {
+    if (i > 0 && i % 4 == 0) out.str().push_back(' ');
+    out.str().push_back(encoded.str()[i]);
+  }
+  return out;
+}
+
+Result<std::vector<SecretString>> replace_backup_codes(Enrollment& enrollment,
+                                                       const Config& config) {
+  auto codes = generate_backup_codes(static_cast<std::size_t>(config.backup_codes));
+  if (!codes) return std::unexpected(codes.error());
+  auto hashes = hash_backup_codes(*codes);
+  if (!hashes) return std::unexpected(hashes.error());
+  enrollment.backup = std::move(*hashes);
+  return codes;
+}
+
+Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uint64_t first_step,
+                                                      std::int64_t now, const Config& config) {
+  if (!state.pending) return fail(Errc::invalid, "no pending enrollment");
+  Enrollment enrollment;
+  enrollment.secret = std::move(state.pending->secret);
+  enrollment.otp = state.pending->otp;
+  enrollment.enrolled_at = now;
+  enrollment.last_step = first_step;
+  auto codes = replace_backup_codes(enrollment, config);
+  if (!codes) return std::unexpected(codes.error());
+  state.enrollment = std::move(enrollment);
+  state.pending.reset();
+  state.required = false;
+  state.failures = 0;
+  state.locked_until = 0;
+  return codes;
+}
+
+std::string format_backup_codes(const std::vector<SecretString>& codes) {
+  std::string out;
+  for (std::size_t i = 0; i < codes.size(); ++i) {
+    out += (i + 1 < 10 ? "   " : "  ") + std::to_string(i + 1) + ". " + codes[i].str() + "\n";
+  }
+  return out;
+}
+
+}  // namespace valix

@@ -1,0 +1,47 @@
+// Enrollment steps shared by valix-enroll and the module's in-login enrollment, so both
+// produce the same secrets, URIs and backup codes.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "error.hpp"
+#include "state.hpp"
+
+namespace valix {
+
+inline constexpr std::size_t kSecretBytes = 20;  // 160 bits, RFC 4226's recommendation
+
+// A fresh pending enrollment with a CSPRNG secret and the configured OTP parameters.
+Result<PendingEnrollment> new_pending_enrollment(const Config& config, std::int64_t now);
+
+// config.issuer, or the host name when it is empty.
+std::string issuer_name(const Config& config);
+
+// "user@host".
+std::string account_label(std::string_view user);
+
+// otpauth://totp/ISSUER:LABEL?secret=...&issuer=...&algorithm=...&digits=...&period=...
+SecretString otpauth_uri(std::string_view issuer, std::string_view label,
+                         const SecretBytes& secret, const OtpParameters& otp);
+
+// The base32 secret in groups of four, for typing into an app by hand.
+SecretString grouped_secret(const SecretBytes& secret);
+
+// Turns state.pending into the active enrollment (first code matched at first_step): new
+// backup codes (returned in clear, once), watermark at first_step, admin flag and failure
+// count cleared. state.pending must be set.
+Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uint64_t first_step,
+                                                      std::int64_t now, const Config& config);
+
+// Replaces the backup codes of an enrollment; returns the new codes in clear.
+Result<std::vector<SecretString>> replace_backup_codes(Enrollment& enrollment,
+                                                       const Config& config);
+
+// The text shown with backup codes (numbered list and how to keep them).
+std::string format_backup_codes(const std::vector<SecretString>& codes);
+
+}  // namespace valix

@@ -1,0 +1,38 @@
+// Error values shared by every part of Valix. Nothing in the core throws for an expected
+// failure: functions return Result<T>, and callers decide how to fail closed.
+#pragma once
+
+#include <expected>
+#include <string>
+#include <string_view>
+
+namespace valix {
+
+enum class Errc {
+  io,          // a system call failed
+  no_space,    // the file system is full (ENOSPC/EDQUOT)
+  corrupt,     // a file exists but does not parse
+  unsafe,      // ownership, mode or file type is not what we trust
+  not_found,   // the thing asked for does not exist
+  invalid,     // bad input from a caller or an administrator
+  config,      // valix.conf is wrong
+  crypto,      // OpenSSL or libcrypt failed
+  busy,        // a lock could not be taken in time
+};
+
+struct Error {
+  Errc code;
+  std::string message;
+};
+
+template <class T = void>
+using Result = std::expected<T, Error>;
+
+inline std::unexpected<Error> fail(Errc code, std::string message) {
+  return std::unexpected(Error{code, std::move(message)});
+}
+
+// "what: strerror(err)", mapping ENOSPC/EDQUOT to Errc::no_space.
+std::unexpected<Error> fail_errno(std::string_view what, int err);
+
+}  // namespace valix

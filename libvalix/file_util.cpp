@@ -1,0 +1,178 @@
+#include "file_util.hpp"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+
+namespace valix {
+namespace {
+
+std::string quoted(std::string_view name) { return "'" + std::string(name) + "'"; }
+
+Result<void> check_file(int fd, std::string_view name, uid_t trusted_uid, FileAccess access) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return fail_errno("cannot stat " + quoted(name), errno);
+  if (!S_ISREG(st.st_mode)) return fail(Errc::unsafe, quoted(name) + " is not a regular file");
+  if (st.st_uid != trusted_uid) {
+    return fail(Errc::unsafe, quoted(name) + " is owned by uid " + std::to_string(st.st_uid) +
+                                  ", expected uid " + std::to_string(trusted_uid));
+  }
+  const mode_t forbidden = access == FileAccess::private_to_owner ? 077 : 022;
+  if ((st.st_mode & forbidden) != 0) {
+    return fail(Errc::unsafe, quoted(name) + " has unsafe permissions");
+  }
+  if (st.st_nlink != 1) return fail(Errc::unsafe, quoted(name) + " has more than one hard link");
+  return {};
+}
+
+}  // namespace
+
+Result<UniqueFd> open_trusted_file(int dirfd, std::string_view name, int flags, mode_t create_mode,
+                                   uid_t trusted_uid, FileAccess access) {
+  const std::string path(name);
+  UniqueFd fd(openat(dirfd, path.c_str(), flags | O_NOFOLLOW | O_CLOEXEC | O_NONBLOCK | O_NOCTTY,
+                     create_mode));
+  if (!fd) {
+    const int err = errno;
+    if (err == ENOENT) return fail(Errc::not_found, quoted(name) + " does not exist");
+    if (err == ELOOP) return fail(Errc::unsafe, quoted(name) + " is a symbolic link");
+    return fail_errno("cannot open " + quoted(name), err);
+  }
+  if (auto ok = check_file(fd.get(), name, trusted_uid, access); !ok) {
+    return std::unexpected(ok.error());
+  }
+  // Regular file confirmed; blocking I/O from here on.
+  const int fl = fcntl(fd.get(), F_GETFL);
+  if (fl < 0 || fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
+    return fail_errno("fcntl " + quoted(name), errno);
+  }
+  return fd;
+}
+
+Result<SecretString> read_all(int fd, std::size_t max_size) {
+  SecretString out;
+  out.str().reserve(max_size + 1);
+  char buffer[4096];
+  for (;;) {
+    const ssize_t n = read(fd, buffer, sizeof buffer);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      wipe(buffer, sizeof buffer);
+      return fail_errno("read failed", errno);
+    }
+    if (n == 0) break;
+    if (out.size() + static_cast<std::size_t>(n) > max_size) {
+      wipe(buffer, sizeof buffer);
+      return fail(Errc::unsafe, "file is larger than " + std::to_string(max_size) + " bytes");
+    }
+    out.str().append(buffer, static_cast<std::size_t>(n));
+  }
+  wipe(buffer, sizeof buffer);
+  return out;
+}
+
+Result<SecretString> read_trusted_file(int dirfd, std::string_view name, uid_t trusted_uid,
+                                       FileAccess access, std::size_t max_size) {
+  auto fd = open_trusted_file(dirfd, name, O_RDONLY, 0, trusted_uid, access);
+  if (!fd) return std::unexpected(fd.error());
+  auto text = read_all(fd->get(), max_size);
+  if (!text) return fail(text.error().code, quoted(name) + ": " + text.error().message);
+  return text;
+}
+
+Result<UniqueFd> open_trusted_dir(const std::string& path, uid_t trusted_uid) {
+  UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd) {
+    const int err = errno;
+    if (err == ENOENT) return fail(Errc::not_found, "directory " + quoted(path) + " does not exist");
+    if (err == ELOOP || err == ENOTDIR) {
+      return fail(Errc::unsafe, quoted(path) + " is not a directory (or is a symbolic link)");
+    }
+    return fail_errno("cannot open directory " + quoted(path), err);
+  }
+  struct stat st {};
+  if (fstat(fd.get(), &st) != 0) return fail_errno("cannot stat " + quoted(path), errno);
+  if (st.st_uid != trusted_uid) {
+    return fail(Errc::unsafe, "directory " + quoted(path) + " is owned by uid " +
+                                  std::to_string(st.st_uid) + ", expected uid " +
+                                  std::to_string(trusted_uid));
+  }
+  if ((st.st_mode & 022) != 0) {
+    return fail(Errc::unsafe, "directory " + quoted(path) + " is writable by group or others");
+  }
+  return fd;
+}
+
+Result<void> write_all(int fd, std::string_view data) {
+  while (!data.empty()) {
+    const ssize_t n = write(fd, data.data(), data.size());
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("write failed", errno);
+    }
+    data.remove_prefix(static_cast<std::size_t>(n));
+  }
+  return {};
+}
+
+Result<void> replace_file_atomically(int dirfd, std::string_view name, std::string_view temp_name,
+                                     std::string_view content) {
+  const std::string temp(temp_name);
+  const std::string target(name);
+  // A temp file left by a process killed mid-write; we hold the lock, so it is stale.
+  if (unlinkat(dirfd, temp.c_str(), 0) != 0 && errno != ENOENT) {
+    return fail_errno("cannot remove stale " + quoted(temp), errno);
+  }
+  UniqueFd fd(openat(dirfd, temp.c_str(),
+                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+  if (!fd) return fail_errno("cannot create " + quoted(temp), errno);
+  auto cleanup_on_error = [&](Error error) -> Result<void> {
+    fd.reset();
+    unlinkat(dirfd, temp.c_str(), 0);
+    return std::unexpected(std::move(error));
+  };
+  if (fchmod(fd.get(), 0600) != 0) return cleanup_on_error(fail_errno("fchmod", errno).error());
+  if (auto written = write_all(fd.get(), content); !written) {
+    return cleanup_on_error(written.error());
+  }
+  if (fsync(fd.get()) != 0) return cleanup_on_error(fail_errno("fsync", errno).error());
+  if (close(fd.release()) != 0) {
+    const int err = errno;
+    unlinkat(dirfd, temp.c_str(), 0);
+    return fail_errno("close", err);
+  }
+  if (renameat(dirfd, temp.c_str(), dirfd, target.c_str()) != 0) {
+    const int err = errno;
+    unlinkat(dirfd, temp.c_str(), 0);
+    return fail_errno("cannot rename into " + quoted(target), err);
+  }
+  if (fsync(dirfd) != 0) return fail_errno("fsync of state directory", errno);
+  return {};
+}
+
+Result<void> remove_file_durably(int dirfd, std::string_view name) {
+  const std::string target(name);
+  if (unlinkat(dirfd, target.c_str(), 0) != 0) {
+    if (errno == ENOENT) return {};
+    return fail_errno("cannot remove " + quoted(target), errno);
+  }
+  if (fsync(dirfd) != 0) return fail_errno("fsync of state directory", errno);
+  return {};
+}
+
+Result<void> create_new_private_file(const std::string& path, std::string_view content) {
+  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
+                   0600));
+  if (!fd) {
+    if (errno == EEXIST) return fail(Errc::invalid, quoted(path) + " already exists");
+    return fail_errno("cannot create " + quoted(path), errno);
+  }
+  if (fchmod(fd.get(), 0600) != 0) return fail_errno("fchmod " + quoted(path), errno);
+  if (auto written = write_all(fd.get(), content); !written) return written;
+  if (fsync(fd.get()) != 0) return fail_errno("fsync " + quoted(path), errno);
+  return {};
+}
+
+}  // namespace valix

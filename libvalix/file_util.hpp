@@ -1,0 +1,56 @@
+// File handling every part of Valix shares. No path is trusted: opens use O_NOFOLLOW, and
+// every file or directory we rely on is checked with fstat after it is opened.
+#pragma once
+
+#include <sys/types.h>
+
+#include <string>
+#include <string_view>
+
+#include "error.hpp"
+#include "secure.hpp"
+#include "unique_fd.hpp"
+
+namespace valix {
+
+enum class FileAccess {
+  private_to_owner,    // no group or other permission bits at all (state, locks)
+  readable_by_others,  // group/other may read but never write (valix.conf)
+};
+
+// Opens name relative to dirfd (AT_FDCWD for a path) without following a final symlink and
+// without blocking on a FIFO, then requires: a regular file, owned by trusted_uid, one link,
+// and permission bits allowed by access. extra_flags are or-ed into O_RDONLY/O_RDWR etc.
+// ENOENT maps to Errc::not_found; other refusals to Errc::unsafe.
+Result<UniqueFd> open_trusted_file(int dirfd, std::string_view name, int flags, mode_t create_mode,
+                                   uid_t trusted_uid, FileAccess access);
+
+// Reads a whole trusted file of at most max_size bytes (larger is Errc::unsafe).
+Result<SecretString> read_trusted_file(int dirfd, std::string_view name, uid_t trusted_uid,
+                                       FileAccess access, std::size_t max_size);
+
+// Reads from an already-checked descriptor, at most max_size bytes.
+Result<SecretString> read_all(int fd, std::size_t max_size);
+
+// Opens a directory without following a final symlink and requires: owned by trusted_uid,
+// writable by nobody else.
+Result<UniqueFd> open_trusted_dir(const std::string& path, uid_t trusted_uid);
+
+// Writes all of data, retrying on EINTR and short writes.
+Result<void> write_all(int fd, std::string_view data);
+
+// Durably replaces dirfd/name with content: writes dirfd/temp_name (O_EXCL, O_NOFOLLOW, mode
+// 0600, any stale temp removed first), fsyncs it, renames it over name and fsyncs the
+// directory. On any failure the temp file is removed and name keeps its old content. The
+// caller must hold a lock that makes it the only writer of temp_name.
+Result<void> replace_file_atomically(int dirfd, std::string_view name, std::string_view temp_name,
+                                     std::string_view content);
+
+// Removes dirfd/name (absent is fine) and fsyncs the directory.
+Result<void> remove_file_durably(int dirfd, std::string_view name);
+
+// Creates a new file at path (never overwriting, never following a symlink) with mode 0600
+// and content, fsynced. Used for files handed to the user, such as downloaded backup codes.
+Result<void> create_new_private_file(const std::string& path, std::string_view content);
+
+}  // namespace valix

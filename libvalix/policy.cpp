@@ -1,0 +1,105 @@
+#include "policy.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <vector>
+
+namespace valix {
+namespace {
+
+Result<std::optional<Account>> from_passwd(int rc, passwd* found) {
+  if (found == nullptr) {
+    // 0/ENOENT/ESRCH/EBADF/EPERM mean "no such user" per getpwnam_r(3).
+    if (rc == 0 || rc == ENOENT || rc == ESRCH || rc == EBADF || rc == EPERM) {
+      return std::optional<Account>{};
+    }
+    return fail_errno("user lookup failed", rc);
+  }
+  return std::optional<Account>(
+      Account{found->pw_name, found->pw_uid, found->pw_gid, found->pw_dir ? found->pw_dir : ""});
+}
+
+std::vector<char> nss_buffer() {
+  const long hint = sysconf(_SC_GETPW_R_SIZE_MAX);
+  return std::vector<char>(hint > 0 ? static_cast<std::size_t>(hint) * 4 : 65536);
+}
+
+}  // namespace
+
+std::string_view required_by_name(RequiredBy reason) {
+  switch (reason) {
+    case RequiredBy::nobody: return "-";
+    case RequiredBy::admin_flag: return "flag";
+    case RequiredBy::host_policy: return "host";
+    case RequiredBy::group_policy: return "group";
+  }
+  return "-";
+}
+
+Result<std::optional<Account>> lookup_account(std::string_view name) {
+  const std::string key(name);
+  auto buffer = nss_buffer();
+  passwd pw{};
+  passwd* found = nullptr;
+  const int rc = getpwnam_r(key.c_str(), &pw, buffer.data(), buffer.size(), &found);
+  return from_passwd(rc, found);
+}
+
+Result<std::optional<Account>> lookup_account(uid_t uid) {
+  auto buffer = nss_buffer();
+  passwd pw{};
+  passwd* found = nullptr;
+  const int rc = getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found);
+  return from_passwd(rc, found);
+}
+
+Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups) {
+  if (groups.empty()) return false;
+  int count = 64;
+  std::vector<gid_t> gids(static_cast<std::size_t>(count));
+  while (getgrouplist(account.name.c_str(), account.gid, gids.data(), &count) < 0) {
+    if (count <= static_cast<int>(gids.size())) count = static_cast<int>(gids.size()) * 2;
+    if (count > 65536) return fail(Errc::io, "group list of " + account.name + " is too long");
+    gids.resize(static_cast<std::size_t>(count));
+  }
+  gids.resize(static_cast<std::size_t>(count));
+  std::vector<char> buffer(65536);
+  for (const auto& name : groups) {
+    group gr{};
+    group* found = nullptr;
+    int rc = 0;
+    while ((rc = getgrnam_r(name.c_str(), &gr, buffer.data(), buffer.size(), &found)) == ERANGE &&
+           buffer.size() < (1u << 24)) {
+      buffer.resize(buffer.size() * 2);
+    }
+    if (found == nullptr) {
+      if (rc == 0 || rc == ENOENT || rc == ESRCH) continue;  // a group that does not exist
+      return fail_errno("group lookup failed for '" + name + "'", rc);
+    }
+    for (const gid_t gid : gids) {
+      if (gid == found->gr_gid) return true;
+    }
+  }
+  return false;
+}
+
+Result<RequiredBy> required_by(const Config& config, const std::optional<Account>& account,
+                               bool admin_flag) {
+  if (admin_flag) return RequiredBy::admin_flag;
+  if (config.require == Requirement::none) return RequiredBy::nobody;
+  if (!account) {
+    return config.require == Requirement::all ? RequiredBy::host_policy : RequiredBy::nobody;
+  }
+  auto exempt = member_of_any(*account, config.exempt_groups);
+  if (!exempt) return std::unexpected(exempt.error());
+  if (*exempt) return RequiredBy::nobody;
+  if (config.require == Requirement::all) return RequiredBy::host_policy;
+  auto member = member_of_any(*account, config.require_groups);
+  if (!member) return std::unexpected(member.error());
+  return *member ? RequiredBy::group_policy : RequiredBy::nobody;
+}
+
+}  // namespace valix

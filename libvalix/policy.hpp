@@ -1,0 +1,39 @@
+// Who must use 2FA, decided from valix.conf and the admin's per-user flag.
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+#include "error.hpp"
+
+namespace valix {
+
+enum class RequiredBy { nobody, admin_flag, host_policy, group_policy };
+
+std::string_view required_by_name(RequiredBy reason);  // "flag", "host", "group", "-"
+
+struct Account {
+  std::string name;
+  uid_t uid = 0;
+  gid_t gid = 0;
+  std::string home;
+};
+
+// The passwd entry for name; nullopt when there is none.
+Result<std::optional<Account>> lookup_account(std::string_view name);
+Result<std::optional<Account>> lookup_account(uid_t uid);
+
+// Why account must use 2FA. An admin's flag always counts; otherwise require=all applies to
+// everyone not in an exempt group, require=groups to members of require_groups not in an
+// exempt group. account may be nullopt (unknown user): then only require=all applies.
+Result<RequiredBy> required_by(const Config& config, const std::optional<Account>& account,
+                               bool admin_flag);
+
+// True when account is a member (primary or supplementary) of any group named in groups.
+Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups);
+
+}  // namespace valix

@@ -1,0 +1,21 @@
+// QR codes for otpauth:// URIs (libqrencode), as terminal text or as an SVG image.
+#pragma once
+
+#include <string>
+#include <string_view>
+
+#include "config.hpp"
+#include "error.hpp"
+
+namespace valix {
+
+// Terminal rendering with a 4-module quiet zone. Colours are set explicitly (light modules
+// white, dark modules black), so the code scans on dark and on light terminals alike.
+// QrStyle::utf8 uses half blocks (two rows per line); QrStyle::ansi uses two spaces per
+// module with background colours, for fonts without block characters. QrStyle::none: "".
+Result<std::string> render_qr_text(std::string_view data, QrStyle style);
+
+// A standalone SVG document, 8 pixels per module, quiet zone included.
+Result<std::string> render_qr_svg(std::string_view data);
+
+}  // namespace valix

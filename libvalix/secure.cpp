@@ -1,0 +1,104 @@
+#include "secure.hpp"
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+
+#include <algorithm>
+#include <limits>
+
+namespace valix {
+
+void wipe(void* data, std::size_t size) noexcept {
+  if (data != nullptr && size > 0) OPENSSL_cleanse(data, size);
+}
+
+SecretBytes::SecretBytes(std::size_t size) : data_(new std::uint8_t[size]()), size_(size) {}
+
+SecretBytes::SecretBytes(std::span<const std::uint8_t> bytes) : SecretBytes(bytes.size()) {
+  std::copy(bytes.begin(), bytes.end(), data_.get());
+}
+
+SecretBytes::~SecretBytes() { reset(); }
+
+SecretBytes::SecretBytes(SecretBytes&& other) noexcept
+    : data_(std::move(other.data_)), size_(other.size_) {
+  other.size_ = 0;
+}
+
+SecretBytes& SecretBytes::operator=(SecretBytes&& other) noexcept {
+  if (this != &other) {
+    reset();
+    data_ = std::move(other.data_);
+    size_ = other.size_;
+    other.size_ = 0;
+  }
+  return *this;
+}
+
+SecretBytes SecretBytes::clone() const { return SecretBytes(span()); }
+
+void SecretBytes::reset() noexcept {
+  wipe(data_.get(), size_);
+  data_.reset();
+  size_ = 0;
+}
+
+SecretString::SecretString(std::string_view text) {
+  text_.reserve(text.size() + 1);
+  text_.assign(text);
+}
+
+SecretString::~SecretString() { reset(); }
+
+SecretString::SecretString(SecretString&& other) noexcept {
+  // Moving a short string copies its inline buffer, so copy and wipe the source explicitly.
+  text_.reserve(other.text_.size() + 1);
+  text_.assign(other.text_);
+  other.reset();
+}
+
+SecretString& SecretString::operator=(SecretString&& other) noexcept {
+  if (this != &other) {
+    reset();
+    text_.reserve(other.text_.size() + 1);
+    text_.assign(other.text_);
+    other.reset();
+  }
+  return *this;
+}
+
+void SecretString::reset() noexcept {
+  wipe(text_.data(), text_.capacity());
+  text_.clear();
+}
+
+Result<void> random_bytes(std::span<std::uint8_t> out) {
+  if (out.empty()) return {};
+  if (out.size() > static_cast<std::size_t>(std::numeric_limits<int>::max()) ||
+      RAND_priv_bytes(out.data(), static_cast<int>(out.size())) != 1) {
+    return fail(Errc::crypto, "the random number generator failed");
+  }
+  return {};
+}
+
+Result<std::uint32_t> random_below(std::uint32_t bound) {
+  if (bound == 0) return fail(Errc::invalid, "random_below: empty range");
+  // Reject the top partial block so every residue is equally likely.
+  const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max() -
+                              std::numeric_limits<std::uint32_t>::max() % bound;
+  for (;;) {
+    std::uint8_t raw[4];
+    if (auto r = random_bytes(raw); !r) return std::unexpected(r.error());
+    const std::uint32_t value = (std::uint32_t{raw[0]} << 24) | (std::uint32_t{raw[1]} << 16) |
+                                (std::uint32_t{raw[2]} << 8) | std::uint32_t{raw[3]};
+    if (value < limit) return value % bound;
+  }
+}
+
+bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
+  if (a.size() != b.size()) return false;
+  if (a.empty()) return true;
+  return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
+}
+
+}  // namespace valix

@@ -1,0 +1,224 @@
+// Grammar (one "key value" pair per line, '\n' line ends, fixed key order not required):
+//   valix-state 1
+//   required 0|1
+//   failures N
+//   locked_until UNIX_TIME
+//   last_login UNIX_TIME
+//   [secret BASE32, algorithm A, digits D, period P, enrolled_at T, last_step S,
+//    backup_setting CRYPT_SETTING, backup CRYPT_HASH (repeated)]      -- enrollment
+//   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
+//    pending_expires T]                                                 -- pending enrollment
+//   end
+// The trailing "end" line makes a truncated file detectable.
+#include "state.hpp"
+
+#include <charconv>
+#include <map>
+#include <set>
+
+#include "base32.hpp"
+
+namespace valix {
+namespace {
+
+void append_line(SecretString& out, std::string_view key, std::string_view value) {
+  out.str().append(key).append(" ").append(value).append("\n");
+}
+
+template <class Int>
+std::optional<Int> parse_number(std::string_view text) {
+  Int value{};
+  if (text.empty() || text.size() > 20) return std::nullopt;
+  const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+}  // namespace
+
+UserState UserState::clone() const {
+  UserState copy;
+  if (enrollment) {
+    copy.enrollment = Enrollment{enrollment->secret.clone(), enrollment->otp,
+                                 enrollment->enrolled_at, enrollment->last_step,
+                                 enrollment->backup};
+  }
+  if (pending) copy.pending = PendingEnrollment{pending->secret.clone(), pending->otp,
+                                                pending->expires_at};
+  copy.required = required;
+  copy.failures = failures;
+  copy.locked_until = locked_until;
+  copy.last_login = last_login;
+  return copy;
+}
+
+SecretString serialize_state(const UserState& state) {
+  SecretString out;
+  out.str().reserve(4096 + 256 * (state.enrollment ? state.enrollment->backup.hashes.size() : 0));
+  append_line(out, "valix-state", std::to_string(kStateVersion));
+  append_line(out, "required", state.required ? "1" : "0");
+  append_line(out, "failures", std::to_string(state.failures));
+  append_line(out, "locked_until", std::to_string(state.locked_until));
+  append_line(out, "last_login", std::to_string(state.last_login));
+  if (const auto& e = state.enrollment) {
+    SecretString secret(base32_encode(e->secret.span()));
+    append_line(out, "secret", secret.view());
+    append_line(out, "algorithm", otp_algorithm_name(e->otp.algorithm));
+    append_line(out, "digits", std::to_string(e->otp.digits));
+    append_line(out, "period", std::to_string(e->otp.period));
+    append_line(out, "enrolled_at", std::to_string(e->enrolled_at));
+    append_line(out, "last_step", std::to_string(e->last_step));
+    append_line(out, "backup_setting", e->backup.setting);
+    for (const auto& hash : e->backup.hashes) append_line(out, "backup", hash);
+  }
+  if (const auto& p = state.pending) {
+    SecretString secret(base32_encode(p->secret.span()));
+    append_line(out, "pending_secret", secret.view());
+    append_line(out, "pending_algorithm", otp_algorithm_name(p->otp.algorithm));
+    append_line(out, "pending_digits", std::to_string(p->otp.digits));
+    append_line(out, "pending_period", std::to_string(p->otp.period));
+    append_line(out, "pending_expires", std::to_string(p->expires_at));
+  }
+  out.str().append("end\n");
+  return out;
+}
+
+Result<UserState> parse_state(std::string_view text) {
+  UserState state;
+  int line_number = 0;
+  bool saw_end = false;
+  std::set<std::string, std::less<>> seen;
+  // Collected first, checked for completeness at the end.
+  std::optional<SecretBytes> secret, pending_secret;
+  std::map<std::string, std::string, std::less<>> fields;
+  std::vector<std::string> backups;
+
+  auto corrupt = [&](std::string_view why) {
+    return fail(Errc::corrupt, "line " + std::to_string(line_number) + ": " + std::string(why));
+  };
+
+  while (!text.empty()) {
+    ++line_number;
+    const auto newline = text.find('\n');
+    if (newline == std::string_view::npos) return corrupt("missing line end (truncated file)");
+    const std::string_view line = text.substr(0, newline);
+    text.remove_prefix(newline + 1);
+    if (saw_end) return corrupt("data after 'end'");
+    if (line == "end") {
+      saw_end = true;
+      continue;
+    }
+    const auto space = line.find(' ');
+    if (space == std::string_view::npos) return corrupt("expected 'key value'");
+    const std::string_view key = line.substr(0, space);
+    const std::string_view value = line.substr(space + 1);
+    if (line_number == 1) {
+      if (key != "valix-state") return corrupt("not a Valix state file");
+      if (value != std::to_string(kStateVersion)) return corrupt("unsupported state version");
+      continue;
+    }
+    if (key == "backup") {
+      if (!valid_crypt_string(value)) return corrupt("bad backup code hash");
+      backups.emplace_back(value);
+      continue;
+    }
+    if (!seen.emplace(key).second) return corrupt("duplicate key");
+    if (key == "secret" || key == "pending_secret") {
+      auto decoded = base32_decode(value);
+      if (!decoded || decoded->size() < 10 || decoded->size() > 128) return corrupt("bad secret");
+      (key == "secret" ? secret : pending_secret) = std::move(*decoded);
+      continue;
+    }
+    static const std::set<std::string, std::less<>> kKnown = {
+        "required",    "failures",       "locked_until",      "last_login",
+        "algorithm",   "digits",         "period",            "enrolled_at",
+        "last_step",   "backup_setting", "pending_algorithm", "pending_digits",
+        "pending_period", "pending_expires"};
+    if (!kKnown.contains(key)) return corrupt("unknown key");
+    fields.emplace(std::string(key), std::string(value));
+  }
+  if (line_number == 0) return fail(Errc::corrupt, "empty state file");
+  if (!saw_end) return fail(Errc::corrupt, "missing 'end' line (truncated file)");
+
+  auto take = [&](std::string_view key) -> std::optional<std::string> {
+    auto it = fields.find(key);
+    if (it == fields.end()) return std::nullopt;
+    std::string value = std::move(it->second);
+    fields.erase(it);
+    return value;
+  };
+  auto missing = [&](std::string_view key) {
+    return fail(Errc::corrupt, "missing or bad '" + std::string(key) + "'");
+  };
+  auto int64_field = [&](std::string_view key) -> std::optional<std::int64_t> {
+    auto v = take(key);
+    if (!v) return std::nullopt;
+    auto n = parse_number<std::int64_t>(*v);
+    if (!n || *n < 0) return std::nullopt;
+    return n;
+  };
+  auto otp_fields = [&](std::string_view prefix) -> std::optional<OtpParameters> {
+    const std::string p(prefix);
+    auto algorithm_text = take(p + "algorithm");
+    auto digits = int64_field(p + "digits");
+    auto period = int64_field(p + "period");
+    if (!algorithm_text || !digits || !period) return std::nullopt;
+    auto algorithm = parse_otp_algorithm(*algorithm_text);
+    if (!algorithm) return std::nullopt;
+    OtpParameters params{*algorithm, static_cast<int>(*digits), static_cast<int>(*period)};
+    if (*digits > 8 || *period > 3600 || !valid_otp_parameters(params)) return std::nullopt;
+    return params;
+  };
+
+  auto required = take("required");
+  if (!required || (*required != "0" && *required != "1")) return missing("required");
+  state.required = *required == "1";
+  auto failures = int64_field("failures");
+  if (!failures || *failures > 1'000'000) return missing("failures");
+  state.failures = static_cast<int>(*failures);
+  auto locked_until = int64_field("locked_until");
+  if (!locked_until) return missing("locked_until");
+  state.locked_until = *locked_until;
+  auto last_login = int64_field("last_login");
+  if (!last_login) return missing("last_login");
+  state.last_login = *last_login;
+
+  if (secret) {
+    Enrollment e;
+    e.secret = std::move(*secret);
+    auto otp = otp_fields("");
+    if (!otp) return missing("algorithm/digits/period");
+    e.otp = *otp;
+    auto enrolled_at = int64_field("enrolled_at");
+    if (!enrolled_at) return missing("enrolled_at");
+    e.enrolled_at = *enrolled_at;
+    auto last_step = take("last_step");
+    auto step = last_step ? parse_number<std::uint64_t>(*last_step) : std::nullopt;
+    if (!step) return missing("last_step");
+    e.last_step = *step;
+    auto setting = take("backup_setting");
+    if (!setting || !valid_crypt_string(*setting)) return missing("backup_setting");
+    e.backup.setting = std::move(*setting);
+    e.backup.hashes = std::move(backups);
+    state.enrollment = std::move(e);
+  } else if (!backups.empty()) {
+    return fail(Errc::corrupt, "backup codes without an enrollment");
+  }
+  if (pending_secret) {
+    PendingEnrollment p;
+    p.secret = std::move(*pending_secret);
+    auto otp = otp_fields("pending_");
+    if (!otp) return missing("pending_algorithm/digits/period");
+    p.otp = *otp;
+    auto expires = int64_field("pending_expires");
+    if (!expires) return missing("pending_expires");
+    p.expires_at = *expires;
+    state.pending = std::move(p);
+  }
+  if (!fields.empty()) {
+    return fail(Errc::corrupt, "'" + fields.begin()->first + "' without the secret it belongs to");
+  }
+  return state;
+}
+
+}  // namespace valix

@@ -1,0 +1,53 @@
+// One user's 2FA state and its on-disk text format (versioned; see state.cpp for the grammar).
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "backup_codes.hpp"
+#include "error.hpp"
+#include "otp.hpp"
+#include "secure.hpp"
+
+namespace valix {
+
+inline constexpr int kStateVersion = 1;
+
+struct Enrollment {
+  SecretBytes secret;
+  OtpParameters otp;
+  std::int64_t enrolled_at = 0;
+  std::uint64_t last_step = 0;  // replay watermark: steps at or below it are refused
+  BackupCodeHashes backup;
+};
+
+// An enrollment started by `valix-enroll --begin` (or at login) and not yet confirmed.
+struct PendingEnrollment {
+  SecretBytes secret;
+  OtpParameters otp;
+  std::int64_t expires_at = 0;
+};
+
+struct UserState {
+  std::optional<Enrollment> enrollment;
+  std::optional<PendingEnrollment> pending;
+  bool required = false;  // an admin asked for 2FA on the next login (valix-admin require)
+  int failures = 0;       // consecutive failed attempts
+  std::int64_t locked_until = 0;
+  std::int64_t last_login = 0;  // last successful 2FA login
+
+  UserState clone() const;
+  // True when nothing is worth keeping: the file can be removed.
+  bool empty() const { return !enrollment && !pending && !required && failures == 0; }
+};
+
+// The canonical text of a state. Contains the secret: callers wipe it after use.
+SecretString serialize_state(const UserState& state);
+
+// Parses text written by serialize_state. Anything else (a missing header or "end" line, an
+// unknown key, a bad value) is Errc::corrupt naming the line.
+Result<UserState> parse_state(std::string_view text);
+
+}  // namespace valix

@@ -1,0 +1,122 @@
+#include "store.hpp"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <sys/file.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <thread>
+
+#include "file_util.hpp"
+#include "username.hpp"
+
+namespace valix {
+namespace {
+
+constexpr std::string_view kStateSuffix = ".state";
+
+Result<std::string> checked_user(std::string_view user) {
+  if (!valid_username(user)) return fail(Errc::invalid, "invalid user name");
+  return std::string(user);
+}
+
+// Waits for an exclusive flock on fd, polling so that a stuck holder cannot hang a login.
+Result<void> lock_exclusive(int fd, std::chrono::milliseconds timeout) {
+  const auto deadline = std::chrono::steady_clock::now() + timeout;
+  auto pause = std::chrono::microseconds(200);
+  for (;;) {
+    if (flock(fd, LOCK_EX | LOCK_NB) == 0) return {};
+    if (errno != EWOULDBLOCK && errno != EINTR) return fail_errno("flock", errno);
+    if (std::chrono::steady_clock::now() >= deadline) {
+      return fail(Errc::busy, "timed out waiting for the state lock");
+    }
+    std::this_thread::sleep_for(pause);
+    pause = std::min(pause * 2, std::chrono::microseconds(20000));
+  }
+}
+
+}  // namespace
+
+Result<FileStateStore> FileStateStore::open(const std::string& directory, uid_t trusted_uid,
+                                            std::chrono::milliseconds lock_timeout) {
+  auto dir = open_trusted_dir(directory, trusted_uid);
+  if (!dir) return fail(dir.error().code, "state directory: " + dir.error().message);
+  return FileStateStore(std::move(*dir), trusted_uid, lock_timeout);
+}
+
+Result<std::optional<UserState>> FileStateStore::read_state(const std::string& user) {
+  auto text = read_trusted_file(dir_.get(), user + std::string(kStateSuffix), trusted_uid_,
+                                FileAccess::private_to_owner, kMaxStateFileSize);
+  if (!text) {
+    if (text.error().code == Errc::not_found) return std::optional<UserState>{};
+    return std::unexpected(text.error());
+  }
+  auto state = parse_state(text->view());
+  if (!state) {
+    return fail(Errc::corrupt, "state file of " + user + " is corrupt: " + state.error().message);
+  }
+  return std::optional<UserState>(std::move(*state));
+}
+
+Result<std::optional<UserState>> FileStateStore::load(std::string_view user) {
+  auto name = checked_user(user);
+  if (!name) return std::unexpected(name.error());
+  // Writers replace the file by rename, so a reader without the lock still sees one whole
+  // version.
+  return read_state(*name);
+}
+
+Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate) {
+  auto name = checked_user(user);
+  if (!name) return std::unexpected(name.error());
+  auto lock = open_trusted_file(dir_.get(), *name + ".lock", O_RDWR | O_CREAT, 0600, trusted_uid_,
+                                FileAccess::private_to_owner);
+  if (!lock) return fail(lock.error().code, "lock file: " + lock.error().message);
+  if (auto locked = lock_exclusive(lock->get(), lock_timeout_); !locked) {
+    return std::unexpected(locked.error());
+  }
+  // Held until `lock` closes at the end of this function.
+  auto state = read_state(*name);
+  if (!state) return std::unexpected(state.error());
+  auto change = mutate(*state);
+  if (!change) return std::unexpected(change.error());
+  const std::string file = *name + std::string(kStateSuffix);
+  switch (*change) {
+    case StateChange::keep:
+      return {};
+    case StateChange::remove:
+      return remove_file_durably(dir_.get(), file);
+    case StateChange::write:
+      if (!*state) return fail(Errc::invalid, "write requested without a state");
+      const SecretString text = serialize_state(**state);
+      return replace_file_atomically(dir_.get(), file, "." + *name + ".tmp", text.view());
+  }
+  return fail(Errc::invalid, "unknown state change");
+}
+
+Result<std::vector<std::string>> FileStateStore::list_users() {
+  const int fd = openat(dir_.get(), ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  if (fd < 0) return fail_errno("cannot list the state directory", errno);
+  DIR* dir = fdopendir(fd);
+  if (dir == nullptr) {
+    const int err = errno;
+    close(fd);
+    return fail_errno("cannot list the state directory", err);
+  }
+  std::vector<std::string> users;
+  errno = 0;
+  while (const dirent* entry = readdir(dir)) {
+    std::string_view name(entry->d_name);
+    if (!name.ends_with(kStateSuffix)) continue;
+    name.remove_suffix(kStateSuffix.size());
+    if (valid_username(name)) users.emplace_back(name);
+  }
+  const int err = errno;
+  closedir(dir);
+  if (err != 0) return fail_errno("cannot list the state directory", err);
+  std::sort(users.begin(), users.end());
+  return users;
+}
+
+}  // namespace valix

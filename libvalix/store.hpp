@@ -1,0 +1,69 @@
+// Per-user state storage. The interface is what a future directory-service backend must
+// also provide: a consistent read, and an atomic read-modify-write.
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "error.hpp"
+#include "state.hpp"
+#include "unique_fd.hpp"
+
+namespace valix {
+
+// What a mutator decided to do with the state it was given.
+enum class StateChange { keep, write, remove };
+
+class StateStore {
+ public:
+  virtual ~StateStore() = default;
+
+  // The user's state, nullopt when there is none. A state that exists but cannot be trusted
+  // or parsed is an error, never nullopt. user must satisfy valid_username().
+  virtual Result<std::optional<UserState>> load(std::string_view user) = 0;
+
+  // Runs mutate on the current state (nullopt when there is none) while holding the user's
+  // exclusive lock, then applies its decision atomically before releasing the lock. Either
+  // the old state or the whole new one is visible afterwards, never a mix. An error from
+  // mutate is returned unchanged and nothing is written.
+  using Mutator = std::function<Result<StateChange>(std::optional<UserState>&)>;
+  virtual Result<void> update(std::string_view user, const Mutator& mutate) = 0;
+
+  // Every user that has state, sorted.
+  virtual Result<std::vector<std::string>> list_users() = 0;
+};
+
+// Files under one directory owned by trusted_uid (root in production) and writable by nobody
+// else:  USER.state (the state, mode 0600), USER.lock (flock target, never removed, so every
+// process locks the same inode), .USER.tmp (the write-ahead temp file, only touched under the
+// lock). User names never start with '.', so temp names cannot collide with them.
+class FileStateStore final : public StateStore {
+ public:
+  // Opens and checks the directory. lock_timeout bounds how long update() waits for a lock.
+  static Result<FileStateStore> open(const std::string& directory, uid_t trusted_uid,
+                                     std::chrono::milliseconds lock_timeout =
+                                         std::chrono::seconds(15));
+
+  Result<std::optional<UserState>> load(std::string_view user) override;
+  Result<void> update(std::string_view user, const Mutator& mutate) override;
+  Result<std::vector<std::string>> list_users() override;
+
+ private:
+  FileStateStore(UniqueFd dir, uid_t trusted_uid, std::chrono::milliseconds lock_timeout)
+      : dir_(std::move(dir)), trusted_uid_(trusted_uid), lock_timeout_(lock_timeout) {}
+  Result<std::optional<UserState>> read_state(const std::string& user);
+
+  UniqueFd dir_;
+  uid_t trusted_uid_;
+  std::chrono::milliseconds lock_timeout_;
+};
+
+inline constexpr std::size_t kMaxStateFileSize = 64 * 1024;
+
+}  // namespace valix

@@ -1,0 +1,1 @@
+extern "C" int pam_valix_placeholder() { return 0; }

@@ -1,0 +1,152 @@
+# Shared helpers for the integration tests. Source it, then call sandbox_init NAME.
+#
+# A sandbox is a directory under the build tree with: passwd/group files for nss_wrapper
+# (users alice, bob, carol, dave, erin), PAM service files for pam_wrapper, a valix.conf and
+# a private state directory. Nothing outside the build tree is written (pam_wrapper itself
+# copies the service directory to a temporary /tmp/pam.* directory and removes it on exit).
+set -euo pipefail
+
+: "${VALIX_BUILD_DIR:?run through ctest}"
+: "${VALIX_MODULE:?run through ctest}"
+
+TESTS_FAILED=0
+TESTS_PASSED=0
+
+# Users: alice (plain), bob (member of admins), carol (member of exempt), dave, erin.
+sandbox_init() {
+  local name=$1
+  SB="$VALIX_BUILD_DIR/test-sandbox/$name"
+  rm -rf "$SB"
+  mkdir -p "$SB/state" "$SB/pam.d" "$SB/etc" "$SB/home"
+  chmod 700 "$SB/state"
+  chmod 755 "$SB/etc"
+  cat > "$SB/etc/passwd" <<PASSWD
+root:x:0:0:root:/root:/bin/sh
+alice:x:1001:1001:Alice:$SB/home/alice:/bin/sh
+bob:x:1002:1002:Bob:$SB/home/bob:/bin/sh
+carol:x:1003:1003:Carol:$SB/home/carol:/bin/sh
+dave:x:1004:1004:Dave:$SB/home/dave:/bin/sh
+erin:x:1005:1005:Erin:$SB/home/erin:/bin/sh
+PASSWD
+  cat > "$SB/etc/group" <<GROUP
+root:x:0:
+alice:x:1001:
+bob:x:1002:
+carol:x:1003:
+dave:x:1004:
+erin:x:1005:
+admins:x:2000:bob
+exempt:x:2001:carol
+GROUP
+  write_config ""
+  write_service valix ""
+  printf 'auth required pam_deny.so\naccount required pam_deny.so\n' > "$SB/pam.d/other"
+  export NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group"
+}
+
+# write_config EXTRA_LINES: valix.conf with the sandbox state dir, no fail delay, plus extras.
+write_config() {
+  {
+    echo "# valix.conf written by the integration tests"
+    echo "state_dir = $SB/state"
+    echo "fail_delay_ms = 0"
+    echo "issuer = Valix Test"
+    [ -n "$1" ] && printf '%s\n' "$1"
+  } > "$SB/etc/valix.conf"
+  chmod 644 "$SB/etc/valix.conf"
+}
+
+# write_service NAME MODULE_ARGS [PREFIX_LINES]: a PAM service whose auth stack is pam_valix.
+write_service() {
+  local name=$1 args=$2 prefix=${3:-}
+  {
+    [ -n "$prefix" ] && printf '%s\n' "$prefix"
+    echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf $args"
+    echo "account required pam_permit.so"
+  } > "$SB/pam.d/$name"
+}
+
+# pam_env CMD...: run CMD with pam_wrapper and nss_wrapper preloaded.
+pam_env() {
+  env LD_PRELOAD="$PAM_WRAPPER_LIB:$NSS_WRAPPER_LIB" PAM_WRAPPER=1 \
+    PAM_WRAPPER_SERVICE_DIR="$SB/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
+    NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" "$@"
+}
+
+# login SERVICE USER ANSWER...: pamtester authenticate, answers fed one per prompt line.
+# Sets LOGIN_RC; output in $SB/out, pam_wrapper log (including syslog lines) in $SB/err.
+login() {
+  local service=$1 user=$2
+  shift 2
+  set +e
+  printf '%s\n' "$@" | pam_env pamtester -v "$service" "$user" authenticate >"$SB/out" 2>"$SB/err"
+  LOGIN_RC=$?
+  set -e
+}
+
+# Lines the module sent to syslog during the last login.
+syslog_lines() { grep -a 'SYSLOG(' "$SB/err" || true; }
+
+totp_now() { oathtool --totp -b "$1"; }
+# totp_at SECRET UNIX_TIME [ALGORITHM] [DIGITS]
+totp_at() {
+  oathtool --totp="${3:-sha1}" --digits="${4:-6}" -b -N "@$2" "$1"
+}
+
+# Waits until at least 8 seconds remain in the current 30 s step, so a test that computes a
+# code and logs in does not straddle two steps more than the window allows.
+wait_fresh_step() {
+  while [ $(( $(date +%s) % 30 )) -gt 21 ]; do sleep 1; done
+}
+
+# enroll_test_user USER SECRET [OPTIONS...]: writes an enrolled state; prints backup codes.
+enroll_test_user() {
+  local user=$1 secret=$2
+  shift 2
+  "$VALIX_TEST_STATE" "$SB/state" "$user" write "$secret" "$@"
+}
+
+state_field() {  # state_field USER FIELD
+  "$VALIX_TEST_STATE" "$SB/state" "$1" show | sed -n "s/^$2=//p"
+}
+
+pass() { TESTS_PASSED=$((TESTS_PASSED + 1)); echo "ok - $1"; }
+failure() {
+  TESTS_FAILED=$((TESTS_FAILED + 1))
+  echo "not ok - $1"
+  if [ -f "$SB/out" ]; then sed 's/^/#   out: /' "$SB/out" | tail -n 20; fi
+  if [ -f "$SB/err" ]; then syslog_lines | sed 's/^/#   log: /' | tail -n 10; fi
+}
+
+check() {  # check DESCRIPTION COMMAND...
+  local description=$1
+  shift
+  if "$@"; then pass "$description"; else failure "$description"; fi
+}
+
+expect_login() {  # expect_login ok|fail DESCRIPTION SERVICE USER ANSWER...
+  local want=$1 description=$2
+  shift 2
+  login "$@"
+  if { [ "$want" = ok ] && [ "$LOGIN_RC" -eq 0 ]; } || { [ "$want" = fail ] && [ "$LOGIN_RC" -ne 0 ]; }; then
+    pass "$description"
+  else
+    failure "$description (pamtester exit $LOGIN_RC, wanted $want)"
+  fi
+}
+
+out_has() { grep -aqF -- "$1" "$SB/out"; }
+log_has() { syslog_lines | grep -aqF -- "$1"; }
+log_lacks() { ! syslog_lines | grep -aqF -- "$1"; }
+
+require_root() {
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "SKIP: $1 needs root (CI runs as root)"
+    exit 77
+  fi
+}
+
+finish() {
+  echo "$TESTS_PASSED passed, $TESTS_FAILED failed"
+  [ "$TESTS_FAILED" -eq 0 ]
+}

@@ -1,0 +1,97 @@
+// Test helper: writes or shows one user's state through the core's FileStateStore.
+//   valix-test-state DIR USER write SECRET_BASE32 [--backup-codes N] [--last-step N]
+//                    [--digits N] [--algorithm NAME] [--period N] [--required]
+//                    [--failures N] [--locked-until T]      (prints the backup codes)
+//   valix-test-state DIR USER flag                           (admin flag only, not enrolled)
+//   valix-test-state DIR USER show                           (key=value summary)
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "base32.hpp"
+#include "enrollment.hpp"
+#include "store.hpp"
+
+using namespace valix;
+
+namespace {
+
+int die(const std::string& message) {
+  std::fprintf(stderr, "valix-test-state: %s\n", message.c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  if (argc < 4) return die("usage: DIR USER write|flag|show ...");
+  const std::string dir = argv[1], user = argv[2], command = argv[3];
+  auto store = FileStateStore::open(dir, geteuid());
+  if (!store) return die(store.error().message);
+
+  if (command == "show") {
+    auto state = store->load(user);
+    if (!state) return die(state.error().message);
+    if (!*state) {
+      std::printf("exists=0\n");
+      return 0;
+    }
+    const UserState& s = **state;
+    std::printf("exists=1\nenrolled=%d\nrequired=%d\nfailures=%d\nlocked_until=%lld\n",
+                s.enrollment ? 1 : 0, s.required ? 1 : 0, s.failures,
+                static_cast<long long>(s.locked_until));
+    std::printf("pending=%d\nlast_login=%lld\n", s.pending ? 1 : 0,
+                static_cast<long long>(s.last_login));
+    if (s.enrollment) {
+      std::printf("last_step=%llu\nbackup_left=%zu\n",
+                  static_cast<unsigned long long>(s.enrollment->last_step),
+                  s.enrollment->backup.hashes.size());
+    }
+    return 0;
+  }
+  if (command == "flag") {
+    auto done = store->update(user, [](std::optional<UserState>& state) -> Result<StateChange> {
+      if (!state) state.emplace();
+      state->required = true;
+      return StateChange::write;
+    });
+    return done ? 0 : die(done.error().message);
+  }
+  if (command != "write" || argc < 5) return die("unknown command");
+
+  auto secret = base32_decode(argv[4]);
+  if (!secret) return die(secret.error().message);
+  Config config;
+  config.backup_codes = 10;
+  UserState state;
+  Enrollment enrollment;
+  enrollment.secret = std::move(*secret);
+  enrollment.enrolled_at = std::time(nullptr);
+  for (int i = 5; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
+    if (arg == "--backup-codes") config.backup_codes = std::atoi(next().c_str());
+    else if (arg == "--last-step") enrollment.last_step = std::strtoull(next().c_str(), nullptr, 10);
+    else if (arg == "--digits") enrollment.otp.digits = std::atoi(next().c_str());
+    else if (arg == "--period") enrollment.otp.period = std::atoi(next().c_str());
+    else if (arg == "--algorithm") enrollment.otp.algorithm = *parse_otp_algorithm(next());
+    else if (arg == "--required") state.required = true;
+    else if (arg == "--failures") state.failures = std::atoi(next().c_str());
+    else if (arg == "--locked-until") state.locked_until = std::atoll(next().c_str());
+    else return die("unknown option " + arg);
+  }
+  auto codes = replace_backup_codes(enrollment, config);
+  if (!codes) return die(codes.error().message);
+  state.enrollment = std::move(enrollment);
+  auto done = store->update(user, [&](std::optional<UserState>& current) -> Result<StateChange> {
+    current = std::move(state);
+    return StateChange::write;
+  });
+  if (!done) return die(done.error().message);
+  for (const auto& code : *codes) std::printf("%s\n", code.c_str());
+  return 0;
+}

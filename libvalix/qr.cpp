@@ -35,6 +35,25 @@ bool dark(const QRcode& code, int x, int y) {
   return (code.data[y * code.width + x] & 1) != 0;
 }
 
+std::string half_blocks(const QRcode& code, std::string_view line_start, std::string_view line_end) {
+  const int size = code.width + 2 * kQuietZone;
+  std::string out;
+  for (int y = 0; y < size; y += 2) {
+    out += line_start;
+    for (int x = 0; x < size; ++x) {
+      const bool top_light = !dark(code, x, y);
+      const bool bottom_light = y + 1 < size ? !dark(code, x, y + 1) : false;
+      if (top_light && bottom_light) out += "\u2588";
+      else if (top_light) out += "\u2580";
+      else if (bottom_light) out += "\u2584";
+      else out += " ";
+    }
+    out += line_end;
+    out += "\n";
+  }
+  return out;
+}
+
 }  // namespace
 
 Result<std::string> render_qr_text(std::string_view data, QrStyle style) {
@@ -51,19 +70,13 @@ Result<std::string> render_qr_text(std::string_view data, QrStyle style) {
     return out;
   }
   // Foreground white, background black: a full block is two light modules.
-  for (int y = 0; y < size; y += 2) {
-    out += "\033[97;40m";
-    for (int x = 0; x < size; ++x) {
-      const bool top_light = !dark(**code, x, y);
-      const bool bottom_light = y + 1 < size ? !dark(**code, x, y + 1) : false;
-      if (top_light && bottom_light) out += "\u2588";
-      else if (top_light) out += "\u2580";
-      else if (bottom_light) out += "\u2584";
-      else out += " ";
-    }
-    out += "\033[0m\n";
-  }
-  return out;
+  return half_blocks(**code, "\033[97;40m", "\033[0m");
+}
+
+Result<std::string> render_qr_text_plain(std::string_view data) {
+  auto code = encode(data);
+  if (!code) return std::unexpected(code.error());
+  return half_blocks(**code, "", "");
 }
 
 Result<std::string> render_qr_svg(std::string_view data) {

@@ -15,6 +15,11 @@ namespace valix {
 // module with background colours, for fonts without block characters. QrStyle::none: "".
 Result<std::string> render_qr_text(std::string_view data, QrStyle style);
 
+// Half blocks without any escape sequence, for text that passes through filters that strip
+// them (OpenSSH's client shows keyboard-interactive text with control characters escaped).
+// A full block is a light module, as `qrencode -t UTF8` draws it: right on dark terminals.
+Result<std::string> render_qr_text_plain(std::string_view data);
+
 // A standalone SVG document, 8 pixels per module, quiet zone included.
 Result<std::string> render_qr_svg(std::string_view data);
 

@@ -1,0 +1,337 @@
+#include "module.hpp"
+
+#include <security/pam_ext.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <ctime>
+#include <string>
+
+#include "auth.hpp"
+#include "enrollment.hpp"
+#include "policy.hpp"
+#include "qr.hpp"
+#include "store.hpp"
+#include "username.hpp"
+
+namespace valix::pam {
+namespace {
+
+constexpr const char* kResultKey = "valix_auth_result";
+constexpr int kEnrollmentTries = 3;
+
+constexpr std::string_view kUnavailable =
+    "Two-factor authentication is not available right now. Please contact your administrator.";
+constexpr std::string_view kNotSetUp =
+    "Two-factor authentication (2FA) is required for this account, but it has not been set up. "
+    "Ask your administrator to require 2FA on your next login, so that you can set it up.";
+
+// Text from the PAM client (rhost, service) made safe for one log line.
+std::string printable(std::string_view text) {
+  std::string out;
+  for (const char c : text.substr(0, 128)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
+  }
+  return out.empty() ? "-" : out;
+}
+
+std::string minutes_text(std::int64_t seconds) {
+  const std::int64_t minutes = (seconds + 59) / 60;
+  return std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
+}
+
+class Login {
+ public:
+  Login(PamSession& session, const Config& config, const ModuleOptions& options, std::string user,
+        std::int64_t now)
+      : session_(session), config_(config), options_(options), user_(std::move(user)), now_(now) {
+    where_ = "service=" + printable(session_.item(PAM_SERVICE)) +
+             " rhost=" + printable(session_.item(PAM_RHOST));
+    shown_user_ = valid_username(user_) ? user_ : "(invalid user name)";
+  }
+
+  int run() {
+    if (!valid_username(user_)) {
+      // Cannot have state; treated exactly like a user who has none.
+      log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
+      return not_enrolled(std::nullopt, false);
+    }
+    auto store = FileStateStore::open(config_.state_dir, geteuid());
+    if (!store) return internal_error(store.error().message);
+    store_.emplace(std::move(*store));
+    auto state = store_->load(user_);
+    if (!state) return internal_error(state.error().message);
+    if (*state && (*state)->enrollment) return challenge(*(*state)->enrollment);
+    auto account = lookup_account(user_);
+    if (!account) return internal_error(account.error().message);
+    return not_enrolled(*account, *state && (*state)->required);
+  }
+
+ private:
+  void log(LogLevel level, std::string_view message) {
+    session_.logger().log(level, "user " + shown_user_ + " (" + where_ + "): " + std::string(message));
+  }
+
+  int internal_error(std::string_view why) {
+    log(LogLevel::error, "denied: " + std::string(why));
+    session_.tell(kUnavailable, MessageKind::error);
+    return PAM_AUTH_ERR;
+  }
+
+  std::string prompt() const {
+    std::string text = config_.prompt;
+    if (text.back() != ' ') text.push_back(' ');
+    return text;
+  }
+
+  bool shaped_like_code(std::string_view answer, int digits) const {
+    return as_totp_code(answer, digits).has_value() || normalize_backup_code(answer).has_value();
+  }
+
+  // Splits "password" + "code" typed at one prompt; the code is the trailing TOTP code, or
+  // failing that a trailing backup code (with its hyphen, or the last 10 characters).
+  static std::pair<SecretString, SecretString> split_forwarded(std::string_view combined,
+                                                               int digits) {
+    std::size_t code_length = 0;
+    const auto n = combined.size();
+    if (n >= static_cast<std::size_t>(digits) &&
+        as_totp_code(combined.substr(n - static_cast<std::size_t>(digits)), digits)) {
+      code_length = static_cast<std::size_t>(digits);
+    } else if (n >= kBackupCodeLength + 1 && combined[n - kBackupCodeLength / 2 - 1] == '-') {
+      code_length = kBackupCodeLength + 1;
+    } else if (n >= kBackupCodeLength) {
+      code_length = kBackupCodeLength;
+    }
+    return {SecretString(combined.substr(0, n - code_length)),
+            SecretString(combined.substr(n - code_length))};
+  }
+
+  Result<SecretString> collect_answer(int digits) {
+    switch (options_.source) {
+      case AnswerSource::prompt:
+        return session_.ask(prompt(), Echo::off);
+      case AnswerSource::use_first_pass: {
+        auto token = session_.authtok();
+        if (!token) return std::unexpected(token.error());
+        if (!*token) return fail(Errc::invalid, "use_first_pass: no PAM_AUTHTOK from an earlier module");
+        return std::move(**token);
+      }
+      case AnswerSource::try_first_pass: {
+        auto token = session_.authtok();
+        if (!token) return std::unexpected(token.error());
+        if (*token && shaped_like_code((*token)->view(), digits)) return std::move(**token);
+        return session_.ask(prompt(), Echo::off);
+      }
+      case AnswerSource::forward_pass: {
+        auto combined = session_.ask("Password & verification code: ", Echo::off);
+        if (!combined) return std::unexpected(combined.error());
+        auto [password, code] = split_forwarded(combined->view(), digits);
+        if (auto set = session_.set_authtok(password.view()); !set) {
+          return std::unexpected(set.error());
+        }
+        return std::move(code);
+      }
+    }
+    return fail(Errc::invalid, "unknown answer source");
+  }
+
+  int challenge(const Enrollment& enrollment) {
+    auto answer = collect_answer(enrollment.otp.digits);
+    if (!answer) {
+      log(LogLevel::error, "denied: " + answer.error().message);
+      return PAM_AUTH_ERR;
+    }
+    Verdict verdict;
+    auto updated = store_->update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (!current || !current->enrollment) {
+        return fail(Errc::corrupt, "2FA state was removed during the login");
+      }
+      auto checked = verify_answer(*current, answer->view(), now_, config_);
+      if (!checked) return std::unexpected(checked.error());
+      verdict = *checked;
+      return verdict.outcome == Outcome::locked ? StateChange::keep : StateChange::write;
+    });
+    // A verdict only counts once the state that records it is safely on disk: an accepted
+    // code whose watermark could not be written must not log anyone in.
+    if (!updated) return internal_error(updated.error().message);
+
+    if (verdict.accepted()) {
+      log(LogLevel::info, std::string(outcome_name(verdict.outcome)));
+      if (verdict.outcome == Outcome::backup_accepted) {
+        std::string text = "Backup code accepted. You have " +
+                           std::to_string(verdict.backup_codes_left) + " backup code" +
+                           (verdict.backup_codes_left == 1 ? "" : "s") + " left.";
+        if (verdict.backup_codes_left <= 3) {
+          text += " Run valix-enroll --regenerate-backup-codes to get new ones.";
+        }
+        session_.tell(text, MessageKind::info);
+      }
+      return PAM_SUCCESS;
+    }
+    if (verdict.outcome == Outcome::locked) {
+      log(LogLevel::notice, "denied: locked out for another " + std::to_string(verdict.locked_for) + " s");
+      session_.tell("Too many failed attempts. Try again in " + minutes_text(verdict.locked_for) +
+                        ", or ask your administrator to unlock your account.",
+                    MessageKind::error);
+      return PAM_AUTH_ERR;
+    }
+    std::string reason = "denied: " + std::string(outcome_name(verdict.outcome));
+    if (verdict.locked_for > 0) reason += "; locked out for " + std::to_string(verdict.locked_for) + " s";
+    log(LogLevel::notice, reason);
+    session_.tell(verdict.outcome == Outcome::replayed
+                      ? "This code has already been used. Wait for the next code from your "
+                        "authenticator app."
+                      : "Invalid verification code.",
+                  MessageKind::error);
+    return PAM_AUTH_ERR;
+  }
+
+  int not_enrolled(const std::optional<Account>& account, bool admin_flag) {
+    auto reason = required_by(config_, account, admin_flag);
+    if (!reason) return internal_error(reason.error().message);
+    if (*reason == RequiredBy::nobody) {
+      log(LogLevel::debug, "not enrolled and not required to use 2FA: ignored");
+      return PAM_IGNORE;
+    }
+    const bool enroll = *reason == RequiredBy::admin_flag || config_.unenrolled == UnenrolledAction::enroll;
+    if (enroll && store_) return enroll_at_login(account.has_value());
+    log(LogLevel::notice, "denied: 2FA required (" + std::string(required_by_name(*reason)) +
+                              ") but not enrolled");
+    session_.tell(kNotSetUp, MessageKind::error);
+    return PAM_AUTH_ERR;
+  }
+
+  // The reference flow (scan, verify, save backup codes) through the PAM conversation. For a
+  // name with no account the same screens are shown and every code is refused, so the flow
+  // does not reveal which accounts exist.
+  int enroll_at_login(bool real_account) {
+    auto pending = new_pending_enrollment(config_, now_);
+    if (!pending) return internal_error(pending.error().message);
+    const SecretString uri = otpauth_uri(issuer_name(config_), account_label(user_),
+                                         pending->secret, pending->otp);
+    std::string intro =
+        "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"
+        "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan "
+        "this QR code:\n";
+    if (config_.qr != QrStyle::none) {
+      auto qr = render_qr_text_plain(uri.view());
+      if (!qr) return internal_error(qr.error().message);
+      intro += *qr;
+    }
+    const SecretString grouped = grouped_secret(pending->secret);
+    SecretString details("   Or enter this key by hand: ");
+    details.str().reserve(1024);
+    details.str().append(grouped.view()).append("\n   Setup URI: ").append(uri.view());
+    details.str().append("\n\n2. Your app shows a " + std::to_string(pending->otp.digits) +
+                         "-digit code that refreshes every " + std::to_string(pending->otp.period) +
+                         " seconds. Enter it below.");
+    session_.tell(intro, MessageKind::info);
+    session_.tell(details.view(), MessageKind::info);
+
+    std::optional<std::uint64_t> step;
+    for (int attempt = 1; attempt <= kEnrollmentTries && !step; ++attempt) {
+      auto answer = session_.ask(prompt(), Echo::on);
+      if (!answer) {
+        log(LogLevel::notice, "in-login enrollment abandoned: " + answer.error().message);
+        return PAM_AUTH_ERR;
+      }
+      auto match = verify_new_secret(pending->secret, pending->otp, answer->view(), now_, config_.window);
+      if (!match) return internal_error(match.error().message);
+      if (real_account && *match) {
+        step = *match;
+      } else if (attempt < kEnrollmentTries) {
+        session_.tell("That code is not correct. Check that the time on your phone is right and "
+                      "try again.",
+                      MessageKind::error);
+      }
+    }
+    if (!step) {
+      log(LogLevel::notice, "denied: in-login enrollment failed (no correct code)");
+      session_.tell("2FA was not set up. Sign in again to retry.", MessageKind::error);
+      return PAM_AUTH_ERR;
+    }
+
+    std::vector<SecretString> codes;
+    auto updated = store_->update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (current && current->enrollment) return fail(Errc::invalid, "already enrolled by another login");
+      if (!current) current.emplace();
+      current->pending = std::move(*pending);
+      auto activated = activate_enrollment(*current, *step, now_, config_);
+      if (!activated) return std::unexpected(activated.error());
+      codes = std::move(*activated);
+      return StateChange::write;
+    });
+    if (!updated) return internal_error(updated.error().message);
+    log(LogLevel::notice, "enrolled in 2FA at login");
+    session_.tell("Two-factor authentication is now on. Every login will ask for a code from "
+                  "your authenticator app.\n\nYour backup codes (each works once, if you lose "
+                  "your phone):\n" +
+                      format_backup_codes(codes) +
+                      "\nSave them somewhere secure: a password manager, or a printed sheet in a "
+                      "safe. They will not be shown again.",
+                  MessageKind::info);
+    return PAM_SUCCESS;
+  }
+
+  PamSession& session_;
+  const Config& config_;
+  const ModuleOptions& options_;
+  std::string user_;
+  std::string shown_user_;
+  std::string where_;
+  std::int64_t now_;
+  std::optional<FileStateStore> store_;
+};
+
+void cleanup_result(pam_handle_t*, void* data, int) { delete static_cast<int*>(data); }
+
+}  // namespace
+
+int authenticate(PamSession& session, const Result<ModuleOptions>& options, std::int64_t now) {
+  if (!options) {
+    session.logger().log(LogLevel::error, "denied: " + options.error().message);
+    session.tell(kUnavailable, MessageKind::error);
+    return PAM_AUTH_ERR;
+  }
+  auto config = load_module_config(*options);
+  if (!config) {
+    session.logger().log(LogLevel::error, "denied: configuration error: " + config.error().message);
+    session.tell(kUnavailable, MessageKind::error);
+    return PAM_AUTH_ERR;
+  }
+  // Set first so that every failure below, internal ones included, is delayed alike.
+  session.fail_delay(std::chrono::milliseconds(config->fail_delay_ms));
+  auto user = session.user();
+  if (!user) {
+    session.logger().log(LogLevel::error, "denied: " + user.error().message);
+    return PAM_AUTH_ERR;
+  }
+  return Login(session, *config, *options, std::move(*user), now).run();
+}
+
+int authenticate_entry(pam_handle_t* pamh, int argc, const char** argv) {
+  const auto options = parse_module_options(
+      std::span<const char* const>(argv, argc > 0 ? static_cast<std::size_t>(argc) : 0));
+  const bool verbose = options && options->verbosity == Verbosity::debug;
+  PamHandleSession session(pamh, verbose);
+  const int result = authenticate(session, options, static_cast<std::int64_t>(std::time(nullptr)));
+  // Remembered for pam_sm_setcred, which must not report success after a failed check.
+  auto* stored = new int(result);
+  if (pam_set_data(pamh, kResultKey, stored, cleanup_result) != PAM_SUCCESS) delete stored;
+  return result;
+}
+
+int setcred_entry(pam_handle_t* pamh) {
+  const void* data = nullptr;
+  if (pam_get_data(pamh, kResultKey, &data) != PAM_SUCCESS || data == nullptr) {
+    // No authentication ran in this process (e.g. sshd's publickey-only path): there is
+    // nothing for this module to establish or refuse.
+    return PAM_IGNORE;
+  }
+  const int result = *static_cast<const int*>(data);
+  if (result == PAM_SUCCESS || result == PAM_IGNORE) return result;
+  return PAM_CRED_ERR;
+}
+
+}  // namespace valix::pam

@@ -1,0 +1,40 @@
+#include "options.hpp"
+
+#include <unistd.h>
+
+namespace valix::pam {
+
+Result<ModuleOptions> parse_module_options(std::span<const char* const> args) {
+  ModuleOptions options;
+  for (const char* raw : args) {
+    const std::string_view arg = raw != nullptr ? raw : "";
+    if (arg == "debug") options.verbosity = Verbosity::debug;
+    else if (arg == "try_first_pass") options.source = AnswerSource::try_first_pass;
+    else if (arg == "use_first_pass") options.source = AnswerSource::use_first_pass;
+    else if (arg == "forward_pass") options.source = AnswerSource::forward_pass;
+    else if (arg.starts_with("config=")) {
+      options.config_path = arg.substr(7);
+      if (options.config_path.empty() || options.config_path.front() != '/') {
+        return fail(Errc::config, "module option config= needs an absolute path");
+      }
+    } else if (const auto equals = arg.find('='); equals != std::string_view::npos && equals > 0) {
+      options.overrides.emplace_back(arg.substr(0, equals), arg.substr(equals + 1));
+    } else {
+      return fail(Errc::config, "unknown module option '" + std::string(arg) + "'");
+    }
+  }
+  return options;
+}
+
+Result<Config> load_module_config(const ModuleOptions& options) {
+  auto config = load_config(options.config_path, geteuid());
+  if (!config) return std::unexpected(config.error());
+  for (const auto& [key, value] : options.overrides) {
+    if (auto applied = apply_setting(*config, key, value); !applied) {
+      return fail(Errc::config, "module option " + key + "=: " + applied.error().message);
+    }
+  }
+  return config;
+}
+
+}  // namespace valix::pam

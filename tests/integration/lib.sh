@@ -135,7 +135,8 @@ expect_login() {  # expect_login ok|fail DESCRIPTION SERVICE USER ANSWER...
   fi
 }
 
-out_has() { grep -aqF -- "$1" "$SB/out"; }
+# What the user saw: stdout (info), stderr (prompts, errors; also pam_wrapper logs).
+out_has() { grep -aqF -- "$1" "$SB/out" "$SB/err"; }
 log_has() { syslog_lines | grep -aqF -- "$1"; }
 log_lacks() { ! syslog_lines | grep -aqF -- "$1"; }
 

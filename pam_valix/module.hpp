@@ -1,0 +1,25 @@
+// pam_valix's logic, called by the extern "C" shim in pam_valix.cpp.
+#pragma once
+
+#include <security/pam_modules.h>
+
+#include <cstdint>
+#include <span>
+
+#include "options.hpp"
+#include "pam_session.hpp"
+
+namespace valix::pam {
+
+// The whole of pam_sm_authenticate. Returns PAM_SUCCESS only for a verified code (or a
+// completed in-login enrollment), PAM_IGNORE only for a user whom policy does not require to
+// use 2FA and who is not enrolled, and PAM_AUTH_ERR for everything else, internal errors
+// included. May throw std::bad_alloc; the shim turns any exception into PAM_AUTH_ERR.
+int authenticate(PamSession& session, const Result<ModuleOptions>& options, std::int64_t now);
+
+// Entry points for the shim: parse argv, build the session, run, record the result for
+// pam_sm_setcred.
+int authenticate_entry(pam_handle_t* pamh, int argc, const char** argv);
+int setcred_entry(pam_handle_t* pamh);
+
+}  // namespace valix::pam

@@ -1,0 +1,166 @@
+#!/usr/bin/env bash
+# Policy for users who are not enrolled, lockout and back-off, malformed answers, and the
+# module options (prompt=, forward_pass, try_first_pass, use_first_pass, unknown options).
+source "$(dirname "$0")/lib.sh"
+sandbox_init module_policy
+SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+
+# A stack that lets PAM_IGNORE through to pam_permit but dies on any failure.
+policy_service() {
+  {
+    echo "auth [success=ok ignore=ignore default=die] $VALIX_MODULE config=$SB/etc/valix.conf debug $1"
+    echo "auth required pam_permit.so"
+  } > "$SB/pam.d/policy"
+}
+policy_service ""
+
+# --- not enrolled -------------------------------------------------------------------------
+write_config "require = none"
+expect_login ok "require=none: a user who is not enrolled passes (PAM_IGNORE)" policy alice
+check "PAM_IGNORE logged at debug" log_has "not required to use 2FA: ignored"
+check "no code was asked" bash -c "! grep -q 'Verification code' '$SB/out' '$SB/err'"
+
+write_config "require = all"
+expect_login fail "require=all: a user who is not enrolled is denied" policy alice
+check "the user is told what to do" out_has "Ask your administrator to require 2FA on your next login"
+check "denial logged with the reason" log_has "2FA required (host) but not enrolled"
+grep -av 'PWRAP' "$SB/out" "$SB/err" | sed 's/^[^:]*://' > "$SB/known.txt"
+expect_login fail "require=all: an unknown user is denied" policy nosuchuser
+grep -av 'PWRAP' "$SB/out" "$SB/err" | sed 's/^[^:]*://' | sed 's/nosuchuser/alice/g' > "$SB/unknown.txt"
+check "unknown and not-enrolled users see the same thing" cmp -s "$SB/known.txt" "$SB/unknown.txt"
+
+write_config "require = groups
+require_groups = admins"
+expect_login fail "require=groups: a member (bob in admins) is denied" policy bob
+check "group reason logged" log_has "2FA required (group) but not enrolled"
+expect_login ok "require=groups: a non-member (alice) passes" policy alice
+
+write_config "require = all
+exempt_groups = exempt"
+expect_login ok "exempt group (carol) passes under require=all" policy carol
+expect_login fail "non-exempt user (dave) is denied under require=all" policy dave
+
+write_config "require = none"
+"$VALIX_TEST_STATE" "$SB/state" erin flag
+expect_login fail "admin-flagged user goes to enrollment (wrong codes: denied)" policy erin 111111 222222 333333
+check "enrollment screen shown" out_has "Two-factor authentication (2FA) is required for your account. Set it up now."
+check "three tries then refused" out_has "2FA was not set up"
+check "flag kept after a failed enrollment" [ "$(state_field erin required)" = 1 ]
+check "nothing enrolled" [ "$(state_field erin enrolled)" = 0 ]
+
+write_config "require = all
+unenrolled = enroll"
+expect_login fail "unenrolled=enroll: an unknown user sees the enrollment screens too" policy nosuchuser 111111 222222 333333
+check "enrollment screen shown for unknown user" out_has "Set it up now."
+check "no state written for the unknown user" [ ! -e "$SB/state/nosuchuser.state" ]
+
+# --- enrolled users are challenged whatever the policy says -------------------------------
+write_config "require = none"
+enroll_test_user alice "$SECRET" >/dev/null
+expect_login fail "require=none does not exempt an enrolled user" policy alice 000000
+
+# --- lockout and back-off -----------------------------------------------------------------
+write_config "max_failures = 3
+lockout_seconds = 60
+lockout_max_seconds = 600"
+enroll_test_user bob "$SECRET" >/dev/null
+for i in 1 2; do expect_login fail "wrong code $i" valix bob 000000; done
+check "two failures counted" [ "$(state_field bob failures)" = 2 ]
+expect_login fail "third wrong code locks" valix bob 000000
+check "lockout logged" log_has "locked out for 60 s"
+locked_until=$(state_field bob locked_until)
+check "locked for 60 s" [ $(( locked_until - $(date +%s) )) -ge 55 ]
+wait_fresh_step
+step_before=$(state_field bob last_step)
+expect_login fail "a correct code is refused while locked" valix bob "$(totp_now "$SECRET")"
+check "locked user is told, without a verdict on the code" out_has "Too many failed attempts. Try again in 1 minute"
+check "no 'Invalid' verdict while locked" bash -c "! grep -q 'Invalid verification code' '$SB/out' '$SB/err'"
+check "watermark did not move while locked" [ "$(state_field bob last_step)" = "$step_before" ]
+check "failures not increased while locked" [ "$(state_field bob failures)" = 3 ]
+# Back-off: after a lockout expires, each further failure doubles it (60 -> 120 -> 240 ... cap).
+enroll_test_user bob "$SECRET" --failures 3 --locked-until 1 >/dev/null
+expect_login fail "failure after an expired lockout" valix bob 000000
+check "lockout doubled to 120 s" log_has "locked out for 120 s"
+enroll_test_user bob "$SECRET" --failures 9 --locked-until 1 >/dev/null
+expect_login fail "many failures" valix bob 000000
+check "lockout capped at lockout_max_seconds" log_has "locked out for 600 s"
+enroll_test_user bob "$SECRET" --failures 2 >/dev/null
+wait_fresh_step
+expect_login ok "success before the limit" valix bob "$(totp_now "$SECRET")"
+check "success resets the failure count" [ "$(state_field bob failures)" = 0 ]
+
+# --- malformed answers: all refused, all counted ------------------------------------------
+write_config "max_failures = 100"
+enroll_test_user carol "$SECRET" >/dev/null
+long=$(head -c 300 /dev/zero | tr '\0' 7)
+huge=$(head -c 5000 /dev/zero | tr '\0' a)
+n=0
+for answer in "" "12345" "1234567" "abcdef" "12 456" "１２３４５６" "123456 789" "$long" "$huge" "'; rm -rf /" "%s%s%n"; do
+  n=$((n + 1))
+  expect_login fail "malformed answer #$n refused" valix carol "$answer"
+done
+login valix carol "$(printf '12\00134')"
+check "answer with a NUL byte refused" [ "$LOGIN_RC" -ne 0 ]
+printf '\x01\x02\x1b[31m\n' | pam_env pamtester valix carol authenticate >"$SB/out" 2>"$SB/err" && r=0 || r=$?
+check "control characters refused" [ "$r" -ne 0 ]
+check "every malformed answer counted as a failure" [ "$(state_field carol failures)" -ge 13 ]
+write_config ""
+
+# --- options ------------------------------------------------------------------------------
+write_service custom "prompt=Valix-code:"
+expect_login fail "custom prompt" custom carol 000000
+check "custom prompt shown" out_has "Valix-code: "
+
+enroll_test_user dave "$SECRET" >/dev/null
+AUTHTOK=$VALIX_TEST_AUTHTOK_MODULE
+{
+  echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf forward_pass"
+  echo "auth required $AUTHTOK expect=hunter2"
+} > "$SB/pam.d/fwd"
+wait_fresh_step
+expect_login ok "forward_pass: password+code at one prompt, password passed on" fwd dave "hunter2$(totp_now "$SECRET")"
+check "combined prompt shown" out_has "Password & verification code:"
+expect_login fail "forward_pass: right code, wrong password" fwd dave "hunter3$(totp_at "$SECRET" $(( $(date +%s) + 30 )))"
+mapfile -t DAVE_CODES < <(enroll_test_user dave "$SECRET")
+expect_login ok "forward_pass: password+backup code" fwd dave "hunter2${DAVE_CODES[0]}"
+expect_login ok "forward_pass: password+backup code without hyphen, upper case" fwd dave "hunter2$(echo "${DAVE_CODES[1]}" | tr -d - | tr a-z A-Z)"
+expect_login fail "forward_pass: password only" fwd dave "hunter2"
+
+# use_first_pass / try_first_pass: an earlier module collected PAM_AUTHTOK.
+wait_fresh_step
+code=$(totp_now "$SECRET")
+enroll_test_user erin "$SECRET" >/dev/null
+{
+  echo "auth required $AUTHTOK set=$code"
+  echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf use_first_pass"
+} > "$SB/pam.d/first"
+expect_login ok "use_first_pass takes the code from PAM_AUTHTOK without asking" first erin
+check "no prompt" bash -c "! grep -q 'Verification code' '$SB/out' '$SB/err'"
+{
+  echo "auth required $AUTHTOK set=notacode"
+  echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf try_first_pass"
+} > "$SB/pam.d/first"
+expect_login ok "try_first_pass asks when PAM_AUTHTOK is not a code" first erin "$(totp_at "$SECRET" $(( $(date +%s) + 30 )))"
+check "asked for the code" out_has "Verification code:"
+{
+  echo "auth required $AUTHTOK set=$(totp_at "$SECRET" $(( $(date +%s) + 30 )))"
+  echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf try_first_pass"
+} > "$SB/pam.d/first"
+expect_login fail "try_first_pass uses a code-shaped PAM_AUTHTOK (already used: replay)" first erin
+check "used without asking" bash -c "! grep -q 'Verification code' '$SB/out' '$SB/err'"
+echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf use_first_pass" > "$SB/pam.d/first"
+expect_login fail "use_first_pass with no PAM_AUTHTOK is denied" first erin
+check "missing token logged" log_has "use_first_pass: no PAM_AUTHTOK"
+
+write_service typo "nullok"
+expect_login fail "unknown module option denies" typo erin 000000
+check "unknown option logged" log_has "unknown module option 'nullok'"
+check "user told 2FA is unavailable" out_has "not available right now"
+write_service badvalue "window=99"
+expect_login fail "out-of-range option value denies" badvalue erin 000000
+check "bad option value logged" log_has "window must be a whole number"
+write_service badkey "colour=blue"
+expect_login fail "unknown key= option denies" badkey erin 000000
+check "unknown setting logged" log_has "unknown setting 'colour'"
+
+finish

@@ -1,0 +1,26 @@
+/* Test-only PAM module for the item hand-over between modules:
+ *   set=VALUE     sets PAM_AUTHTOK to VALUE and succeeds (an "earlier module" that collected it)
+ *   expect=VALUE  succeeds only when PAM_AUTHTOK equals VALUE (a "later module" that checks it)
+ * Never install this anywhere. */
+#include <security/pam_modules.h>
+#include <string.h>
+
+int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)flags;
+  for (int i = 0; i < argc; ++i) {
+    if (strncmp(argv[i], "set=", 4) == 0) {
+      return pam_set_item(pamh, PAM_AUTHTOK, argv[i] + 4) == PAM_SUCCESS ? PAM_SUCCESS : PAM_AUTH_ERR;
+    }
+    if (strncmp(argv[i], "expect=", 7) == 0) {
+      const void *token = NULL;
+      if (pam_get_item(pamh, PAM_AUTHTOK, &token) != PAM_SUCCESS || token == NULL) return PAM_AUTH_ERR;
+      return strcmp((const char *)token, argv[i] + 7) == 0 ? PAM_SUCCESS : PAM_AUTH_ERR;
+    }
+  }
+  return PAM_AUTH_ERR;
+}
+
+int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)pamh; (void)flags; (void)argc; (void)argv;
+  return PAM_SUCCESS;
+}

@@ -44,11 +44,12 @@ GROUP
   export NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group"
 }
 
-# write_config EXTRA_LINES: valix.conf with the sandbox state dir, no fail delay, plus extras.
+# write_config EXTRA_LINES: valix.conf with the sandbox state dir (unless EXTRA_LINES sets
+# state_dir), no fail delay, plus extras.
 write_config() {
   {
     echo "# valix.conf written by the integration tests"
-    echo "state_dir = $SB/state"
+    case "$1" in *state_dir*) ;; *) echo "state_dir = $SB/state" ;; esac
     echo "fail_delay_ms = 0"
     echo "issuer = Valix Test"
     [ -n "$1" ] && printf '%s\n' "$1"

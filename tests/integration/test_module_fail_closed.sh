@@ -1,0 +1,136 @@
+#!/usr/bin/env bash
+# Fail closed: every unreadable, corrupt, unsafe or missing piece of state or configuration
+# denies the login, logs why, and tells the user 2FA is unavailable. Never PAM_IGNORE.
+source "$(dirname "$0")/lib.sh"
+sandbox_init module_fail_closed
+SECRET=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U
+
+# The permissive stack: PAM_IGNORE or PAM_SUCCESS would let the login through.
+{
+  echo "auth [success=ok ignore=ignore default=die] $VALIX_MODULE config=$SB/etc/valix.conf"
+  echo "auth required pam_permit.so"
+} > "$SB/pam.d/permissive"
+
+denied() {  # denied DESCRIPTION LOG_FRAGMENT USER [ANSWER]
+  local description=$1 fragment=$2 user=$3
+  wait_fresh_step
+  login permissive "$user" "${4:-$(totp_now "$SECRET")}"
+  if [ "$LOGIN_RC" -ne 0 ] && log_has "$fragment" && out_has "not available right now"; then
+    pass "$description"
+  else
+    failure "$description (exit $LOGIN_RC; wanted denial logging '$fragment')"
+  fi
+}
+
+fresh() {  # fresh USER: a valid enrollment, returns nothing
+  rm -rf "$SB/state/$1.state" "$SB/state/$1.lock" "$SB/state/.$1.tmp"
+  enroll_test_user "$1" "$SECRET" >/dev/null
+}
+
+fresh alice
+good="$SB/good.state"
+cp "$SB/state/alice.state" "$good"
+
+# Corrupt and truncated files (for an enrolled user and for one who would be ignored).
+printf 'garbage\n' > "$SB/state/alice.state"
+denied "garbage state file" "is corrupt" alice
+head -c -4 "$good" > "$SB/state/alice.state"
+denied "state file missing its 'end' line" "truncated" alice
+head -c 100 "$good" > "$SB/state/alice.state"
+denied "state file cut mid-line" "truncated" alice
+: > "$SB/state/alice.state"
+denied "zero-size state file" "empty state file" alice
+sed 's/^valix-state 1$/valix-state 9/' "$good" > "$SB/state/alice.state"
+denied "unknown state version" "unsupported state version" alice
+sed 's/^secret .*/secret !!!!/' "$good" > "$SB/state/alice.state"
+denied "bad secret" "bad secret" alice
+sed 's/^last_step .*/last_step -5/' "$good" > "$SB/state/alice.state"
+denied "negative watermark" "last_step" alice
+head -c 70000 /dev/zero | tr '\0' x > "$SB/state/alice.state"
+denied "huge state file" "larger than" alice
+printf 'garbage\n' > "$SB/state/bob.state"; chmod 600 "$SB/state/bob.state"
+denied "corrupt state of a not-enrolled user is not 'not enrolled'" "is corrupt" bob 000000
+rm -f "$SB/state/bob.state"
+
+# Unsafe file types and permissions.
+cp "$good" "$SB/state/alice.state"; chmod 644 "$SB/state/alice.state"
+denied "world-readable state file" "unsafe permissions" alice
+chmod 640 "$SB/state/alice.state"
+denied "group-readable state file" "unsafe permissions" alice
+chmod 600 "$SB/state/alice.state"
+rm "$SB/state/alice.state"; ln -s "$good" "$SB/state/alice.state"
+denied "symlinked state file" "symbolic link" alice
+rm "$SB/state/alice.state"; cp "$good" "$SB/outside.state"; chmod 600 "$SB/outside.state"
+ln "$SB/outside.state" "$SB/state/alice.state"
+denied "hard-linked state file" "more than one hard link" alice
+rm "$SB/state/alice.state"; mkfifo -m 600 "$SB/state/alice.state"
+denied "FIFO instead of a state file (and no hang)" "not a regular file" alice
+rm "$SB/state/alice.state"; mkdir -m 700 "$SB/state/alice.state"
+denied "directory instead of a state file" "not a regular file" alice
+rmdir "$SB/state/alice.state"
+fresh alice
+rm -f "$SB/state/alice.lock"; ln -s /etc/passwd "$SB/state/alice.lock"
+denied "symlinked lock file" "symbolic link" alice
+check "symlink target untouched" [ "$(stat -c %a /etc/passwd)" = 644 ]
+rm -f "$SB/state/alice.lock"; mkfifo -m 600 "$SB/state/alice.lock"
+denied "FIFO lock file" "not a regular file" alice
+rm -f "$SB/state/alice.lock"
+fresh alice
+rm -f "$SB/state/.alice.tmp"; ln -s "$SB/victim" "$SB/state/.alice.tmp"
+wait_fresh_step
+expect_login ok "a symlink planted as the temp file is removed, not followed" permissive alice "$(totp_now "$SECRET")"
+check "nothing written through the planted symlink" [ ! -e "$SB/victim" ]
+check "no temp file left behind" [ ! -e "$SB/state/.alice.tmp" ]
+
+if [ "$(id -u)" -eq 0 ]; then
+  fresh alice
+  chown 1001 "$SB/state/alice.state"
+  denied "state file owned by the user instead of root" "expected uid 0" alice
+  fresh alice
+  chown 1001 "$SB/state/alice.lock"
+  denied "lock file owned by another uid" "expected uid 0" alice
+  fresh alice
+  chown 1001 "$SB/state"
+  denied "state directory owned by another uid" "expected uid 0" alice
+  chown 0 "$SB/state"
+else
+  echo "# SKIP: ownership cases need root (CI runs as root)"
+fi
+
+# The state directory itself.
+fresh alice
+chmod 770 "$SB/state"
+denied "group-writable state directory" "writable by group or others" alice
+chmod 707 "$SB/state"
+denied "world-writable state directory" "writable by group or others" alice
+chmod 700 "$SB/state"
+mv "$SB/state" "$SB/state.real"; ln -s "$SB/state.real" "$SB/state"
+denied "symlinked state directory" "symbolic link" alice
+rm "$SB/state"; mv "$SB/state.real" "$SB/state"
+write_config "state_dir = $SB/nonexistent"
+denied "missing state directory" "does not exist" alice
+
+# The configuration file.
+write_config "window = 1
+window = 2"
+denied "duplicate key in valix.conf" "already set on line" alice
+write_config "frobnicate = yes"
+denied "unknown key in valix.conf" "valix.conf:5: unknown setting 'frobnicate'" alice
+write_config "digits"
+denied "line without '=' in valix.conf" "expected 'key = value'" alice
+write_config ""
+chmod 666 "$SB/etc/valix.conf"
+denied "world-writable valix.conf" "unsafe permissions" alice
+chmod 644 "$SB/etc/valix.conf"
+mv "$SB/etc/valix.conf" "$SB/etc/real.conf"; ln -s "$SB/etc/real.conf" "$SB/etc/valix.conf"
+denied "symlinked valix.conf" "symbolic link" alice
+rm "$SB/etc/valix.conf"
+denied "missing valix.conf" "does not exist" alice
+mv "$SB/etc/real.conf" "$SB/etc/valix.conf"
+
+# A sane setup still works after all that.
+fresh alice
+wait_fresh_step
+expect_login ok "a good state file still logs in" permissive alice "$(totp_now "$SECRET")"
+
+finish

@@ -1,0 +1,65 @@
+#!/usr/bin/env bash
+# In-login enrollment, driven by expect over pamtester: a user an admin flagged (or whom
+# policy sends to enrollment) sees the QR code, URI and key, enters the first code from
+# their app (computed here by oathtool from the key shown), gets backup codes and is let in.
+source "$(dirname "$0")/lib.sh"
+sandbox_init module_enroll_at_login
+command -v expect >/dev/null || { echo "expect is required"; exit 1; }
+
+# run_enrollment USER WRONG_FIRST(0|1): expect script; exit 0 when pamtester authenticated.
+run_enrollment() {
+  local user=$1 wrong_first=$2
+  pam_env expect -f - <<EXPECT >"$SB/out" 2>"$SB/err"
+set timeout 30
+log_user 1
+spawn pamtester -v valix $user authenticate
+expect {
+  -re {enter this key by hand: ([A-Z2-7 ]+)\r?\n} { set key [string map {" " ""} \$expect_out(1,string)] }
+  timeout { exit 10 }
+}
+expect -re {Setup URI: (otpauth://[^\r\n]+)} { set uri \$expect_out(1,string) }
+expect "Verification code: "
+if {$wrong_first} {
+  send "000000\r"
+  expect "That code is not correct"
+  expect "Verification code: "
+}
+set code [exec oathtool --totp -b \$key 2>/dev/null]
+send "\$code\r"
+expect {
+  "successfully authenticated" { exit 0 }
+  "failed" { exit 2 }
+  timeout { exit 11 }
+  eof { exit 12 }
+}
+EXPECT
+}
+
+"$VALIX_TEST_STATE" "$SB/state" alice flag
+wait_fresh_step
+if run_enrollment alice 1; then pass "flagged user enrolls at login (after one wrong code)"; else failure "flagged user enrolls at login (expect exit $?)"; fi
+check "QR code shown (half blocks)" grep -q '▀' "$SB/out"
+check "reference wording: scan the QR code" grep -q "Open your authenticator app" "$SB/out"
+check "URI shown" grep -q "otpauth://totp/Valix%20Test:alice@" "$SB/out"
+check "backup codes shown, numbered" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/out"
+check "advice on keeping them" grep -q "password manager, or a printed sheet in a safe" "$SB/out"
+check "state now enrolled" [ "$(state_field alice enrolled)" = 1 ]
+check "admin flag consumed" [ "$(state_field alice required)" = 0 ]
+check "ten backup codes stored" [ "$(state_field alice backup_left)" = 10 ]
+check "enrollment logged" grep -q "enrolled in 2FA at login" "$SB/out"
+
+# The enrolled user is now challenged, never re-enrolled at login.
+key=$(grep -oE 'enter this key by hand: [A-Z2-7 ]+' "$SB/out" | head -1 | sed 's/.*: //; s/ //g')
+expect_login fail "the first code cannot be replayed" valix alice "$(totp_now "$key")"
+check "an enrolled user is challenged, not re-enrolled" bash -c "! grep -q 'Set it up now' '$SB/out' '$SB/err'"
+
+# Policy-driven enrollment: require=all, unenrolled=enroll.
+write_config "require = all
+unenrolled = enroll"
+wait_fresh_step
+if run_enrollment bob 0; then pass "policy sends a not-enrolled user through enrollment"; else failure "policy enrollment (expect exit $?)"; fi
+check "bob enrolled" [ "$(state_field bob enrolled)" = 1 ]
+bob_code=$(grep -aoE '^ +1\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/out" | awk '{print $2}' | tr -d '\r')
+expect_login ok "a backup code shown at enrollment works" valix bob "$bob_code"
+
+finish

@@ -1,0 +1,20 @@
+# The Debian packages Valix needs, in one place. Sourced by scripts/demo and scripts/test.
+# install_deps build|test
+VALIX_BUILD_DEPS=(g++ cmake make pkg-config libpam0g-dev libssl-dev libqrencode-dev libcrypt-dev)
+VALIX_DEMO_DEPS=(libpam-wrapper libnss-wrapper pamtester oathtool)
+VALIX_TEST_DEPS=(libcmocka-dev expect zbar-tools librsvg2-bin python3 clang-format clang-tidy)
+
+install_deps() {
+  local packages=("${VALIX_BUILD_DEPS[@]}" "${VALIX_DEMO_DEPS[@]}")
+  [ "$1" = test ] && packages+=("${VALIX_TEST_DEPS[@]}")
+  local missing=()
+  for p in "${packages[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+  done
+  [ "${#missing[@]}" -eq 0 ] && return 0
+  local sudo=()
+  [ "$(id -u)" -eq 0 ] || sudo=(sudo)
+  echo "Installing: ${missing[*]}"
+  "${sudo[@]}" apt-get update
+  DEBIAN_FRONTEND=noninteractive "${sudo[@]}" apt-get install -y --no-install-recommends "${missing[@]}"
+}

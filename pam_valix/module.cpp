@@ -195,6 +195,13 @@ class Login {
       return PAM_IGNORE;
     }
     const bool enroll = *reason == RequiredBy::admin_flag || config_.unenrolled == UnenrolledAction::enroll;
+    if (enroll && options_.source == AnswerSource::forward_pass) {
+      // With forward_pass the password is checked by a later module: enrolling here would let
+      // someone without the password bind their phone to the account.
+      log(LogLevel::error, "denied: in-login enrollment is not possible with forward_pass");
+      session_.tell(kNotSetUp, MessageKind::error);
+      return PAM_AUTH_ERR;
+    }
     if (enroll && store_) return enroll_at_login(account.has_value());
     log(LogLevel::notice, "denied: 2FA required (" + std::string(required_by_name(*reason)) +
                               ") but not enrolled");
@@ -310,11 +317,12 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, std:
   return Login(session, *config, *options, std::move(*user), now).run();
 }
 
-int authenticate_entry(pam_handle_t* pamh, int argc, const char** argv) {
+int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   const auto options = parse_module_options(
       std::span<const char* const>(argv, argc > 0 ? static_cast<std::size_t>(argc) : 0));
   const bool verbose = options && options->verbosity == Verbosity::debug;
-  PamHandleSession session(pamh, verbose);
+  PamHandleSession session(pamh, verbose,
+                           (flags & PAM_SILENT) != 0 ? Quiet::yes : Quiet::no);
   const int result = authenticate(session, options, static_cast<std::int64_t>(std::time(nullptr)));
   // Remembered for pam_sm_setcred, which must not report success after a failed check.
   auto* stored = new int(result);

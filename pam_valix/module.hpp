@@ -19,7 +19,7 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, std:
 
 // Entry points for the shim: parse argv, build the session, run, record the result for
 // pam_sm_setcred.
-int authenticate_entry(pam_handle_t* pamh, int argc, const char** argv);
+int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** argv);
 int setcred_entry(pam_handle_t* pamh);
 
 }  // namespace valix::pam

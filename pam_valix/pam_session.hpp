@@ -17,6 +17,7 @@ namespace valix::pam {
 
 enum class Echo { off, on };
 enum class MessageKind { info, error };
+enum class Quiet { no, yes };  // PAM_SILENT: informational messages are not shown
 
 class PamSession {
  public:
@@ -44,7 +45,8 @@ class PamLogger final : public Logger {
 
 class PamHandleSession final : public PamSession {
  public:
-  PamHandleSession(pam_handle_t* pamh, bool verbose) : pamh_(pamh), logger_(pamh, verbose) {}
+  PamHandleSession(pam_handle_t* pamh, bool verbose, Quiet quiet)
+      : pamh_(pamh), logger_(pamh, verbose), quiet_(quiet) {}
   Result<std::string> user() override;
   std::string item(int item_type) override;
   Result<SecretString> ask(std::string_view prompt, Echo echo) override;
@@ -57,6 +59,7 @@ class PamHandleSession final : public PamSession {
  private:
   pam_handle_t* pamh_;
   PamLogger logger_;
+  Quiet quiet_;
 };
 
 }  // namespace valix::pam

@@ -8,10 +8,10 @@
 
 extern "C" {
 
-__attribute__((visibility("default"))) int pam_sm_authenticate(pam_handle_t* pamh, int /*flags*/,
+__attribute__((visibility("default"))) int pam_sm_authenticate(pam_handle_t* pamh, int flags,
                                                                int argc, const char** argv) {
   try {
-    return valix::pam::authenticate_entry(pamh, argc, argv);
+    return valix::pam::authenticate_entry(pamh, flags, argc, argv);
   } catch (...) {
     pam_syslog(pamh, LOG_CRIT, "denied: unexpected internal error");
     return PAM_AUTH_ERR;

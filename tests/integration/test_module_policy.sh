@@ -126,6 +126,11 @@ expect_login ok "forward_pass: password+backup code" fwd dave "hunter2${DAVE_COD
 expect_login ok "forward_pass: password+backup code without hyphen, upper case" fwd dave "hunter2$(echo "${DAVE_CODES[1]}" | tr -d - | tr a-z A-Z)"
 expect_login fail "forward_pass: password only" fwd dave "hunter2"
 
+rm -f "$SB/state/carol.state"; "$VALIX_TEST_STATE" "$SB/state" carol flag
+expect_login fail "forward_pass never enrolls at login (the password is checked after it)" fwd carol "hunter2123456"
+check "refusal logged" log_has "in-login enrollment is not possible with forward_pass"
+check "carol still not enrolled" [ "$(state_field carol enrolled)" = 0 ]
+
 # use_first_pass / try_first_pass: an earlier module collected PAM_AUTHTOK.
 wait_fresh_step
 code=$(totp_now "$SECRET")

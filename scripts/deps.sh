@@ -1,8 +1,8 @@
 # The Debian packages Valix needs, in one place. Sourced by scripts/demo and scripts/test.
-# install_deps build|test
+# install_deps demo|test (both include the build dependencies)
 VALIX_BUILD_DEPS=(g++ cmake make pkg-config libpam0g-dev libssl-dev libqrencode-dev libcrypt-dev)
-VALIX_DEMO_DEPS=(libpam-wrapper libnss-wrapper pamtester oathtool)
-VALIX_TEST_DEPS=(libcmocka-dev expect zbar-tools librsvg2-bin python3 clang-format clang-tidy)
+VALIX_DEMO_DEPS=(libpam-wrapper libnss-wrapper pamtester oathtool expect python3)
+VALIX_TEST_DEPS=(libcmocka-dev zbar-tools librsvg2-bin clang-format clang-tidy)
 
 install_deps() {
   local packages=("${VALIX_BUILD_DEPS[@]}" "${VALIX_DEMO_DEPS[@]}")

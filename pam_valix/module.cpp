@@ -44,8 +44,8 @@ std::string minutes_text(std::int64_t seconds) {
 class Login {
  public:
   Login(PamSession& session, const Config& config, const ModuleOptions& options, std::string user,
-        std::int64_t now)
-      : session_(session), config_(config), options_(options), user_(std::move(user)), now_(now) {
+        const Clock& clock)
+      : session_(session), config_(config), options_(options), user_(std::move(user)), clock_(clock) {
     where_ = "service=" + printable(session_.item(PAM_SERVICE)) +
              " rhost=" + printable(session_.item(PAM_RHOST));
     shown_user_ = valid_username(user_) ? user_ : "(invalid user name)";
@@ -147,7 +147,8 @@ class Login {
       if (!current || !current->enrollment) {
         return fail(Errc::corrupt, "2FA state was removed during the login");
       }
-      auto checked = verify_answer(*current, answer->view(), now_, config_);
+      // The time is read after the answer arrived: the user may have taken a while to type.
+      auto checked = verify_answer(*current, answer->view(), clock_(), config_);
       if (!checked) return std::unexpected(checked.error());
       verdict = *checked;
       return verdict.outcome == Outcome::locked ? StateChange::keep : StateChange::write;
@@ -213,7 +214,7 @@ class Login {
   // name with no account the same screens are shown and every code is refused, so the flow
   // does not reveal which accounts exist.
   int enroll_at_login(bool real_account) {
-    auto pending = new_pending_enrollment(config_, now_);
+    auto pending = new_pending_enrollment(config_, clock_());
     if (!pending) return internal_error(pending.error().message);
     const SecretString uri = otpauth_uri(issuer_name(config_), account_label(user_),
                                          pending->secret, pending->otp);
@@ -243,7 +244,8 @@ class Login {
         log(LogLevel::notice, "in-login enrollment abandoned: " + answer.error().message);
         return PAM_AUTH_ERR;
       }
-      auto match = verify_new_secret(pending->secret, pending->otp, answer->view(), now_, config_.window);
+      auto match = verify_new_secret(pending->secret, pending->otp, answer->view(), clock_(),
+                                     config_.window);
       if (!match) return internal_error(match.error().message);
       if (real_account && *match) {
         step = *match;
@@ -264,7 +266,7 @@ class Login {
       if (current && current->enrollment) return fail(Errc::invalid, "already enrolled by another login");
       if (!current) current.emplace();
       current->pending = std::move(*pending);
-      auto activated = activate_enrollment(*current, *step, now_, config_);
+      auto activated = activate_enrollment(*current, *step, clock_(), config_);
       if (!activated) return std::unexpected(activated.error());
       codes = std::move(*activated);
       return StateChange::write;
@@ -287,7 +289,7 @@ class Login {
   std::string user_;
   std::string shown_user_;
   std::string where_;
-  std::int64_t now_;
+  const Clock& clock_;
   std::optional<FileStateStore> store_;
 };
 
@@ -295,7 +297,7 @@ void cleanup_result(pam_handle_t*, void* data, int) { delete static_cast<int*>(d
 
 }  // namespace
 
-int authenticate(PamSession& session, const Result<ModuleOptions>& options, std::int64_t now) {
+int authenticate(PamSession& session, const Result<ModuleOptions>& options, const Clock& clock) {
   if (!options) {
     session.logger().log(LogLevel::error, "denied: " + options.error().message);
     session.tell(kUnavailable, MessageKind::error);
@@ -314,7 +316,7 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, std:
     session.logger().log(LogLevel::error, "denied: " + user.error().message);
     return PAM_AUTH_ERR;
   }
-  return Login(session, *config, *options, std::move(*user), now).run();
+  return Login(session, *config, *options, std::move(*user), clock).run();
 }
 
 int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** argv) {
@@ -323,7 +325,8 @@ int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** arg
   const bool verbose = options && options->verbosity == Verbosity::debug;
   PamHandleSession session(pamh, verbose,
                            (flags & PAM_SILENT) != 0 ? Quiet::yes : Quiet::no);
-  const int result = authenticate(session, options, static_cast<std::int64_t>(std::time(nullptr)));
+  const Clock wall_clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
+  const int result = authenticate(session, options, wall_clock);
   // Remembered for pam_sm_setcred, which must not report success after a failed check.
   auto* stored = new int(result);
   if (pam_set_data(pamh, kResultKey, stored, cleanup_result) != PAM_SUCCESS) delete stored;

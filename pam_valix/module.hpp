@@ -4,6 +4,7 @@
 #include <security/pam_modules.h>
 
 #include <cstdint>
+#include <functional>
 #include <span>
 
 #include "options.hpp"
@@ -11,11 +12,14 @@
 
 namespace valix::pam {
 
+// Unix time, read each time a code is checked (a prompt may take minutes to answer).
+using Clock = std::function<std::int64_t()>;
+
 // The whole of pam_sm_authenticate. Returns PAM_SUCCESS only for a verified code (or a
 // completed in-login enrollment), PAM_IGNORE only for a user whom policy does not require to
 // use 2FA and who is not enrolled, and PAM_AUTH_ERR for everything else, internal errors
 // included. May throw std::bad_alloc; the shim turns any exception into PAM_AUTH_ERR.
-int authenticate(PamSession& session, const Result<ModuleOptions>& options, std::int64_t now);
+int authenticate(PamSession& session, const Result<ModuleOptions>& options, const Clock& clock);
 
 // Entry points for the shim: parse argv, build the session, run, record the result for
 // pam_sm_setcred.

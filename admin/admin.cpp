@@ -1,0 +1,355 @@
+// require, unrequire, reset and unlock, and the helpers every subcommand shares.
+#include "admin.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <ctime>
+#include <set>
+
+#include "username.hpp"
+
+namespace valix::admin {
+namespace {
+
+// Names are checked for every user before anything is written, so a typo in the third
+// name of a list changes nothing for the first two.
+Result<std::vector<Target>> resolve_all(const std::vector<std::string>& names) {
+  std::vector<Target> targets;
+  for (const auto& name : names) {
+    auto target = resolve_user(name);
+    if (!target) return std::unexpected(target.error());
+    targets.push_back(std::move(*target));
+  }
+  return targets;
+}
+
+// The users named directly plus the members of every group named, without duplicates, in
+// command-line order. Group members that are not valid names or have no account are
+// skipped with a warning: the group file is not the operator's typo.
+Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_view action,
+                                                const std::vector<std::string>& users,
+                                                const std::vector<std::string>& groups) {
+  auto targets = resolve_all(users);
+  if (!targets) return std::unexpected(targets.error());
+  std::set<std::string> seen;
+  for (const auto& t : *targets) seen.insert(t.name);
+  for (const auto& group : groups) {
+    auto members = group_members(group);
+    if (!members) return std::unexpected(members.error());
+    if (members->empty()) {
+      ctx.log.log(LogLevel::warning, "group '" + shown(group) + "' has no members");
+    }
+    for (const auto& member : *members) {
+      if (seen.contains(member)) continue;
+      auto target = resolve_user(member);
+      if (!target || !target->account) {
+        ctx.log.log(LogLevel::warning, std::string(action) + ": skipping '" + shown(member) +
+                                           "' (member of " + shown(group) +
+                                           "): not a valid user with an account");
+        continue;
+      }
+      seen.insert(member);
+      targets->push_back(std::move(*target));
+    }
+  }
+  return targets;
+}
+
+Exit refuse_resolution(const Context& ctx, std::string_view action, const Error& error) {
+  const Exit code = (error.code == Errc::invalid || error.code == Errc::not_found) ? Exit::refused
+                                                                                   : Exit::failed;
+  return ctx.error(action, "-", error.message + "; nothing changed", code);
+}
+
+std::string plural(std::size_t n, std::string_view word) {
+  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
+void Context::audit(std::string_view action, std::string_view user, std::string_view what) const {
+  log.log(LogLevel::notice, std::string(action) + " " + shown(user) + " (by " + operator_name +
+                                "): " + std::string(what));
+}
+
+Exit Context::error(std::string_view action, std::string_view user, std::string_view what,
+                    Exit code) const {
+  log.log(LogLevel::error, std::string(action) + " " + shown(user) + " (by " + operator_name +
+                               "): " + std::string(what));
+  return code;
+}
+
+std::string shown(std::string_view name) {
+  std::string out;
+  for (const char c : name.substr(0, 128)) {
+    const auto u = static_cast<unsigned char>(c);
+    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
+  }
+  if (name.size() > 128) out += "...";
+  return out;
+}
+
+Result<Target> resolve_user(std::string_view name) {
+  if (!valid_username(name)) {
+    return fail(Errc::invalid, "'" + shown(name) + "' is not a valid user name");
+  }
+  auto account = lookup_account(name);
+  if (!account) return std::unexpected(account.error());
+  return Target{std::string(name), std::move(*account)};
+}
+
+Result<std::vector<std::string>> group_members(const std::string& group) {
+  std::vector<char> buffer(16384);
+  ::group gr{};
+  ::group* found = nullptr;
+  int rc = 0;
+  while ((rc = getgrnam_r(group.c_str(), &gr, buffer.data(), buffer.size(), &found)) == ERANGE &&
+         buffer.size() < (1u << 24)) {
+    buffer.resize(buffer.size() * 2);
+  }
+  if (found == nullptr) {
+    if (rc == 0 || rc == ENOENT || rc == ESRCH) {
+      return fail(Errc::not_found, "there is no group named '" + shown(group) + "'");
+    }
+    return fail_errno("group lookup failed for '" + shown(group) + "'", rc);
+  }
+  const gid_t gid = found->gr_gid;
+  std::set<std::string> members;
+  for (char** member = found->gr_mem; member != nullptr && *member != nullptr; ++member) {
+    members.insert(*member);
+  }
+  // Users whose primary group it is are members too, but only the passwd database says so.
+  setpwent();
+  while (const passwd* pw = getpwent()) {
+    if (pw->pw_gid == gid && pw->pw_name != nullptr) members.insert(pw->pw_name);
+  }
+  endpwent();
+  return std::vector<std::string>(members.begin(), members.end());
+}
+
+std::string iso_time(std::int64_t unix_time) {
+  const std::time_t t = static_cast<std::time_t>(unix_time);
+  std::tm tm{};
+  char text[32] = "?";
+  if (gmtime_r(&t, &tm) != nullptr) std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return text;
+}
+
+Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
+                 const std::vector<std::string>& groups) {
+  constexpr std::string_view action = "require";
+  auto targets = targets_with_groups(ctx, action, users, groups);
+  if (!targets) return refuse_resolution(ctx, action, targets.error());
+  for (const auto& t : *targets) {
+    if (!t.account) {
+      return ctx.error(action, t.name, "there is no user named '" + t.name + "'; nothing changed",
+                       Exit::refused);
+    }
+  }
+  Exit result = Exit::ok;
+  for (const auto& t : *targets) {
+    enum class Found { set, enrolled, already } found = Found::set;
+    auto done = ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
+      if (state && state->enrollment) {
+        found = Found::enrolled;
+        return StateChange::keep;
+      }
+      if (state && state->required) {
+        found = Found::already;
+        return StateChange::keep;
+      }
+      if (!state) state.emplace();
+      state->required = true;
+      return StateChange::write;
+    });
+    if (!done) {
+      result = worse(result, ctx.error(action, t.name, done.error().message, Exit::failed));
+      continue;
+    }
+    switch (found) {
+      case Found::set:
+        ctx.audit(action, t.name, "2FA required on next login (flag set)");
+        std::printf("2FA is now required for %s. They will be prompted to set up 2FA when they "
+                    "next sign in.\n",
+                    t.name.c_str());
+        break;
+      case Found::enrolled:
+        ctx.audit(action, t.name, "already enrolled; nothing changed");
+        std::printf("%s is already enrolled; 2FA is already required.\n", t.name.c_str());
+        break;
+      case Found::already:
+        ctx.audit(action, t.name, "flag was already set; nothing changed");
+        std::printf("2FA was already required for %s on their next login; nothing changed.\n",
+                    t.name.c_str());
+        break;
+    }
+  }
+  return result;
+}
+
+Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
+                   const std::vector<std::string>& groups) {
+  constexpr std::string_view action = "unrequire";
+  auto named = resolve_all(users);
+  if (!named) return refuse_resolution(ctx, action, named.error());
+  // A user named directly must have state; group members without state are simply skipped.
+  for (const auto& t : *named) {
+    auto state = ctx.store.load(t.name);
+    if (!state) return ctx.error(action, t.name, state.error().message, Exit::failed);
+    if (!*state) {
+      return ctx.error(action, t.name,
+                       t.account ? t.name + " has no 2FA state; nothing changed"
+                                 : "there is no user named '" + t.name + "'; nothing changed",
+                       Exit::refused);
+    }
+  }
+  auto targets = targets_with_groups(ctx, action, users, groups);
+  if (!targets) return refuse_resolution(ctx, action, targets.error());
+
+  Exit result = Exit::ok;
+  for (const auto& t : *targets) {
+    enum class Found { cleared, not_flagged, no_state } found = Found::cleared;
+    bool enrolled = false;
+    auto done = ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
+      if (!state) {
+        found = Found::no_state;
+        return StateChange::keep;
+      }
+      enrolled = state->enrollment.has_value();
+      if (!state->required) {
+        found = Found::not_flagged;
+        return StateChange::keep;
+      }
+      state->required = false;
+      return state->empty() ? StateChange::remove : StateChange::write;
+    });
+    if (!done) {
+      result = worse(result, ctx.error(action, t.name, done.error().message, Exit::failed));
+      continue;
+    }
+    if (found == Found::no_state) continue;  // only group members get here
+    if (found == Found::not_flagged) {
+      ctx.audit(action, t.name, "flag was not set; nothing changed");
+      std::printf("2FA was not required for %s by an administrator; nothing changed.\n",
+                  t.name.c_str());
+    } else {
+      ctx.audit(action, t.name, "flag cleared");
+      std::printf("%s no longer has to set up 2FA on their next login.\n", t.name.c_str());
+    }
+    if (enrolled) {
+      std::printf("  Note: %s is enrolled, so every login still asks for a code. Use "
+                  "'valix-admin reset %s' to turn 2FA off.\n",
+                  t.name.c_str(), t.name.c_str());
+    } else if (auto why = required_by(ctx.config, t.account, false);
+               why && *why != RequiredBy::nobody) {
+      std::printf("  Note: %s still requires 2FA for %s (%s policy).\n", ctx.config_path.c_str(),
+                  t.name.c_str(), *why == RequiredBy::group_policy ? "group" : "host");
+    }
+  }
+  return result;
+}
+
+Exit cmd_reset(const Context& ctx, const std::string& user) {
+  constexpr std::string_view action = "reset";
+  auto target = resolve_user(user);
+  if (!target) return refuse_resolution(ctx, action, target.error());
+  enum class Found { reset, nothing, no_state } found = Found::reset;
+  std::size_t codes = 0;
+  bool enrolled = false, pending = false, locked = false, flagged = false;
+  auto done = ctx.store.update(user, [&](std::optional<UserState>& state) -> Result<StateChange> {
+    if (!state) {
+      found = Found::no_state;
+      return StateChange::keep;
+    }
+    enrolled = state->enrollment.has_value();
+    codes = enrolled ? state->enrollment->backup.hashes.size() : 0;
+    pending = state->pending.has_value();
+    locked = state->failures > 0 || state->locked_until != 0;
+    flagged = state->required;
+    if (!enrolled && !pending && !locked) {
+      found = Found::nothing;
+      return StateChange::keep;
+    }
+    // The admin flag survives on purpose: a user an admin required is walked through
+    // enrollment again at their next login.
+    state->enrollment.reset();
+    state->pending.reset();
+    state->failures = 0;
+    state->locked_until = 0;
+    return state->empty() ? StateChange::remove : StateChange::write;
+  });
+  if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
+  if (found == Found::no_state) {
+    return ctx.error(action, user,
+                     target->account ? user + " has no 2FA state; nothing to reset"
+                                     : "there is no user named '" + user + "'; nothing changed",
+                     Exit::refused);
+  }
+  if (found == Found::nothing) {
+    ctx.audit(action, user, "not enrolled; nothing to reset");
+    std::printf("%s has not set up 2FA; nothing to reset.\n", user.c_str());
+    return Exit::ok;
+  }
+  std::string what;
+  if (enrolled) what += "enrollment and " + plural(codes, "backup code") + " removed";
+  if (pending) what += std::string(what.empty() ? "" : ", ") + "pending enrollment removed";
+  if (locked) what += std::string(what.empty() ? "" : ", ") + "lockout cleared";
+  what += flagged ? "; admin flag kept" : "";
+  ctx.audit(action, user, what);
+  std::printf("2FA has been reset for %s. They can set it up again with valix-enroll, or will be "
+              "asked to on their next login if 2FA is required.\n",
+              user.c_str());
+  return Exit::ok;
+}
+
+Exit cmd_unlock(const Context& ctx, const std::string& user) {
+  constexpr std::string_view action = "unlock";
+  auto target = resolve_user(user);
+  if (!target) return refuse_resolution(ctx, action, target.error());
+  enum class Found { unlocked, not_locked, no_state } found = Found::unlocked;
+  int failures = 0;
+  std::int64_t locked_until = 0;
+  auto done = ctx.store.update(user, [&](std::optional<UserState>& state) -> Result<StateChange> {
+    if (!state) {
+      found = Found::no_state;
+      return StateChange::keep;
+    }
+    failures = state->failures;
+    locked_until = state->locked_until;
+    if (failures == 0 && locked_until == 0) {
+      found = Found::not_locked;
+      return StateChange::keep;
+    }
+    state->failures = 0;
+    state->locked_until = 0;
+    return state->empty() ? StateChange::remove : StateChange::write;
+  });
+  if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
+  if (found == Found::no_state) {
+    return ctx.error(action, user,
+                     target->account ? user + " has no 2FA state; nothing to unlock"
+                                     : "there is no user named '" + user + "'; nothing changed",
+                     Exit::refused);
+  }
+  if (found == Found::not_locked) {
+    ctx.audit(action, user, "not locked; nothing changed");
+    std::printf("%s is not locked out; nothing changed.\n", user.c_str());
+    return Exit::ok;
+  }
+  const bool was_locked = locked_until > ctx.now;
+  ctx.audit(action, user,
+            "cleared " + plural(static_cast<std::size_t>(failures), "failed attempt") +
+                (was_locked ? ", lockout until " + iso_time(locked_until) : std::string()));
+  if (was_locked) {
+    std::printf("%s has been unlocked and can sign in again.\n", user.c_str());
+  } else {
+    std::printf("%s was not locked out; their count of %s has been cleared.\n", user.c_str(),
+                plural(static_cast<std::size_t>(failures), "failed attempt").c_str());
+  }
+  return Exit::ok;
+}
+
+}  // namespace valix::admin

@@ -1,0 +1,85 @@
+// valix-admin: what every subcommand shares (the context, exit codes, user resolution and
+// the audit log). The rules themselves (policy, state format, locking) live in the core.
+#pragma once
+
+#include <cstdint>
+#include <cstdio>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config.hpp"
+#include "error.hpp"
+#include "log.hpp"
+#include "policy.hpp"
+#include "store.hpp"
+
+namespace valix::admin {
+
+// Documented in --help and valix-admin(8).
+enum class Exit : int {
+  ok = 0,
+  failed = 1,    // valix.conf, the state store or an import file could not be used
+  usage = 2,     // bad command line
+  refused = 3,   // a named user or group is invalid, unknown, has no state, or is enrolled
+  not_root = 4,  // not run as root
+};
+
+// The worse of two outcomes: the first failure wins, so the exit code tells what went wrong
+// first when several users are named.
+inline Exit worse(Exit current, Exit next) { return current == Exit::ok ? next : current; }
+
+struct Context {
+  const Config& config;
+  std::string config_path;
+  StateStore& store;
+  // Syslog (LOG_AUTHPRIV, ident valix-admin); errors and warnings also go to stderr.
+  Logger& log;
+  std::string operator_name;  // who ran the tool: SUDO_USER, else the real user
+  std::int64_t now;
+
+  // One audit line: "ACTION USER (by OPERATOR): WHAT". Success is logged at notice level
+  // (syslog only; the operator gets a friendlier line on stdout), failures at error level.
+  void audit(std::string_view action, std::string_view user, std::string_view what) const;
+  Exit error(std::string_view action, std::string_view user, std::string_view what,
+             Exit code) const;
+};
+
+// A user named on the command line whose name is valid for the state store.
+struct Target {
+  std::string name;
+  std::optional<Account> account;  // nullopt: no passwd entry
+};
+
+// A name safe to print on a terminal or in a log line (control characters replaced).
+std::string shown(std::string_view name);
+
+// Checks name (valid_username) and looks up its account. An invalid name is Errc::invalid.
+Result<Target> resolve_user(std::string_view name);
+
+// Every user whose primary or supplementary group is group, sorted. A group that does not
+// exist is Errc::not_found.
+Result<std::vector<std::string>> group_members(const std::string& group);
+
+// "2026-11-28T15:56:14Z".
+std::string iso_time(std::int64_t unix_time);
+
+// Subcommands. users are the names given on the command line, in order.
+Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
+                 const std::vector<std::string>& groups);
+Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
+                   const std::vector<std::string>& groups);
+Exit cmd_reset(const Context& ctx, const std::string& user);
+Exit cmd_unlock(const Context& ctx, const std::string& user);
+
+enum class OutputFormat { table, json };
+Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, OutputFormat format);
+
+enum class BackupCodesOnImport { generate, none };
+enum class ExistingEnrollment { refuse, replace };
+Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user,
+                                     const std::optional<std::string>& file,
+                                     BackupCodesOnImport backup, ExistingEnrollment existing);
+
+}  // namespace valix::admin

@@ -1,0 +1,144 @@
+// valix-admin import-google-authenticator: moves a user's existing TOTP secret over so their
+// phone keeps working.
+//
+// Scratch codes are not imported: google-authenticator's are 8 digits (27 bits), Valix backup
+// codes are 10 Crockford characters (50 bits) that can never look like a TOTP code. Accepting
+// the old form would weaken every user's backup codes and make an 8-digit answer ambiguous
+// for 8-digit TOTP enrollments, so the user gets new Valix backup codes instead (or none,
+// with --no-backup-codes, and makes their own with valix-enroll).
+#include <cstdio>
+
+#include "admin.hpp"
+#include "enrollment.hpp"
+#include "google_authenticator.hpp"
+#include "otp.hpp"
+
+namespace valix::admin {
+
+Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user,
+                                     const std::optional<std::string>& file,
+                                     BackupCodesOnImport backup, ExistingEnrollment existing) {
+  constexpr std::string_view action = "import-google-authenticator";
+  auto target = resolve_user(user);
+  if (!target) {
+    return ctx.error(action, user, target.error().message + "; nothing changed",
+                     target.error().code == Errc::invalid ? Exit::refused : Exit::failed);
+  }
+  if (!target->account) {
+    return ctx.error(action, user, "there is no user named '" + user + "'; nothing changed",
+                     Exit::refused);
+  }
+  const Account& account = *target->account;
+  std::string path;
+  if (file) {
+    path = *file;
+  } else {
+    if (account.home.empty() || account.home.front() != '/') {
+      return ctx.error(action, user, user + " has no absolute home directory; give the file",
+                       Exit::failed);
+    }
+    path = account.home + (account.home.back() == '/' ? "" : "/") + ".google_authenticator";
+  }
+
+  // Checked again under the lock below; this early check only avoids reading the file (and
+  // printing notes about it) for nothing.
+  auto current = ctx.store.load(user);
+  if (!current) return ctx.error(action, user, current.error().message, Exit::failed);
+  if (*current && (*current)->enrollment && existing == ExistingEnrollment::refuse) {
+    return ctx.error(action, user,
+                     user + " is already enrolled in Valix; nothing changed (use --force to "
+                            "replace their enrollment)",
+                     Exit::refused);
+  }
+
+  auto text = read_file_as_user(account, path);
+  if (!text) {
+    return ctx.error(action, user, "cannot use " + shown(path) + ": " + text.error().message +
+                                       "; nothing changed",
+                     Exit::failed);
+  }
+  auto parsed = parse_google_authenticator(text->view());
+  if (!parsed) {
+    return ctx.error(action, user, shown(path) + ": " + parsed.error().message + "; nothing changed",
+                     Exit::failed);
+  }
+  GoogleAuthenticatorFile& ga = *parsed;
+  // google-authenticator only ever generates SHA1, 6-digit codes.
+  const OtpParameters otp{OtpAlgorithm::sha1, 6, ga.step_size};
+  if (!valid_otp_parameters(otp)) {
+    return ctx.error(action, user, shown(path) + ": unsupported STEP_SIZE; nothing changed",
+                     Exit::failed);
+  }
+  // Every code shown up to now (the current one included, and any the old module recorded
+  // as used) stays refused, so a code seen before the import cannot be replayed after it.
+  const std::uint64_t watermark = std::max(totp_step(ctx.now, otp.period), ga.last_used_step);
+
+  std::vector<SecretString> codes;
+  bool replaced = false;
+  auto done = ctx.store.update(user, [&](std::optional<UserState>& state) -> Result<StateChange> {
+    if (state && state->enrollment && existing == ExistingEnrollment::refuse) {
+      return fail(Errc::invalid, user + " enrolled in the meantime; nothing changed");
+    }
+    replaced = state && state->enrollment;
+    if (!state) state.emplace();
+    state->enrollment.reset();
+    state->pending = PendingEnrollment{std::move(ga.secret), otp, ctx.now + ctx.config.pending_lifetime};
+    auto activated = activate_enrollment(*state, watermark, ctx.now, ctx.config);
+    if (!activated) return std::unexpected(activated.error());
+    codes = std::move(*activated);
+    if (backup == BackupCodesOnImport::none) {
+      state->enrollment->backup.hashes.clear();
+      codes.clear();
+    }
+    return StateChange::write;
+  });
+  if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
+
+  std::string what = "imported from " + shown(path) + " (TOTP SHA1, 6 digits, " +
+                     std::to_string(otp.period) + " s steps)";
+  if (replaced) what += ", replacing an existing enrollment";
+  what += "; " + std::to_string(codes.size()) + " new backup codes; " +
+          std::to_string(ga.scratch_codes) + " scratch codes not imported";
+  ctx.audit(action, user, what);
+
+  std::printf("Imported the google-authenticator setup of %s from %s.\n", user.c_str(),
+              shown(path).c_str());
+  if (replaced) std::printf("Their previous Valix enrollment has been replaced.\n");
+  std::printf("Their authenticator app keeps working (TOTP, SHA1, 6 digits, %d-second steps). "
+              "Codes shown before the import are not accepted; the next one is.\n",
+              otp.period);
+  std::printf("Not carried over:\n");
+  if (ga.window_size) {
+    std::printf("  - WINDOW_SIZE %d: ignored; Valix accepts %d step(s) either side of the "
+                "current one for every user (window in %s).\n",
+                *ga.window_size, ctx.config.window, ctx.config_path.c_str());
+  }
+  if (ga.rate_limit) {
+    std::printf("  - RATE_LIMIT (%s): ignored; Valix's lockout settings apply (max_failures, "
+                "lockout_seconds).\n",
+                ga.rate_limit->c_str());
+  }
+  if (ga.time_skew && *ga.time_skew != 0) {
+    std::printf("  - TIME_SKEW %d: ignored; if codes are refused, the phone's clock needs "
+                "correcting.\n",
+                *ga.time_skew);
+  }
+  std::printf("  - %zu scratch code%s: google-authenticator's 8-digit scratch codes do not work "
+              "with Valix.\n",
+              ga.scratch_codes, ga.scratch_codes == 1 ? "" : "s");
+  if (codes.empty()) {
+    std::printf("%s has no backup codes now. They can create some with "
+                "'valix-enroll --regenerate-backup-codes'.\n",
+                user.c_str());
+  } else {
+    std::printf("\nNew backup codes for %s (each works once; give them to %s securely; they "
+                "will not be shown again):\n%s",
+                user.c_str(), user.c_str(), format_backup_codes(codes).c_str());
+  }
+  std::printf("\n%s was not changed. Remove it, and pam_google_authenticator from the PAM "
+              "configuration, once the switch to Valix is done.\n",
+              shown(path).c_str());
+  return Exit::ok;
+}
+
+}  // namespace valix::admin

@@ -1,0 +1,225 @@
+// valix-admin: command line, root check, configuration and logging set-up.
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <string>
+#include <vector>
+
+#include "admin.hpp"
+#include "username.hpp"
+
+using namespace valix;
+using namespace valix::admin;
+
+namespace {
+
+constexpr const char* kUsage = R"(Usage: valix-admin [--config FILE] COMMAND [ARGUMENTS]
+
+Manage two-factor authentication (2FA) for users. Must be run as root.
+
+Commands:
+  require USER... [--group GROUP]...
+        Require 2FA on the user's next login: a user who has not set up 2FA is
+        walked through setting it up when they next sign in.
+  unrequire USER... [--group GROUP]...
+        Take back 'require' (the users' own enrollment, if any, stays).
+  reset USER
+        Reset 2FA: remove the user's secret, backup codes, pending enrollment and
+        lockout, so they can set it up again. A 'require' flag stays.
+  unlock USER
+        Clear a lockout after too many wrong codes.
+  status [USER...] [--json]
+        Show enrollment, requirement (and why), pending enrollment, backup codes
+        left, lockout and last 2FA login. Without USER: every user with 2FA state.
+  import-google-authenticator USER [FILE] [--force] [--no-backup-codes]
+        Import the user's ~/.google_authenticator (or FILE), so their phone keeps
+        working. Scratch codes are not imported: new backup codes are printed
+        (--no-backup-codes: none; the user makes their own with valix-enroll).
+        --force replaces an existing Valix enrollment.
+
+Options:
+  --config FILE   valix.conf to use (default: )" VALIX_DEFAULT_CONFIG R"()
+  --help          show this help
+  --version       show the version
+
+Exit status:
+  0  success
+  1  valix.conf, the state store or an import file could not be used
+  2  bad command line
+  3  refused: a user or group is invalid or unknown, a user has no 2FA state,
+     or (import) is already enrolled; nothing was changed for that user
+  4  not run as root
+
+Every action is logged to syslog (authpriv) with who ran it. See valix-admin(8).
+)";
+
+// Errors and warnings reach the operator on stderr; everything else goes to syslog only,
+// because the operator gets a friendlier line on stdout.
+class ErrorsOnly final : public Logger {
+ public:
+  explicit ErrorsOnly(Logger& next) : next_(next) {}
+  void log(LogLevel level, std::string_view message) override {
+    if (level == LogLevel::error || level == LogLevel::warning) next_.log(level, message);
+  }
+
+ private:
+  Logger& next_;
+};
+
+Exit usage_error(const std::string& message) {
+  std::fprintf(stderr, "valix-admin: %s\nTry 'valix-admin --help'.\n", message.c_str());
+  return Exit::usage;
+}
+
+std::string operator_name() {
+  std::string name;
+  if (auto account = lookup_account(getuid()); account && *account) {
+    name = (*account)->name;
+  } else {
+    name = "uid " + std::to_string(getuid());
+  }
+  // SUDO_USER is only a hint from the environment, so the real user is logged next to it.
+  if (const char* sudo = std::getenv("SUDO_USER"); sudo != nullptr && valid_username(sudo)) {
+    return std::string(sudo) + " (as " + name + " via sudo)";
+  }
+  return name;
+}
+
+struct CommandLine {
+  std::string config = VALIX_DEFAULT_CONFIG;
+  std::string command;
+  std::vector<std::string> args;
+  std::vector<std::string> groups;
+  bool json = false;
+  bool force = false;
+  bool no_backup_codes = false;
+  bool help = false;
+  bool version = false;
+};
+
+std::optional<Exit> parse(int argc, char** argv, CommandLine& cl) {
+  bool options_done = false;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&](std::string_view name) -> std::optional<std::string> {
+      if (arg.size() > name.size() && arg.starts_with(name) && arg[name.size()] == '=') {
+        return arg.substr(name.size() + 1);
+      }
+      if (i + 1 >= argc) return std::nullopt;
+      return std::string(argv[++i]);
+    };
+    if (options_done || arg.empty() || arg.front() != '-' || arg == "-") {
+      if (cl.command.empty()) {
+        cl.command = arg;
+      } else {
+        cl.args.push_back(arg);
+      }
+    } else if (arg == "--") {
+      options_done = true;
+    } else if (arg == "--help" || arg == "-h") {
+      cl.help = true;
+    } else if (arg == "--version") {
+      cl.version = true;
+    } else if (arg == "--json") {
+      cl.json = true;
+    } else if (arg == "--force") {
+      cl.force = true;
+    } else if (arg == "--no-backup-codes") {
+      cl.no_backup_codes = true;
+    } else if (arg == "--config" || arg.starts_with("--config=")) {
+      auto v = value("--config");
+      if (!v || v->empty()) return usage_error("--config needs a file");
+      cl.config = *v;
+    } else if (arg == "--group" || arg.starts_with("--group=")) {
+      auto v = value("--group");
+      if (!v || v->empty()) return usage_error("--group needs a group name");
+      cl.groups.push_back(*v);
+    } else {
+      return usage_error("unknown option '" + shown(arg) + "'");
+    }
+  }
+  return std::nullopt;
+}
+
+// Which options and how many arguments each command takes.
+std::optional<Exit> check_usage(const CommandLine& cl) {
+  const std::string& c = cl.command;
+  const bool group_ok = c == "require" || c == "unrequire";
+  if (!cl.groups.empty() && !group_ok) return usage_error("--group only goes with require and unrequire");
+  if (cl.json && c != "status") return usage_error("--json only goes with status");
+  if ((cl.force || cl.no_backup_codes) && c != "import-google-authenticator") {
+    return usage_error("--force and --no-backup-codes only go with import-google-authenticator");
+  }
+  if (group_ok) {
+    if (cl.args.empty() && cl.groups.empty()) return usage_error(c + " needs a USER or --group GROUP");
+  } else if (c == "reset" || c == "unlock") {
+    if (cl.args.size() != 1) return usage_error(c + " takes exactly one USER");
+  } else if (c == "import-google-authenticator") {
+    if (cl.args.empty() || cl.args.size() > 2) return usage_error(c + " takes USER [FILE]");
+  } else if (c != "status") {
+    return usage_error(c.empty() ? "no command given" : "unknown command '" + shown(c) + "'");
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  CommandLine cl;
+  if (auto bad = parse(argc, argv, cl)) return static_cast<int>(*bad);
+  if (cl.help) {
+    std::fputs(kUsage, stdout);
+    return 0;
+  }
+  if (cl.version) {
+    std::printf("valix-admin %s\n", VALIX_VERSION);
+    return 0;
+  }
+  if (auto bad = check_usage(cl)) return static_cast<int>(*bad);
+  if (geteuid() != 0) {
+    std::fprintf(stderr, "valix-admin: must be run as root\n");
+    return static_cast<int>(Exit::not_root);
+  }
+
+  StderrLogger stderr_logger("valix-admin", false);
+  ErrorsOnly errors_only(stderr_logger);
+  SyslogTeeLogger log("valix-admin", errors_only);
+  const std::string who = operator_name();
+
+  auto config = load_config(cl.config, geteuid());
+  if (!config) {
+    log.log(LogLevel::error, cl.command + " (by " + who + "): configuration error: " +
+                                 config.error().message);
+    return static_cast<int>(Exit::failed);
+  }
+  auto store = FileStateStore::open(config->state_dir, geteuid());
+  if (!store) {
+    log.log(LogLevel::error, cl.command + " (by " + who + "): " + store.error().message);
+    return static_cast<int>(Exit::failed);
+  }
+  const Context ctx{*config, cl.config, *store, log, who,
+                    static_cast<std::int64_t>(std::time(nullptr))};
+
+  Exit result = Exit::ok;
+  if (cl.command == "require") {
+    result = cmd_require(ctx, cl.args, cl.groups);
+  } else if (cl.command == "unrequire") {
+    result = cmd_unrequire(ctx, cl.args, cl.groups);
+  } else if (cl.command == "reset") {
+    result = cmd_reset(ctx, cl.args.front());
+  } else if (cl.command == "unlock") {
+    result = cmd_unlock(ctx, cl.args.front());
+  } else if (cl.command == "status") {
+    result = cmd_status(ctx, cl.args, cl.json ? OutputFormat::json : OutputFormat::table);
+  } else if (cl.command == "import-google-authenticator") {
+    result = cmd_import_google_authenticator(
+        ctx, cl.args.front(),
+        cl.args.size() > 1 ? std::optional<std::string>(cl.args[1]) : std::nullopt,
+        cl.no_backup_codes ? BackupCodesOnImport::none : BackupCodesOnImport::generate,
+        cl.force ? ExistingEnrollment::replace : ExistingEnrollment::refuse);
+  }
+  if (std::fflush(stdout) != 0) return static_cast<int>(Exit::failed);
+  return static_cast<int>(result);
+}

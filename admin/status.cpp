@@ -1,0 +1,216 @@
+// valix-admin status: one row per user, as an aligned table or a JSON array.
+#include <algorithm>
+#include <cstdio>
+#include <string>
+#include <vector>
+
+#include "admin.hpp"
+
+namespace valix::admin {
+namespace {
+
+struct Row {
+  std::string user;
+  bool has_account = false;
+  bool enrolled = false;
+  std::int64_t enrolled_at = 0;
+  RequiredBy required_by = RequiredBy::nobody;
+  bool pending = false;
+  std::int64_t pending_expires = 0;
+  std::size_t backup_codes = 0;
+  int failures = 0;
+  bool locked = false;
+  std::int64_t locked_until = 0;
+  std::int64_t last_login = 0;
+};
+
+Result<Row> make_row(const Context& ctx, const std::string& user,
+                     const std::optional<Account>& account, const std::optional<UserState>& state) {
+  Row row;
+  row.user = user;
+  row.has_account = account.has_value();
+  if (state) {
+    if (state->enrollment) {
+      row.enrolled = true;
+      row.enrolled_at = state->enrollment->enrolled_at;
+      row.backup_codes = state->enrollment->backup.hashes.size();
+    }
+    if (state->pending && state->pending->expires_at > ctx.now) {
+      row.pending = true;
+      row.pending_expires = state->pending->expires_at;
+    }
+    row.failures = state->failures;
+    row.locked = state->locked_until > ctx.now;
+    row.locked_until = row.locked ? state->locked_until : 0;
+    row.last_login = state->last_login;
+  }
+  auto why = required_by(ctx.config, account, state && state->required);
+  if (!why) return std::unexpected(why.error());
+  row.required_by = *why;
+  return row;
+}
+
+// JSON string literal. User names are validated and times are ISO strings, but escape
+// properly anyway: the output is for other programs.
+void json_string(std::string& out, std::string_view text) {
+  out.push_back('"');
+  for (const char c : text) {
+    const auto u = static_cast<unsigned char>(c);
+    switch (c) {
+      case '"': out += "\\\""; break;
+      case '\\': out += "\\\\"; break;
+      case '\n': out += "\\n"; break;
+      case '\t': out += "\\t"; break;
+      case '\r': out += "\\r"; break;
+      default:
+        if (u < 0x20 || u == 0x7f) {
+          char escaped[8];
+          std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
+          out += escaped;
+        } else {
+          out.push_back(c);
+        }
+    }
+  }
+  out.push_back('"');
+}
+
+void json_time(std::string& out, std::int64_t t) {
+  if (t == 0) {
+    out += "null";
+  } else {
+    json_string(out, iso_time(t));
+  }
+}
+
+std::string to_json(const std::vector<Row>& rows) {
+  std::string out = "[";
+  out.reserve(rows.size() * 300 + 4);
+  bool first = true;
+  for (const Row& r : rows) {
+    out += first ? "\n  {" : ",\n  {";
+    first = false;
+    out += "\"user\": ";
+    json_string(out, r.user);
+    out += ", \"account\": ";
+    out += r.has_account ? "true" : "false";
+    out += ", \"enrolled\": ";
+    out += r.enrolled ? "true" : "false";
+    out += ", \"enrolled_at\": ";
+    json_time(out, r.enrolled ? r.enrolled_at : 0);
+    out += ", \"required\": ";
+    out += r.required_by != RequiredBy::nobody ? "true" : "false";
+    out += ", \"required_by\": ";
+    if (r.required_by == RequiredBy::nobody) {
+      out += "null";
+    } else {
+      json_string(out, required_by_name(r.required_by));
+    }
+    out += ", \"pending\": ";
+    out += r.pending ? "true" : "false";
+    out += ", \"pending_expires\": ";
+    json_time(out, r.pending_expires);
+    out += ", \"backup_codes_remaining\": " + std::to_string(r.backup_codes);
+    out += ", \"failures\": " + std::to_string(r.failures);
+    out += ", \"locked\": ";
+    out += r.locked ? "true" : "false";
+    out += ", \"locked_until\": ";
+    json_time(out, r.locked_until);
+    out += ", \"last_login\": ";
+    json_time(out, r.last_login);
+    out += "}";
+  }
+  out += rows.empty() ? "]\n" : "\n]\n";
+  return out;
+}
+
+std::string to_table(const std::vector<Row>& rows) {
+  using Cells = std::vector<std::string>;
+  std::vector<Cells> lines;
+  lines.reserve(rows.size() + 1);
+  lines.push_back({"USER", "ENROLLED", "REQUIRED", "PENDING", "BACKUP-CODES", "LOCKED",
+                   "LAST-2FA-LOGIN"});
+  for (const Row& r : rows) {
+    std::string required = "no";
+    if (r.required_by != RequiredBy::nobody) {
+      required = "yes (" + std::string(required_by_name(r.required_by)) + ")";
+    }
+    std::string locked = r.locked ? "until " + iso_time(r.locked_until) : "no";
+    if (!r.locked && r.failures > 0) locked += " (" + std::to_string(r.failures) + " failed)";
+    lines.push_back({r.user + (r.has_account ? "" : " (no account)"),
+                     r.enrolled ? "since " + iso_time(r.enrolled_at) : "no", required,
+                     r.pending ? "until " + iso_time(r.pending_expires) : "no",
+                     r.enrolled ? std::to_string(r.backup_codes) : "-", locked,
+                     r.last_login != 0 ? iso_time(r.last_login) : "never"});
+  }
+  std::vector<std::size_t> width(lines.front().size(), 0);
+  for (const Cells& cells : lines) {
+    for (std::size_t i = 0; i < cells.size(); ++i) width[i] = std::max(width[i], cells[i].size());
+  }
+  std::string out;
+  out.reserve(lines.size() * 120);
+  for (const Cells& cells : lines) {
+    std::string line;
+    for (std::size_t i = 0; i < cells.size(); ++i) {
+      line += cells[i];
+      if (i + 1 < cells.size()) line.append(width[i] - cells[i].size() + 2, ' ');
+    }
+    out += line + "\n";
+  }
+  return out;
+}
+
+}  // namespace
+
+Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, OutputFormat format) {
+  constexpr std::string_view action = "status";
+  std::vector<std::string> names = users;
+  if (names.empty()) {
+    auto listed = ctx.store.list_users();
+    if (!listed) return ctx.error(action, "-", listed.error().message, Exit::failed);
+    names = std::move(*listed);
+  }
+  // Named users are all checked before anything is printed.
+  std::vector<Target> targets;
+  targets.reserve(names.size());
+  for (const auto& name : names) {
+    auto target = resolve_user(name);
+    if (!target) {
+      const Exit code = target.error().code == Errc::invalid ? Exit::refused : Exit::failed;
+      return ctx.error(action, name, target.error().message, code);
+    }
+    targets.push_back(std::move(*target));
+  }
+
+  Exit result = Exit::ok;
+  std::vector<Row> rows;
+  rows.reserve(targets.size());
+  for (const Target& t : targets) {
+    auto state = ctx.store.load(t.name);
+    if (!state) {
+      // One unreadable file must not hide everyone else: report it and go on.
+      result = worse(result, ctx.error(action, t.name, state.error().message, Exit::failed));
+      continue;
+    }
+    if (!*state && !t.account) {
+      result = worse(result, ctx.error(action, t.name,
+                                       "there is no user named '" + t.name + "'", Exit::refused));
+      continue;
+    }
+    auto row = make_row(ctx, t.name, t.account, *state);
+    if (!row) {
+      result = worse(result, ctx.error(action, t.name, row.error().message, Exit::failed));
+      continue;
+    }
+    rows.push_back(std::move(*row));
+  }
+  const std::string text = format == OutputFormat::json ? to_json(rows) : to_table(rows);
+  if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
+    return ctx.error(action, "-", "cannot write the output", Exit::failed);
+  }
+  ctx.audit(action, users.empty() ? "(all users)" : users.size() == 1 ? users.front() : "(listed users)",
+            "shown " + std::to_string(rows.size()) + " user" + (rows.size() == 1 ? "" : "s"));
+  return result;
+}
+
+}  // namespace valix::admin

@@ -1,0 +1,283 @@
+// valix-bench-driver: performs PAM logins for valix-bench and times them.
+//
+// It links libpam and libc only, so every module under test loads its own dependencies
+// (libcrypto, liboath, ...) just as it would inside a freshly forked sshd. valix-bench computes
+// the codes and hands them over in a list file, one "USER ANSWER" line per login.
+//
+//   valix-bench-driver inproc   SERVICE LIST BUDGET_MS  logins in this process
+//   valix-bench-driver fresh    SERVICE LIST BUDGET_MS  one new process (spawn+exec) per login
+//   valix-bench-driver one      SERVICE USER ANSWER      one login; exit 0 on success
+//   valix-bench-driver parallel SERVICE LIST PROCS       PROCS processes share the list
+//   valix-bench-driver race     SERVICE USER ANSWER PROCS  PROCS logins released at once
+//
+// Service files come from the directory in VALIX_BENCH_PAM_DIR, through libpam's own
+// pam_start_confdir(): a real PAM stack, nothing under /etc/pam.d, and no pam_wrapper (whose
+// one-letter /tmp/pam.X directories collide when many processes start at once).
+//
+// Output: "key value" lines (ok, fail, ns, ...). The first line of an inproc/fresh list is a
+// warm-up login that is not timed; inproc also reports which shared objects stay mapped after
+// pam_end (to show whether the next pam_start really loads the module again).
+#define _GNU_SOURCE
+#include <errno.h>
+#include <signal.h>
+#include <spawn.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <security/pam_appl.h>
+
+extern char** environ;
+
+enum { kMaxLogins = 200000, kMaxMaps = 512 };
+
+struct entry {
+  char user[64];
+  char answer[64];
+};
+
+static struct entry* entries;
+static int entry_count;
+
+static const char* pam_dir;
+
+static int64_t now_ns(void) {
+  struct timespec ts;
+  clock_gettime(CLOCK_MONOTONIC, &ts);
+  return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
+
+static void die(const char* what) {
+  fprintf(stderr, "valix-bench-driver: %s\n", what);
+  exit(2);
+}
+
+static int conversation(int count, const struct pam_message** messages,
+                        struct pam_response** responses, void* data) {
+  const char* answer = data;
+  struct pam_response* out = calloc((size_t)count, sizeof *out);
+  if (out == NULL) return PAM_BUF_ERR;
+  for (int i = 0; i < count; ++i) {
+    const int style = messages[i]->msg_style;
+    if (style == PAM_PROMPT_ECHO_OFF || style == PAM_PROMPT_ECHO_ON) {
+      out[i].resp = strdup(answer);
+    }
+  }
+  *responses = out;
+  return PAM_SUCCESS;
+}
+
+// One login as sshd does it: a new PAM handle (libpam reads the service file and loads the
+// modules), pam_authenticate, pam_end (libpam unloads the modules).
+static int login(const char* service, const char* user, const char* answer) {
+  struct pam_conv conv = {conversation, (void*)answer};
+  pam_handle_t* pamh = NULL;
+  int rc = pam_start_confdir(service, user, &conv, pam_dir, &pamh);
+  if (rc != PAM_SUCCESS) return rc;
+  rc = pam_authenticate(pamh, 0);
+  pam_end(pamh, rc);
+  return rc;
+}
+
+static void read_list(const char* path) {
+  FILE* f = fopen(path, "r");
+  if (f == NULL) die("cannot open the list file");
+  entries = calloc(kMaxLogins, sizeof *entries);
+  if (entries == NULL) die("out of memory");
+  while (entry_count < kMaxLogins &&
+         fscanf(f, "%63s %63s", entries[entry_count].user, entries[entry_count].answer) == 2) {
+    ++entry_count;
+  }
+  fclose(f);
+  if (entry_count == 0) die("empty list");
+}
+
+// Shared objects mapped into this process, one path per entry.
+static int mapped_objects(char paths[][256], int max) {
+  FILE* f = fopen("/proc/self/maps", "r");
+  if (f == NULL) return 0;
+  char line[1024];
+  int n = 0;
+  while (fgets(line, sizeof line, f) != NULL) {
+    char* path = strchr(line, '/');
+    if (path == NULL || strstr(path, ".so") == NULL) continue;
+    path[strcspn(path, "\n")] = '\0';
+    int seen = 0;
+    for (int i = 0; i < n && !seen; ++i) seen = strcmp(paths[i], path) == 0;
+    if (!seen && n < max) snprintf(paths[n++], 256, "%s", path);
+  }
+  fclose(f);
+  return n;
+}
+
+static int contains(char paths[][256], int n, const char* path) {
+  for (int i = 0; i < n; ++i) {
+    if (strcmp(paths[i], path) == 0) return 1;
+  }
+  return 0;
+}
+
+static char before[kMaxMaps][256], during[kMaxMaps][256], after[kMaxMaps][256];
+
+// Prints the objects the first login mapped and which of them pam_end left behind.
+static void report_maps(int n_before, int n_during, int n_after) {
+  printf("loaded_by_login");
+  for (int i = 0; i < n_during; ++i) {
+    if (!contains(before, n_before, during[i])) printf(" %s", during[i]);
+  }
+  printf("\nkept_after_pam_end");
+  for (int i = 0; i < n_after; ++i) {
+    if (!contains(before, n_before, after[i])) printf(" %s", after[i]);
+  }
+  printf("\n");
+}
+
+// The warm-up login of inproc mode, with a look at the mappings while the module is loaded.
+static int warmup_with_maps(const char* service, const struct entry* e) {
+  const int n_before = mapped_objects(before, kMaxMaps);
+  struct pam_conv conv = {conversation, (void*)e->answer};
+  pam_handle_t* pamh = NULL;
+  int rc = pam_start_confdir(service, e->user, &conv, pam_dir, &pamh);
+  if (rc != PAM_SUCCESS) return rc;
+  const int n_during = mapped_objects(during, kMaxMaps);
+  rc = pam_authenticate(pamh, 0);
+  pam_end(pamh, rc);
+  const int n_after = mapped_objects(after, kMaxMaps);
+  report_maps(n_before, n_during, n_after);
+  return rc;
+}
+
+static int spawn_one(const char* service, const char* user, const char* answer) {
+  char* argv[] = {"valix-bench-driver", "one", (char*)service, (char*)user, (char*)answer, NULL};
+  pid_t pid;
+  if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, argv, environ) != 0) return -1;
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0) {
+    if (errno != EINTR) return -1;
+  }
+  return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? PAM_SUCCESS : PAM_AUTH_ERR;
+}
+
+// Logins from the list after the warm-up line, until the list or the time budget runs out.
+static void timed_logins(const char* service, int fresh, int64_t budget_ns) {
+  int warm = fresh ? spawn_one(service, entries[0].user, entries[0].answer)
+                   : warmup_with_maps(service, &entries[0]);
+  printf("warmup %s\n", warm == PAM_SUCCESS ? "ok" : "fail");
+  int ok = 0, failed = 0;
+  int64_t total = 0;
+  const int64_t start = now_ns();
+  for (int i = 1; i < entry_count; ++i) {
+    const int64_t t0 = now_ns();
+    const int rc = fresh ? spawn_one(service, entries[i].user, entries[i].answer)
+                         : login(service, entries[i].user, entries[i].answer);
+    total += now_ns() - t0;
+    if (rc == PAM_SUCCESS) ++ok; else ++failed;
+    if (i >= 5 && now_ns() - start > budget_ns) break;
+  }
+  printf("ok %d\nfail %d\nns %lld\n", ok, failed, (long long)total);
+}
+
+// Children block reading a pipe that the parent closes to release them all at once.
+static void wait_for_release(int release_fd) {
+  char c;
+  while (read(release_fd, &c, 1) < 0 && errno == EINTR) {
+  }
+}
+
+static void parallel(const char* service, int procs) {
+  int release[2], results[2];
+  if (pipe(release) != 0 || pipe(results) != 0) die("pipe");
+  for (int p = 0; p < procs; ++p) {
+    const pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      close(release[1]);
+      close(results[0]);
+      wait_for_release(release[0]);
+      int counts[2] = {0, 0};
+      for (int i = p; i < entry_count; i += procs) {
+        ++counts[login(service, entries[i].user, entries[i].answer) == PAM_SUCCESS ? 0 : 1];
+      }
+      _exit(write(results[1], counts, sizeof counts) == (ssize_t)sizeof counts ? 0 : 1);
+    }
+  }
+  close(release[0]);
+  close(results[1]);
+  usleep(200000);  // let every child reach the barrier
+  const int64_t t0 = now_ns();
+  close(release[1]);
+  int ok = 0, failed = 0, counts[2];
+  while (read(results[0], counts, sizeof counts) == (ssize_t)sizeof counts) {
+    ok += counts[0];
+    failed += counts[1];
+  }
+  while (wait(NULL) > 0) {
+  }
+  printf("ok %d\nfail %d\nns %lld\n", ok, failed, (long long)(now_ns() - t0));
+}
+
+// PROCS processes each open a PAM handle (modules loaded), then all authenticate the same
+// user with the same answer at the same moment.
+static void race(const char* service, const char* user, const char* answer, int procs) {
+  int release[2], ready[2];
+  if (pipe(release) != 0 || pipe(ready) != 0) die("pipe");
+  for (int p = 0; p < procs; ++p) {
+    const pid_t pid = fork();
+    if (pid < 0) die("fork");
+    if (pid == 0) {
+      close(release[1]);
+      close(ready[0]);
+      struct pam_conv conv = {conversation, (void*)answer};
+      pam_handle_t* pamh = NULL;
+      if (pam_start_confdir(service, user, &conv, pam_dir, &pamh) != PAM_SUCCESS) _exit(3);
+      if (write(ready[1], "r", 1) != 1) _exit(3);
+      wait_for_release(release[0]);
+      const int rc = pam_authenticate(pamh, 0);
+      pam_end(pamh, rc);
+      _exit(rc == PAM_SUCCESS ? 0 : 1);
+    }
+  }
+  close(release[0]);
+  close(ready[1]);
+  char c;
+  for (int p = 0; p < procs; ++p) {
+    if (read(ready[0], &c, 1) != 1) break;
+  }
+  close(release[1]);
+  int ok = 0, failed = 0, status;
+  while (wait(&status) > 0) {
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++ok; else ++failed;
+  }
+  printf("ok %d\nfail %d\n", ok, failed);
+}
+
+int main(int argc, char** argv) {
+  setvbuf(stdout, NULL, _IOLBF, 0);
+  if (argc < 2) die("usage: inproc|fresh|one|parallel|race ...");
+  const char* mode = argv[1];
+  pam_dir = getenv("VALIX_BENCH_PAM_DIR");
+  if (pam_dir == NULL || pam_dir[0] != '/') die("VALIX_BENCH_PAM_DIR must name the service directory");
+  if (strcmp(mode, "one") == 0 && argc == 5) {
+    return login(argv[2], argv[3], argv[4]) == PAM_SUCCESS ? 0 : 1;
+  }
+  if ((strcmp(mode, "inproc") == 0 || strcmp(mode, "fresh") == 0) && argc == 5) {
+    read_list(argv[3]);
+    timed_logins(argv[2], mode[0] == 'f', (int64_t)atoll(argv[4]) * 1000000);
+    return 0;
+  }
+  if (strcmp(mode, "parallel") == 0 && argc == 5) {
+    read_list(argv[3]);
+    parallel(argv[2], atoi(argv[4]));
+    return 0;
+  }
+  if (strcmp(mode, "race") == 0 && argc == 6) {
+    race(argv[2], argv[3], argv[4], atoi(argv[5]));
+    return 0;
+  }
+  die("bad arguments");
+  return 2;
+}

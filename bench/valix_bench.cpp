@@ -1,0 +1,825 @@
+// valix-bench: what a login costs with pam_valix, pam_google_authenticator and pam_oath, side
+// by side on one machine in one run, and a Markdown report of it (bench/RESULTS.md).
+//
+// This program builds the enrolled users for every module (state files, secret files, an
+// OATH users file) under --data, computes the right TOTP codes, and has valix-bench-driver
+// perform the logins through a real PAM stack (libpam's pam_start_confdir with service files in
+// the data directory; /etc/pam.d is not used). Run it through scripts/bench, which installs
+// the peers and passes the paths.
+#include <crypt.h>
+#include <fcntl.h>
+#include <spawn.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstring>
+#include <ctime>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <numeric>
+#include <optional>
+#include <random>
+#include <sstream>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "backup_codes.hpp"
+#include "base32.hpp"
+#include "otp.hpp"
+#include "secure.hpp"
+#include "state.hpp"
+
+extern char** environ;
+
+namespace fs = std::filesystem;
+using namespace valix;
+
+namespace {
+
+[[noreturn]] void die(const std::string& message) {
+  std::fprintf(stderr, "valix-bench: %s\n", message.c_str());
+  std::exit(2);
+}
+
+template <typename T>
+T must(Result<T> result, const char* what) {
+  if (!result) die(std::string(what) + ": " + result.error().message);
+  if constexpr (!std::is_void_v<T>) return std::move(*result);
+}
+
+struct Options {
+  fs::path data;
+  std::string driver, module, admin, out = "RESULTS.md";
+  std::vector<int> sizes{1000, 100000};
+  int runs = 5;
+  int logins = 100;        // timed logins per in-process run
+  int fresh_logins = 40;   // timed logins per fresh-process run
+  int budget_ms = 4000;    // a run stops early once this much time went by
+  int backup_logins = 10;  // per run, for each of "10 left" and "1 left"
+  int procs = 4;           // parallel throughput
+  int per_proc = 40;       // logins per process in the throughput run
+  int race_procs = 8;
+  int race_trials = 10;
+  bool quick = false;
+  std::vector<std::string> notes;
+};
+
+std::string user_name(int index) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "u%06d", index);
+  return buf;
+}
+
+void write_file(const fs::path& path, std::string_view text, mode_t mode) {
+  const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
+  if (fd < 0) die("cannot create " + path.string());
+  if (fchmod(fd, mode) != 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+    die("cannot write " + path.string());
+  }
+  close(fd);
+}
+
+void make_dir(const fs::path& path, mode_t mode) {
+  fs::create_directories(path);
+  if (chmod(path.c_str(), mode) != 0) die("chmod " + path.string());
+}
+
+std::int64_t now_s() { return static_cast<std::int64_t>(std::time(nullptr)); }
+std::uint64_t now_step() { return totp_step(now_s(), 30); }
+
+double median(std::vector<double> v) {
+  if (v.empty()) return NAN;
+  std::sort(v.begin(), v.end());
+  const std::size_t n = v.size();
+  return n % 2 ? v[n / 2] : (v[n / 2 - 1] + v[n / 2]) / 2;
+}
+
+// The users of one module at one size, and when each last logged in: every user logs in at
+// most once per 30 s step, or once more with the next step's code (inside every module's
+// window), so replay protection is on and never refuses a login the benchmark meant to work.
+class Schedule {
+ public:
+  Schedule(const std::vector<SecretBytes>* secrets, std::uint32_t seed)
+      : secrets_(secrets), last_(secrets->size(), 0),
+        order_(secrets->size()) {
+    std::iota(order_.begin(), order_.end(), 0);
+    std::shuffle(order_.begin(), order_.end(), std::mt19937(seed));
+  }
+
+  // "USER CODE" for a user who may still log in now, waiting for the next step if every user
+  // has used up the current one.
+  std::pair<std::string, std::string> next() {
+    for (;;) {
+      const std::uint64_t step = now_step();
+      for (std::size_t tries = 0; tries < order_.size(); ++tries) {
+        const std::size_t u = order_[cursor_];
+        cursor_ = (cursor_ + 1) % order_.size();
+        if (last_[u] > step) continue;
+        const std::uint64_t use = std::max(step, last_[u] + 1);
+        last_[u] = use;
+        auto code = must(hotp((*secrets_)[u].span(), use, OtpParameters{}), "hotp");
+        return {user_name(static_cast<int>(u)), std::string(code.view())};
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    }
+  }
+
+ private:
+  const std::vector<SecretBytes>* secrets_;
+  std::vector<std::uint64_t> last_;
+  std::vector<std::uint32_t> order_;
+  std::size_t cursor_ = 0;
+};
+
+struct DriverOutput {
+  std::map<std::string, std::string> values;
+  long ok() const { return values.contains("ok") ? std::stol(values.at("ok")) : 0; }
+  long failed() const { return values.contains("fail") ? std::stol(values.at("fail")) : 0; }
+  double ns() const { return values.contains("ns") ? std::stod(values.at("ns")) : NAN; }
+};
+
+class Bench {
+ public:
+  explicit Bench(Options options) : o_(std::move(options)) {}
+
+  void prepare();
+  void measure();
+  void report();
+
+ private:
+  void prepare_size(int size);
+  void prepare_backup_users();
+  DriverOutput drive(const std::vector<std::string>& args);
+  fs::path write_list(const std::vector<std::pair<std::string, std::string>>& list);
+  std::vector<std::pair<std::string, std::string>> make_list(const std::string& module, int size, int count);
+  Schedule& schedule(const std::string& module, int size);
+  void timed_run(const std::string& variant, const std::string& module, int size, int count);
+  void baseline_run();
+  void backup_run(const std::string& kind, std::vector<std::string>& users);
+  void hash_run();
+  void parallel_runs();
+  void race_runs();
+  void admin_runs();
+  double cost(const std::string& key) const;
+  double net(const std::string& variant, const std::string& module, int size) const;
+
+  Options o_;
+  std::map<int, std::vector<SecretBytes>> secrets_;
+  std::map<std::string, Schedule> schedules_;
+  std::map<std::string, std::vector<double>> samples_;  // microseconds per login (or per op)
+  std::map<std::string, std::string> facts_;            // things observed once
+  std::map<std::string, std::vector<std::string>> race_;
+  std::string backup_code_;
+  BackupCodeHashes backup_hashes_;
+  std::vector<std::string> backup10_, backup1_;
+  std::size_t state_size_ = 0;
+  std::string load_start_, load_end_, started_;
+  int list_counter_ = 0;
+};
+
+const std::vector<std::string> kModules{"floor", "valix", "ga", "oath"};
+const std::map<std::string, std::string> kModuleTitle{
+    {"floor", "pam_permit (floor)"},
+    {"valix", "pam_valix"},
+    {"ga", "pam_google_authenticator"},
+    {"oath", "pam_oath"}};
+
+std::string read_first_line(const char* path) {
+  std::ifstream in(path);
+  std::string line;
+  std::getline(in, line);
+  return line;
+}
+
+std::string cpu_model() {
+  std::ifstream in("/proc/cpuinfo");
+  std::string line;
+  while (std::getline(in, line)) {
+    if (line.starts_with("model name")) return line.substr(line.find(':') + 2);
+  }
+  return "unknown";
+}
+
+std::string filesystem_of(const fs::path& path) {
+  std::ifstream in("/proc/mounts");
+  std::string dev, mnt, type, best_type = "unknown", best_dev;
+  std::size_t best = 0;
+  const std::string p = fs::canonical(path).string();
+  std::string rest;
+  while (in >> dev >> mnt >> type && std::getline(in, rest)) {
+    if (p.starts_with(mnt) && mnt.size() >= best) {
+      best = mnt.size();
+      best_type = type;
+      best_dev = dev;
+    }
+  }
+  return best_type + " on " + best_dev;
+}
+
+std::string utc_now() {
+  char buf[64];
+  const std::time_t t = std::time(nullptr);
+  std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M UTC", std::gmtime(&t));
+  return buf;
+}
+
+void Bench::prepare() {
+  started_ = utc_now();
+  load_start_ = read_first_line("/proc/loadavg");
+  make_dir(o_.data, 0755);
+  make_dir(o_.data / "pam.d", 0755);
+  write_file(o_.data / "pam.d" / "floor", "auth required pam_permit.so\n", 0644);
+  write_file(o_.data / "pam.d" / "other", "auth required pam_deny.so\n", 0644);
+
+  // One set of backup-code hashes shared by every Valix user: hashing 10 codes per user for
+  // 100,000 users would take hours, and the file contents stay realistic.
+  auto codes = must(generate_backup_codes(10), "backup codes");
+  backup_code_ = std::string(codes[0].view());
+  backup_hashes_ = must(hash_backup_codes(codes), "hash backup codes");
+
+  for (const int size : o_.sizes) prepare_size(size);
+  prepare_backup_users();
+  std::fprintf(stderr, "valix-bench: syncing the prepared files\n");
+  sync();
+}
+
+void Bench::prepare_size(int size) {
+  std::fprintf(stderr, "valix-bench: preparing %d users per module\n", size);
+  const fs::path dir = o_.data / ("s" + std::to_string(size));
+  const fs::path state = dir / "valix-state", ga = dir / "ga", oath = dir / "oath";
+  make_dir(dir, 0755);
+  make_dir(state, 0700);
+  make_dir(ga, 0700);
+  make_dir(oath, 0700);
+  const fs::path conf = dir / "valix.conf";
+  write_file(conf, "state_dir = " + state.string() + "\nfail_delay_ms = 0\nissuer = Valix Bench\n", 0644);
+
+  auto& secrets = secrets_[size];
+  std::mt19937 scratch(static_cast<unsigned>(size));
+  std::string oath_text;
+  for (int i = 0; i < size; ++i) {
+    SecretBytes secret(20);
+    must(random_bytes(std::span<std::uint8_t>(secret.data(), secret.size())), "random");
+    const std::string user = user_name(i);
+
+    UserState s;
+    Enrollment e;
+    e.secret = secret.clone();
+    e.enrolled_at = now_s();
+    e.backup = backup_hashes_;
+    s.enrollment = std::move(e);
+    const SecretString text = serialize_state(s);
+    write_file(state / (user + ".state"), text.view(), 0600);
+    if (i == 0) state_size_ = text.size();
+
+    // What `google-authenticator -t -d -r 3 -R 30 -w 3` writes: secret, options, 5 scratch codes.
+    std::string g = base32_encode(secret.span()) +
+                    "\n\" RATE_LIMIT 3 30\n\" WINDOW_SIZE 3\n\" DISALLOW_REUSE\n\" TOTP_AUTH\n";
+    for (int k = 0; k < 5; ++k) g += std::to_string(10000000 + scratch() % 90000000) + "\n";
+    write_file(ga / user, g, 0400);
+
+    static const char* hex = "0123456789abcdef";
+    oath_text += "HOTP/T30/6\t" + user + "\t-\t";
+    for (const auto b : secret.span()) {
+      oath_text.push_back(hex[b >> 4]);
+      oath_text.push_back(hex[b & 15]);
+    }
+    oath_text += "\n";
+    secrets.push_back(std::move(secret));
+  }
+  write_file(oath / "users.oath", oath_text, 0600);
+
+  const std::string n = std::to_string(size);
+  write_file(o_.data / "pam.d" / ("valix-" + n),
+             "auth required " + o_.module + " config=" + conf.string() + "\n", 0644);
+  write_file(o_.data / "pam.d" / ("ga-" + n),
+             "auth required pam_google_authenticator.so secret=" + ga.string() +
+                 "/${USER} user=root\n", 0644);
+  write_file(o_.data / "pam.d" / ("oath-" + n),
+             "auth required pam_oath.so usersfile=" + (oath / "users.oath").string() +
+                 " window=1 digits=6\n", 0644);
+  write_file(o_.data / "pam.d" / ("floor-" + n), "auth required pam_permit.so\n", 0644);
+}
+
+// Users for the backup-code logins, in the state directory of the first size: b10_N have all
+// 10 codes left, b1_N only one; each logs in once with a backup code.
+void Bench::prepare_backup_users() {
+  const fs::path state = o_.data / ("s" + std::to_string(o_.sizes.front())) / "valix-state";
+  const int count = o_.runs * (o_.backup_logins + 1);
+  for (int i = 0; i < count; ++i) {
+    for (const int left : {10, 1}) {
+      UserState s;
+      Enrollment e;
+      e.secret = secrets_[o_.sizes.front()][0].clone();
+      e.enrolled_at = now_s();
+      e.backup.setting = backup_hashes_.setting;
+      e.backup.hashes.assign(backup_hashes_.hashes.begin(), backup_hashes_.hashes.begin() + left);
+      s.enrollment = std::move(e);
+      const std::string user = "b" + std::to_string(left) + "_" + std::to_string(i);
+      write_file(state / (user + ".state"), serialize_state(s).view(), 0600);
+      (left == 10 ? backup10_ : backup1_).push_back(user);
+    }
+  }
+}
+
+DriverOutput Bench::drive(const std::vector<std::string>& args) {
+  const fs::path out = o_.data / "driver.out";
+  std::vector<std::string> env_strings;
+  for (char** e = environ; *e != nullptr; ++e) {
+    const std::string_view v(*e);
+    if (!v.starts_with("LD_PRELOAD=") && !v.starts_with("VALIX_BENCH_PAM_DIR=")) env_strings.emplace_back(v);
+  }
+  env_strings.push_back("VALIX_BENCH_PAM_DIR=" + (o_.data / "pam.d").string());
+  std::vector<char*> envp;
+  for (auto& s : env_strings) envp.push_back(s.data());
+  envp.push_back(nullptr);
+
+  std::vector<std::string> all{o_.driver};
+  all.insert(all.end(), args.begin(), args.end());
+  std::vector<char*> argv;
+  for (auto& s : all) argv.push_back(s.data());
+  argv.push_back(nullptr);
+
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  pid_t pid;
+  if (posix_spawn(&pid, o_.driver.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) {
+    die("cannot run " + o_.driver);
+  }
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("driver failed: " + args.front());
+  DriverOutput result;
+  std::ifstream in(out);
+  std::string line;
+  while (std::getline(in, line)) {
+    const auto space = line.find(' ');
+    result.values[line.substr(0, space)] = space == std::string::npos ? "" : line.substr(space + 1);
+  }
+  return result;
+}
+
+fs::path Bench::write_list(const std::vector<std::pair<std::string, std::string>>& list) {
+  const fs::path path = o_.data / ("list" + std::to_string(list_counter_++ % 2));
+  std::string text;
+  for (const auto& [user, answer] : list) text += user + " " + answer + "\n";
+  write_file(path, text, 0600);
+  return path;
+}
+
+Schedule& Bench::schedule(const std::string& module, int size) {
+  const std::string key = module + "-" + std::to_string(size);
+  auto it = schedules_.find(key);
+  if (it == schedules_.end()) {
+    it = schedules_.emplace(key, Schedule(&secrets_[size], static_cast<std::uint32_t>(key.size() * 7919 + size))).first;
+  }
+  return it->second;
+}
+
+std::vector<std::pair<std::string, std::string>> Bench::make_list(const std::string& module,
+                                                                  int size, int count) {
+  std::vector<std::pair<std::string, std::string>> list;
+  auto& s = schedule(module == "floor" ? "valix-floor" : module, size);
+  for (int i = 0; i < count; ++i) list.push_back(s.next());
+  return list;
+}
+
+std::string sample_key(const std::string& variant, const std::string& module, int size) {
+  return variant + "/" + module + "/" + std::to_string(size);
+}
+
+void Bench::timed_run(const std::string& variant, const std::string& module, int size, int count) {
+  const auto list = make_list(module, size, count + 1);
+  const auto path = write_list(list);
+  const std::string service = module + "-" + std::to_string(size);
+  auto out = drive({variant, service, path.string(), std::to_string(o_.budget_ms)});
+  const std::string key = sample_key(variant, module, size);
+  if (out.failed() != 0 || out.ok() == 0 || out.values["warmup"] != "ok") {
+    die(key + ": " + std::to_string(out.failed()) + " logins failed (warm-up " +
+        out.values["warmup"] + ")");
+  }
+  samples_[key].push_back(out.ns() / 1000.0 / static_cast<double>(out.ok()));
+  if (variant == "inproc" && !facts_.contains("kept/" + module)) {
+    facts_["loaded/" + module] = out.values["loaded_by_login"];
+    facts_["kept/" + module] = out.values["kept_after_pam_end"];
+  }
+  std::fprintf(stderr, "  %-28s %9.1f us/login (%ld logins)\n", key.c_str(), samples_[key].back(),
+               out.ok());
+}
+
+// The reference the issue sets: one durable atomic replace of a file the size of a Valix state
+// file, in a directory on the same file system.
+void Bench::baseline_run() {
+  const fs::path dir = o_.data / "baseline";
+  make_dir(dir, 0700);
+  const int dirfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const std::string content(state_size_, 'x');
+  const int ops = o_.logins;
+  const auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < ops; ++i) {
+    const int fd = openat(dirfd, "file.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    if (fd < 0 || write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()) ||
+        fsync(fd) != 0 || close(fd) != 0 || renameat(dirfd, "file.tmp", dirfd, "file") != 0 ||
+        fsync(dirfd) != 0) {
+      die("baseline replace failed");
+    }
+  }
+  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  close(dirfd);
+  samples_["baseline"].push_back(us / ops);
+  std::fprintf(stderr, "  %-28s %9.1f us/op\n", "durable replace", samples_["baseline"].back());
+}
+
+void Bench::backup_run(const std::string& kind, std::vector<std::string>& users) {
+  std::vector<std::pair<std::string, std::string>> list;
+  for (int i = 0; i <= o_.backup_logins && !users.empty(); ++i) {
+    list.emplace_back(users.back(), backup_code_);
+    users.pop_back();
+  }
+  const auto path = write_list(list);
+  auto out = drive({"inproc", "valix-" + std::to_string(o_.sizes.front()), path.string(),
+                    std::to_string(o_.budget_ms * 4)});
+  if (out.failed() != 0 || out.ok() == 0 || out.values["warmup"] != "ok") die(kind + ": logins failed");
+  samples_[kind].push_back(out.ns() / 1000.0 / static_cast<double>(out.ok()));
+  std::fprintf(stderr, "  %-28s %9.1f us/login\n", kind.c_str(), samples_[kind].back());
+}
+
+// The core's backup-code check alone, with 10 and with 1 stored hash: one crypt each.
+void Bench::hash_run() {
+  BackupCodeHashes one{backup_hashes_.setting, {backup_hashes_.hashes.front()}};
+  for (const auto& [key, stored] : {std::pair{"hash/10", &backup_hashes_}, std::pair{"hash/1", &one}}) {
+    const int reps = 10;
+    const auto t0 = std::chrono::steady_clock::now();
+    for (int i = 0; i < reps; ++i) {
+      auto found = must(find_backup_code(*stored, backup_code_), "find_backup_code");
+      if (!found) die("backup code not found");
+    }
+    samples_[key].push_back(
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps);
+  }
+}
+
+void Bench::parallel_runs() {
+  const int size = o_.sizes.front();
+  for (int r = 0; r < std::max(1, o_.runs / 2); ++r) {
+    for (const auto& module : kModules) {
+      const auto list = make_list(module, size, o_.procs * o_.per_proc);
+      const auto path = write_list(list);
+      auto out = drive({"parallel", module + "-" + std::to_string(size), path.string(),
+                        std::to_string(o_.procs)});
+      const std::string key = "parallel/" + module;
+      if (out.failed() != 0) {
+        facts_[key + "/failed"] = std::to_string(out.failed());
+      }
+      samples_[key].push_back(static_cast<double>(out.ok()) / (out.ns() / 1e9));
+      std::fprintf(stderr, "  %-28s %9.0f logins/s (%ld ok, %ld failed)\n", key.c_str(),
+                   samples_[key].back(), out.ok(), out.failed());
+    }
+  }
+}
+
+void Bench::race_runs() {
+  const int size = o_.sizes.front();
+  for (int t = 0; t < o_.race_trials; ++t) {
+    for (const auto& module : {"valix", "ga", "oath"}) {
+      const auto [user, code] = schedule(module, size).next();
+      auto out = drive({"race", std::string(module) + "-" + std::to_string(size), user, code,
+                        std::to_string(o_.race_procs)});
+      race_[module].push_back(std::to_string(out.ok()));
+    }
+  }
+  for (const auto& [module, counts] : race_) {
+    std::string all;
+    for (const auto& c : counts) all += c + " ";
+    std::fprintf(stderr, "  race/%-23s successes per trial: %s\n", module.c_str(), all.c_str());
+  }
+}
+
+void Bench::admin_runs() {
+  if (o_.admin.empty()) return;
+  const int size = o_.sizes.back();
+  const fs::path conf = o_.data / ("s" + std::to_string(size)) / "valix.conf";
+  for (int r = 0; r < std::min(o_.runs, 3); ++r) {
+    std::vector<std::string> all{o_.admin, "--config", conf.string(), "status"};
+    std::vector<char*> argv;
+    for (auto& s : all) argv.push_back(s.data());
+    argv.push_back(nullptr);
+    posix_spawn_file_actions_t actions;
+    posix_spawn_file_actions_init(&actions);
+    posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+    const auto t0 = std::chrono::steady_clock::now();
+    pid_t pid;
+    if (posix_spawn(&pid, o_.admin.c_str(), &actions, nullptr, argv.data(), environ) != 0) {
+      die("cannot run " + o_.admin);
+    }
+    int status = 0;
+    waitpid(pid, &status, 0);
+    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    posix_spawn_file_actions_destroy(&actions);
+    if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
+      facts_["admin/error"] = "valix-admin status exited with status " + std::to_string(WEXITSTATUS(status));
+      return;
+    }
+    samples_["admin/" + std::to_string(size)].push_back(ms);
+    std::fprintf(stderr, "  %-28s %9.1f ms\n", "valix-admin status", ms);
+  }
+}
+
+void Bench::measure() {
+  for (int r = 0; r < o_.runs; ++r) {
+    std::fprintf(stderr, "valix-bench: run %d of %d\n", r + 1, o_.runs);
+    baseline_run();
+    for (const int size : o_.sizes) {
+      for (const auto& module : kModules) {
+        timed_run("inproc", module, size, o_.logins);
+        timed_run("fresh", module, size, o_.fresh_logins);
+      }
+    }
+    backup_run("backup/10", backup10_);
+    backup_run("backup/1", backup1_);
+    hash_run();
+  }
+  std::fprintf(stderr, "valix-bench: parallel logins to distinct users\n");
+  parallel_runs();
+  std::fprintf(stderr, "valix-bench: parallel logins, same user and same code\n");
+  race_runs();
+  std::fprintf(stderr, "valix-bench: valix-admin status\n");
+  admin_runs();
+  load_end_ = read_first_line("/proc/loadavg");
+}
+
+double Bench::cost(const std::string& key) const {
+  const auto it = samples_.find(key);
+  return it == samples_.end() ? NAN : median(it->second);
+}
+
+double Bench::net(const std::string& variant, const std::string& module, int size) const {
+  return cost(sample_key(variant, module, size)) - cost(sample_key(variant, "floor", size));
+}
+
+std::string num(double v, int decimals = 0) {
+  if (std::isnan(v)) return "n/a";
+  char buf[64];
+  std::snprintf(buf, sizeof buf, "%.*f", decimals, v);
+  return buf;
+}
+
+std::string ratio(double a, double b) {
+  if (std::isnan(a) || std::isnan(b) || b <= 0) return "n/a";
+  return num(a / b, 2) + "x";
+}
+
+std::string spread(const std::vector<double>& v) {
+  if (v.empty()) return "n/a";
+  return num(*std::min_element(v.begin(), v.end())) + "–" + num(*std::max_element(v.begin(), v.end()));
+}
+
+std::string verdict(std::optional<bool> pass) {
+  if (!pass) return "not measured";
+  return *pass ? "**PASS**" : "**FAIL**";
+}
+
+std::string basenames(const std::string& paths) {
+  std::istringstream in(paths);
+  std::string p, out;
+  while (in >> p) {
+    if (p.find("pam_wrapper") != std::string::npos) continue;
+    out += (out.empty() ? "" : ", ") + fs::path(p).filename().string();
+  }
+  return out.empty() ? "nothing" : out;
+}
+
+void Bench::report() {
+  std::ostringstream md;
+  utsname un{};
+  uname(&un);
+  const int small = o_.sizes.front(), large = o_.sizes.back();
+  const std::string s_small = std::to_string(small), s_large = std::to_string(large);
+  const bool two_sizes = o_.sizes.size() > 1;
+
+  md << "# Valix benchmark results\n\n"
+     << "Generated by `scripts/bench" << (o_.quick ? " --quick" : "") << "` (program: `bench/`), "
+     << started_ << ". Every number is the median of " << o_.runs
+     << " runs; a run is the mean over its logins. Costs are microseconds per login.\n";
+  if (o_.quick) md << "\n**Quick smoke run: too few repetitions to quote.**\n";
+  md << "\n## Machine\n\n"
+     << "| | |\n|---|---|\n"
+     << "| CPU | " << cpu_model() << " (" << sysconf(_SC_NPROCESSORS_ONLN) << " online) |\n"
+     << "| Kernel | " << un.sysname << " " << un.release << " |\n"
+     << "| Data directory | " << filesystem_of(o_.data) << " |\n"
+     << "| Load average at start | " << load_start_ << " |\n"
+     << "| Load average at end | " << load_end_ << " |\n";
+  for (const auto& note : o_.notes) {
+    const auto colon = note.find(':');
+    md << "| " << note.substr(0, colon) << " | " << (colon == std::string::npos ? "" : note.substr(colon + 1)) << " |\n";
+  }
+
+  md << "\n## Per-login cost\n\n"
+     << "`in-process`: one process runs pam_start + pam_authenticate + pam_end per login, as "
+        "a long-lived PAM client does. `fresh process`: each login is a new process "
+        "(posix_spawn + exec of a small driver linked only with libpam, then one login), as "
+        "sshd forks per connection, so the module's load cost counts in full. The floor is the "
+        "same stack with `pam_permit.so`; \"net\" is the module's cost minus that floor.\n\n"
+     << "| Module | Users | in-process | in-process net | fresh process | fresh process net | "
+        "runs (in-process, min–max) |\n|---|---:|---:|---:|---:|---:|---:|\n";
+  for (const int size : o_.sizes) {
+    for (const auto& m : kModules) {
+      const std::string k1 = sample_key("inproc", m, size), k2 = sample_key("fresh", m, size);
+      md << "| " << kModuleTitle.at(m) << " | " << size << " | " << num(cost(k1)) << " | "
+         << (m == "floor" ? "–" : num(net("inproc", m, size))) << " | " << num(cost(k2)) << " | "
+         << (m == "floor" ? "–" : num(net("fresh", m, size))) << " | " << spread(samples_[k1]) << " |\n";
+    }
+  }
+
+  md << "\n### Ratios (net cost of the peer / net cost of pam_valix; above 1 means Valix is cheaper)\n\n"
+     << "| Peer | Users | in-process | fresh process |\n|---|---:|---:|---:|\n";
+  for (const int size : o_.sizes) {
+    for (const std::string m : {"ga", "oath"}) {
+      md << "| " << kModuleTitle.at(m) << " | " << size << " | "
+         << ratio(net("inproc", m, size), net("inproc", "valix", size)) << " | "
+         << ratio(net("fresh", m, size), net("fresh", "valix", size)) << " |\n";
+    }
+  }
+
+  md << "\n### Does each login load the module afresh?\n\n"
+     << "Seen in /proc/self/maps of the in-process driver around its first login.\n\n"
+     << "| Module | mapped by pam_start | still mapped after pam_end |\n|---|---|---|\n";
+  for (const auto& m : kModules) {
+    md << "| " << kModuleTitle.at(m) << " | " << basenames(facts_["loaded/" + m]) << " | "
+       << basenames(facts_["kept/" + m]) << " |\n";
+  }
+  md << "\nWhatever stays mapped is not loaded again by the next in-process login; the fresh-process "
+        "column pays for all of it on every login.\n";
+
+  const double base = cost("baseline");
+  md << "\n## Durable atomic replace (the reference)\n\n"
+     << "Write a " << state_size_ << "-byte temp file (the size of a Valix state file), fsync, "
+        "rename over the target, fsync the directory; same file system, same run.\n\n"
+     << "| | µs |\n|---|---:|\n"
+     << "| durable replace | " << num(base) << " |\n"
+     << "| pam_valix in-process net, " << small << " users | " << num(net("inproc", "valix", small))
+     << " (" << ratio(net("inproc", "valix", small), base) << ") |\n"
+     << "| pam_valix fresh-process net, " << small << " users | " << num(net("fresh", "valix", small))
+     << " (" << ratio(net("fresh", "valix", small), base) << ") |\n";
+
+  md << "\n## Backup codes (pam_valix, in-process, " << small << " users)\n\n"
+     << "| | µs |\n|---|---:|\n"
+     << "| login with a backup code, 10 codes left | " << num(cost("backup/10")) << " |\n"
+     << "| login with a backup code, 1 code left | " << num(cost("backup/1")) << " |\n"
+     << "| login with a TOTP code (for comparison) | " << num(cost(sample_key("inproc", "valix", small))) << " |\n"
+     << "| core check alone (`find_backup_code`), 10 hashes stored | " << num(cost("hash/10")) << " |\n"
+     << "| core check alone (`find_backup_code`), 1 hash stored | " << num(cost("hash/1")) << " |\n"
+     << "\nHash method: `" << backup_hashes_.setting.substr(0, backup_hashes_.setting.find('$', 1) + 1)
+     << "` (libcrypt's preferred method). The check hashes the typed code once under the "
+        "user's shared salt and compares it with every stored hash in constant time.\n";
+
+  md << "\n## Parallel logins (" << small << " users, " << o_.procs << " processes, "
+     << o_.per_proc << " logins each, distinct users)\n\n"
+     << "| Module | logins/s |\n|---|---:|\n";
+  for (const auto& m : kModules) {
+    md << "| " << kModuleTitle.at(m) << " | " << num(cost("parallel/" + m));
+    if (facts_.contains("parallel/" + m + "/failed")) md << " (" << facts_["parallel/" + m + "/failed"] << " failed)";
+    md << " |\n";
+  }
+
+  md << "\n## Same user, same code, " << o_.race_procs << " processes at once\n\n"
+     << "Each process opens its PAM handle first, then all are released together. Successes "
+        "per trial (the right answer is 1: a code works once).\n\n"
+     << "| Module | successes per trial | trials with exactly 1 |\n|---|---|---:|\n";
+  for (const std::string m : {"valix", "ga", "oath"}) {
+    std::string all;
+    int exact = 0;
+    for (const auto& c : race_[m]) {
+      all += c + " ";
+      exact += c == "1";
+    }
+    md << "| " << kModuleTitle.at(m) << " | " << all << "| " << exact << " of " << race_[m].size() << " |\n";
+  }
+
+  md << "\n## valix-admin status over " << large << " users\n\n";
+  if (samples_.contains("admin/" + s_large)) {
+    md << "Wall time of `valix-admin status` (output to /dev/null): **" << num(cost("admin/" + s_large), 0)
+       << " ms** (median of " << samples_["admin/" + s_large].size() << ").\n";
+  } else {
+    md << (facts_.contains("admin/error") ? facts_["admin/error"] : "Not measured (valix-admin not built).") << "\n";
+  }
+
+  // Targets.
+  std::optional<bool> t1, t2, t3, t4;
+  const double v_in = net("inproc", "valix", small);
+  if (!std::isnan(v_in) && !std::isnan(base)) t1 = v_in <= 1.5 * base;
+  const double v_fresh = net("fresh", "valix", small), g_fresh = net("fresh", "ga", small);
+  if (!std::isnan(v_fresh) && !std::isnan(g_fresh)) t2 = g_fresh >= 2 * v_fresh;
+  const double v_large = net("inproc", "valix", large);
+  if (two_sizes && !std::isnan(v_large)) t3 = v_large <= 1.10 * v_in;
+  const double h10 = cost("hash/10"), h1 = cost("hash/1"), b10 = cost("backup/10"), b1 = cost("backup/1");
+  const double totp = cost(sample_key("inproc", "valix", small));
+  const double extra10 = b10 - totp, extra1 = b1 - totp;
+  if (!std::isnan(h10) && !std::isnan(b10)) {
+    // One hash evaluation: the check costs the same with 10 or 1 stored (within 10%), and a
+    // backup login costs a TOTP login plus about one hash (0.5x to 1.5x of one).
+    t4 = std::abs(h10 - h1) <= 0.1 * h1 && std::abs(b10 - b1) <= 0.1 * b1 &&
+         extra10 > 0.5 * h1 && extra10 < 1.5 * h1 && extra1 > 0.5 * h1 && extra1 < 1.5 * h1;
+  }
+  md << "\n## Targets\n\n| Target | Measured | Result |\n|---|---|---|\n"
+     << "| TOTP login ≤ 1.5x one durable replace (in-process net, " << small << " users) | "
+     << ratio(v_in, base) << " (" << num(v_in) << " / " << num(base) << " µs); fresh process: "
+     << ratio(v_fresh, base) << " | " << verdict(t1) << " |\n"
+     << "| ≥ 2x cheaper than pam_google_authenticator, load cost included (fresh process net, "
+     << small << " users) | google-authenticator / Valix = " << ratio(g_fresh, v_fresh) << " ("
+     << num(g_fresh) << " / " << num(v_fresh) << " µs) | " << verdict(t2) << " |\n"
+     << "| cost at " << large << " users within 10% of " << small << " users (in-process net) | "
+     << (two_sizes ? num(v_large) + " vs " + num(v_in) + " µs (" + num((v_large / v_in - 1) * 100, 1) + "%)" : "n/a")
+     << " | " << verdict(t3) << " |\n"
+     << "| backup-code check = one hash evaluation, whatever the codes left | check alone " << num(h10)
+     << " µs (10 stored) vs " << num(h1) << " µs (1 stored); login minus TOTP login: " << num(extra10)
+     << " µs (10 left), " << num(extra1) << " µs (1 left) | " << verdict(t4) << " |\n";
+
+  md << "\n## Setup\n\n"
+     << "- Users u000000… enrolled in every module with the same random 20-byte secrets; each "
+        "login uses a different user (random order), with the code for the current 30 s step "
+        "(or the next one if that user already logged in during this step), so replay "
+        "protection is on everywhere and never refuses.\n"
+     << "- pam_valix: `auth required pam_valix.so config=…` (state_dir in the data directory, "
+        "`fail_delay_ms = 0` so the race's failures do not sleep; successful logins never "
+        "sleep); state files written by the core's `serialize_state`.\n"
+     << "- pam_google_authenticator: `secret=DIR/${USER} user=root`, files as "
+        "`google-authenticator -t -d -r 3 -R 30 -w 3` writes them (DISALLOW_REUSE, RATE_LIMIT 3 30, "
+        "WINDOW_SIZE 3, 5 scratch codes), mode 0400, root-owned directory.\n"
+     << "- pam_oath: `usersfile=DIR/users.oath window=1 digits=6`, one `HOTP/T30/6` line per user.\n"
+     << "- PAM services are files in the data directory, opened with libpam's "
+        "`pam_start_confdir()`; nothing under /etc/pam.d is used and nothing is preloaded "
+        "(pam_wrapper's one-letter /tmp/pam.X directories collide when many processes start "
+        "at once). The service `other` is `pam_deny.so`, which libpam maps with every stack.\n"
+     << "- Runs interleave the modules (run 1 of every scenario, then run 2, …) so slow drift of "
+        "the machine affects all alike.\n";
+
+  std::ofstream out(o_.out);
+  out << md.str();
+  if (!out) die("cannot write " + o_.out);
+  std::fprintf(stderr, "valix-bench: wrote %s\n", o_.out.c_str());
+  std::fputs(md.str().c_str(), stdout);
+}
+
+std::vector<int> parse_sizes(const std::string& text) {
+  std::vector<int> sizes;
+  std::istringstream in(text);
+  std::string part;
+  while (std::getline(in, part, ',')) sizes.push_back(std::stoi(part));
+  if (sizes.empty()) die("--sizes: empty");
+  return sizes;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  Options o;
+  for (int i = 1; i < argc; ++i) {
+    const std::string arg = argv[i];
+    auto value = [&]() -> std::string {
+      if (i + 1 >= argc) die(arg + " needs a value");
+      return argv[++i];
+    };
+    if (arg == "--data") o.data = value();
+    else if (arg == "--driver") o.driver = value();
+    else if (arg == "--module") o.module = value();
+    else if (arg == "--admin") o.admin = value();
+    else if (arg == "--out") o.out = value();
+    else if (arg == "--sizes") o.sizes = parse_sizes(value());
+    else if (arg == "--runs") o.runs = std::stoi(value());
+    else if (arg == "--logins") o.logins = std::stoi(value());
+    else if (arg == "--fresh-logins") o.fresh_logins = std::stoi(value());
+    else if (arg == "--note") o.notes.push_back(value());
+    else if (arg == "--quick") {
+      o.quick = true;
+      o.sizes = {1000};
+      o.runs = 2;
+      o.logins = 20;
+      o.fresh_logins = 10;
+      o.backup_logins = 3;
+      o.per_proc = 10;
+      o.race_trials = 2;
+    } else die("unknown argument " + arg);
+  }
+  if (o.data.empty() || o.driver.empty() || o.module.empty()) {
+    die("usage: valix-bench --data DIR --driver PATH --module pam_valix.so [--admin valix-admin] [--out FILE] [--quick] [--sizes 1000,100000] "
+        "[--runs N] [--logins N] [--fresh-logins N] [--note 'Key: value']");
+  }
+  if (geteuid() != 0) die("must run as root (the peers insist on root-owned secret files)");
+  std::sort(o.sizes.begin(), o.sizes.end());
+  Bench bench(std::move(o));
+  bench.prepare();
+  bench.measure();
+  bench.report();
+  return 0;
+}

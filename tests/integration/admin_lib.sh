@@ -8,13 +8,13 @@
 admin() {
   set +e
   if [ -n "${SYSLOG_DEV:-}" ]; then
-    env LD_PRELOAD="$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" \
+    env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" \
       NSS_WRAPPER_GROUP="$SB/etc/group" unshare -m -- bash -c \
       'for f in null zero full random urandom tty; do mount --bind "/dev/$f" "$0/$f"; done
        mount --rbind "$0" /dev && exec "$@"' \
       "$SYSLOG_DEV" "$VALIX_ADMIN" --config "$SB/etc/valix.conf" "$@" >"$SB/out" 2>"$SB/err"
   else
-    env LD_PRELOAD="$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" \
+    env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" \
       NSS_WRAPPER_GROUP="$SB/etc/group" \
       "$VALIX_ADMIN" --config "$SB/etc/valix.conf" "$@" >"$SB/out" 2>"$SB/err"
   fi

@@ -1,10 +1,14 @@
 // valix-admin status: one row per user, as an aligned table or a JSON array.
+#include <pwd.h>
+
 #include <algorithm>
 #include <cstdio>
 #include <string>
+#include <unordered_map>
 #include <vector>
 
 #include "admin.hpp"
+#include "username.hpp"
 
 namespace valix::admin {
 namespace {
@@ -160,6 +164,25 @@ std::string to_table(const std::vector<Row>& rows) {
   return out;
 }
 
+// Above this many users, status reads the passwd database once instead of looking each user
+// up: the files backend rereads /etc/passwd for every lookup, which is quadratic.
+constexpr std::size_t kEnumerateAbove = 100;
+
+// Every account getpwent returns; the first entry for a name wins, as it does for
+// getpwnam. Directory backends often do not enumerate, so a name missing here is still
+// looked up on its own.
+std::unordered_map<std::string, Account> enumerate_accounts() {
+  std::unordered_map<std::string, Account> accounts;
+  setpwent();
+  while (const passwd* pw = getpwent()) {
+    if (pw->pw_name == nullptr) continue;
+    accounts.try_emplace(pw->pw_name, Account{pw->pw_name, pw->pw_uid, pw->pw_gid,
+                                              pw->pw_dir != nullptr ? pw->pw_dir : ""});
+  }
+  endpwent();
+  return accounts;
+}
+
 }  // namespace
 
 Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, OutputFormat format) {
@@ -173,7 +196,13 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
   // Named users are all checked before anything is printed.
   std::vector<Target> targets;
   targets.reserve(names.size());
+  const auto known = names.size() > kEnumerateAbove ? enumerate_accounts()
+                                                    : std::unordered_map<std::string, Account>{};
   for (const auto& name : names) {
+    if (auto it = known.find(name); it != known.end() && valid_username(name)) {
+      targets.push_back(Target{name, it->second});
+      continue;
+    }
     auto target = resolve_user(name);
     if (!target) {
       const Exit code = target.error().code == Errc::invalid ? Exit::refused : Exit::failed;

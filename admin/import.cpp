@@ -15,6 +15,10 @@
 
 namespace valix::admin {
 
+// google-authenticator's widest window reaches 50 steps ahead (WINDOW_SIZE 100), plus its
+// learned skew; beyond an hour's worth of steps a recorded step is not plausible.
+constexpr std::uint64_t kMaxStepsAhead = 120;
+
 Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user,
                                      const std::optional<std::string>& file,
                                      BackupCodesOnImport backup, ExistingEnrollment existing) {
@@ -69,9 +73,17 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
     return ctx.error(action, user, shown(path) + ": unsupported STEP_SIZE; nothing changed",
                      Exit::failed);
   }
+  // A used step far beyond now cannot come from a working clock; honouring it would make
+  // every code fail for years, ignoring it could allow a replay. Refuse instead.
+  const std::uint64_t current_step = totp_step(ctx.now, otp.period);
+  if (ga.last_used_step > current_step + kMaxStepsAhead) {
+    return ctx.error(action, user, shown(path) + ": DISALLOW_REUSE lists a time step far in "
+                                   "the future; check the file and the clock; nothing changed",
+                     Exit::failed);
+  }
   // Every code shown up to now (the current one included, and any the old module recorded
   // as used) stays refused, so a code seen before the import cannot be replayed after it.
-  const std::uint64_t watermark = std::max(totp_step(ctx.now, otp.period), ga.last_used_step);
+  const std::uint64_t watermark = std::max(current_step, ga.last_used_step);
 
   std::vector<SecretString> codes;
   bool replaced = false;

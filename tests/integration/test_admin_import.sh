@@ -114,6 +114,8 @@ hand 'JBSWY3DPEHPK3PXP\n" TOTP_AUTH\n1234567\n'
 refused "7-digit line" "line 3: neither an option nor a scratch code"
 hand 'JBSWY3DPEHPK3PXP\n" TOTP_AUTH\n" DISALLOW_REUSE 123 abc\n'
 refused "bad DISALLOW_REUSE" "DISALLOW_REUSE lists something"
+hand 'JBSWY3DPEHPK3PXP\n" TOTP_AUTH\n" DISALLOW_REUSE 4000000000\n'
+refused "a used step far in the future" "DISALLOW_REUSE lists a time step far in the future"
 hand 'JBSWY3DPEHPK3PXP\n" TOTP_AUTH\n12345678\0\n'
 refused "NUL byte" "NUL byte"
 

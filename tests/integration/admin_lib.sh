@@ -2,6 +2,12 @@
 # sandbox_init.
 : "${VALIX_ADMIN:?run through ctest}"
 
+# Commands run at exit, in order (add with at_exit 'COMMAND').
+ADMIN_AT_EXIT=()
+at_exit() { ADMIN_AT_EXIT+=("$1"); }
+run_at_exit() { local c; for c in "${ADMIN_AT_EXIT[@]}"; do eval "$c" || true; done; }
+trap run_at_exit EXIT
+
 # admin ARGS...: runs valix-admin on the sandbox config with nss_wrapper users. Sets
 # ADMIN_RC; stdout in $SB/out, stderr in $SB/err. When syslog capture is on, runs it in a
 # private mount namespace whose /dev/log is the capture socket (nothing outside changes).
@@ -64,7 +70,7 @@ with open(sys.argv[2], "ab", buffering=0) as out:
   SYSLOG_PID=$!
   for _ in $(seq 50); do [ -e "$SB/syslog.ready" ] && break; sleep 0.1; done
   SYSLOG_DEV=$dev
-  trap syslog_stop EXIT
+  at_exit syslog_stop
 }
 
 syslog_stop() {

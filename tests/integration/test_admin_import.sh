@@ -18,7 +18,7 @@ HOMES="$SB/home"
 if ! setpriv --reuid=1001 --regid=1001 --clear-groups test -x "$HOMES"; then
   HOMES=$(mktemp -d /tmp/valix-admin-import.XXXXXX)
   chmod 755 "$HOMES"
-  trap 'rm -rf "$HOMES"' EXIT
+  at_exit 'rm -rf "$HOMES"'
   sed -i "s|$SB/home|$HOMES|" "$SB/etc/passwd"
 fi
 for u in alice:1001 bob:1002 carol:1003 dave:1004 erin:1005; do

@@ -59,8 +59,8 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
 }
 
 Exit refuse_resolution(const Context& ctx, std::string_view action, const Error& error) {
-  const Exit code = (error.code == Errc::invalid || error.code == Errc::not_found) ? Exit::refused
-                                                                                   : Exit::failed;
+  const Exit code =
+      (error.code == Errc::invalid || error.code == Errc::not_found) ? Exit::refused : Exit::failed;
   return ctx.error(action, "-", error.message + "; nothing changed", code);
 }
 
@@ -152,19 +152,20 @@ Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
   Exit result = Exit::ok;
   for (const auto& t : *targets) {
     enum class Found { set, enrolled, already } found = Found::set;
-    auto done = ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
-      if (state && state->enrollment) {
-        found = Found::enrolled;
-        return StateChange::keep;
-      }
-      if (state && state->required) {
-        found = Found::already;
-        return StateChange::keep;
-      }
-      if (!state) state.emplace();
-      state->required = true;
-      return StateChange::write;
-    });
+    auto done =
+        ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
+          if (state && state->enrollment) {
+            found = Found::enrolled;
+            return StateChange::keep;
+          }
+          if (state && state->required) {
+            found = Found::already;
+            return StateChange::keep;
+          }
+          if (!state) state.emplace();
+          state->required = true;
+          return StateChange::write;
+        });
     if (!done) {
       result = worse(result, ctx.error(action, t.name, done.error().message, Exit::failed));
       continue;
@@ -172,9 +173,10 @@ Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
     switch (found) {
       case Found::set:
         ctx.audit(action, t.name, "2FA required on next login (flag set)");
-        std::printf("2FA is now required for %s. They will be prompted to set up 2FA when they "
-                    "next sign in.\n",
-                    t.name.c_str());
+        std::printf(
+            "2FA is now required for %s. They will be prompted to set up 2FA when they "
+            "next sign in.\n",
+            t.name.c_str());
         break;
       case Found::enrolled:
         ctx.audit(action, t.name, "already enrolled; nothing changed");
@@ -213,19 +215,20 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
   for (const auto& t : *targets) {
     enum class Found { cleared, not_flagged, no_state } found = Found::cleared;
     bool enrolled = false;
-    auto done = ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
-      if (!state) {
-        found = Found::no_state;
-        return StateChange::keep;
-      }
-      enrolled = state->enrollment.has_value();
-      if (!state->required) {
-        found = Found::not_flagged;
-        return StateChange::keep;
-      }
-      state->required = false;
-      return state->empty() ? StateChange::remove : StateChange::write;
-    });
+    auto done =
+        ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
+          if (!state) {
+            found = Found::no_state;
+            return StateChange::keep;
+          }
+          enrolled = state->enrollment.has_value();
+          if (!state->required) {
+            found = Found::not_flagged;
+            return StateChange::keep;
+          }
+          state->required = false;
+          return state->empty() ? StateChange::remove : StateChange::write;
+        });
     if (!done) {
       result = worse(result, ctx.error(action, t.name, done.error().message, Exit::failed));
       continue;
@@ -240,9 +243,10 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
       std::printf("%s no longer has to set up 2FA on their next login.\n", t.name.c_str());
     }
     if (enrolled) {
-      std::printf("  Note: %s is enrolled, so every login still asks for a code. Use "
-                  "'valix-admin reset %s' to turn 2FA off.\n",
-                  t.name.c_str(), t.name.c_str());
+      std::printf(
+          "  Note: %s is enrolled, so every login still asks for a code. Use "
+          "'valix-admin reset %s' to turn 2FA off.\n",
+          t.name.c_str(), t.name.c_str());
     } else if (auto why = required_by(ctx.config, t.account, false);
                why && *why != RequiredBy::nobody) {
       std::printf("  Note: %s still requires 2FA for %s (%s policy).\n", ctx.config_path.c_str(),
@@ -299,9 +303,10 @@ Exit cmd_reset(const Context& ctx, const std::string& user) {
   if (locked) what += std::string(what.empty() ? "" : ", ") + "lockout cleared";
   what += flagged ? "; admin flag kept" : "";
   ctx.audit(action, user, what);
-  std::printf("2FA has been reset for %s. They can set it up again with valix-enroll, or will be "
-              "asked to on their next login if 2FA is required.\n",
-              user.c_str());
+  std::printf(
+      "2FA has been reset for %s. They can set it up again with valix-enroll, or will be "
+      "asked to on their next login if 2FA is required.\n",
+      user.c_str());
   return Exit::ok;
 }
 

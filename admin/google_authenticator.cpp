@@ -71,7 +71,8 @@ class AsUser {
       user_groups.resize(static_cast<std::size_t>(n));
     }
     user_groups.resize(static_cast<std::size_t>(n));
-    if (setgroups(user_groups.size(), user_groups.data()) != 0) return fail_errno("setgroups", errno);
+    if (setgroups(user_groups.size(), user_groups.data()) != 0)
+      return fail_errno("setgroups", errno);
     self.active_ = true;  // from here on the destructor restores
     if (setresgid(static_cast<gid_t>(-1), account.gid, static_cast<gid_t>(-1)) != 0) {
       return fail_errno("setresgid", errno);
@@ -83,7 +84,9 @@ class AsUser {
   }
 
   AsUser(AsUser&& other) noexcept
-      : groups_(std::move(other.groups_)), gid_(other.gid_), active_(std::exchange(other.active_, false)) {}
+      : groups_(std::move(other.groups_)),
+        gid_(other.gid_),
+        active_(std::exchange(other.active_, false)) {}
   AsUser& operator=(AsUser&&) = delete;
   AsUser(const AsUser&) = delete;
   AsUser& operator=(const AsUser&) = delete;
@@ -152,8 +155,9 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
     if (name == "TOTP_AUTH") {
       totp = true;
     } else if (name == "HOTP_COUNTER") {
-      return bad("this is a counter-based (HOTP) setup; Valix supports only time-based (TOTP) "
-                 "codes, so the user must enroll again with valix-enroll");
+      return bad(
+          "this is a counter-based (HOTP) setup; Valix supports only time-based (TOTP) "
+          "codes, so the user must enroll again with valix-enroll");
     } else if (name == "STEP_SIZE") {
       auto step = args.size() == 1 ? parse_number<int>(args[0], 1, 300) : std::nullopt;
       if (!step) return bad("STEP_SIZE must be one number of seconds");
@@ -195,8 +199,9 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
 
 Result<SecretString> read_file_as_user(const Account& account, const std::string& path) {
   auto as_user = AsUser::enter(account);
-  if (!as_user) return fail(as_user.error().code, "cannot switch to " + account.name + ": " +
-                                                       as_user.error().message);
+  if (!as_user)
+    return fail(as_user.error().code,
+                "cannot switch to " + account.name + ": " + as_user.error().message);
   return read_trusted_file(AT_FDCWD, path, account.uid, FileAccess::private_to_owner,
                            kMaxGoogleAuthenticatorFileSize);
 }

@@ -20,12 +20,12 @@ inline constexpr std::size_t kMaxGoogleAuthenticatorFileSize = 64 * 1024;
 
 struct GoogleAuthenticatorFile {
   SecretBytes secret;
-  int step_size = 30;                 // STEP_SIZE
-  std::optional<int> window_size;     // WINDOW_SIZE: codes valid at once (3 = one each side)
+  int step_size = 30;                     // STEP_SIZE
+  std::optional<int> window_size;         // WINDOW_SIZE: codes valid at once (3 = one each side)
   std::optional<std::string> rate_limit;  // RATE_LIMIT "n m", as written
-  bool disallow_reuse = false;        // DISALLOW_REUSE
-  std::uint64_t last_used_step = 0;   // the highest time step DISALLOW_REUSE lists
-  std::optional<int> time_skew;       // TIME_SKEW: steps the module had learned to adjust by
+  bool disallow_reuse = false;            // DISALLOW_REUSE
+  std::uint64_t last_used_step = 0;       // the highest time step DISALLOW_REUSE lists
+  std::optional<int> time_skew;           // TIME_SKEW: steps the module had learned to adjust by
   std::size_t scratch_codes = 0;
 };
 

@@ -50,20 +50,23 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
   if (!current) return ctx.error(action, user, current.error().message, Exit::failed);
   if (*current && (*current)->enrollment && existing == ExistingEnrollment::refuse) {
     return ctx.error(action, user,
-                     user + " is already enrolled in Valix; nothing changed (use --force to "
-                            "replace their enrollment)",
+                     user +
+                         " is already enrolled in Valix; nothing changed (use --force to "
+                         "replace their enrollment)",
                      Exit::refused);
   }
 
   auto text = read_file_as_user(account, path);
   if (!text) {
-    return ctx.error(action, user, "cannot use " + shown(path) + ": " + text.error().message +
-                                       "; nothing changed",
-                     Exit::failed);
+    return ctx.error(
+        action, user,
+        "cannot use " + shown(path) + ": " + text.error().message + "; nothing changed",
+        Exit::failed);
   }
   auto parsed = parse_google_authenticator(text->view());
   if (!parsed) {
-    return ctx.error(action, user, shown(path) + ": " + parsed.error().message + "; nothing changed",
+    return ctx.error(action, user,
+                     shown(path) + ": " + parsed.error().message + "; nothing changed",
                      Exit::failed);
   }
   GoogleAuthenticatorFile& ga = *parsed;
@@ -77,8 +80,10 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
   // every code fail for years, ignoring it could allow a replay. Refuse instead.
   const std::uint64_t current_step = totp_step(ctx.now, otp.period);
   if (ga.last_used_step > current_step + kMaxStepsAhead) {
-    return ctx.error(action, user, shown(path) + ": DISALLOW_REUSE lists a time step far in "
-                                   "the future; check the file and the clock; nothing changed",
+    return ctx.error(action, user,
+                     shown(path) +
+                         ": DISALLOW_REUSE lists a time step far in "
+                         "the future; check the file and the clock; nothing changed",
                      Exit::failed);
   }
   // Every code shown up to now (the current one included, and any the old module recorded
@@ -94,7 +99,8 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
     replaced = state && state->enrollment;
     if (!state) state.emplace();
     state->enrollment.reset();
-    state->pending = PendingEnrollment{std::move(ga.secret), otp, ctx.now + ctx.config.pending_lifetime};
+    state->pending =
+        PendingEnrollment{std::move(ga.secret), otp, ctx.now + ctx.config.pending_lifetime};
     auto activated = activate_enrollment(*state, watermark, ctx.now, ctx.config);
     if (!activated) return std::unexpected(activated.error());
     codes = std::move(*activated);
@@ -116,40 +122,48 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
   std::printf("Imported the google-authenticator setup of %s from %s.\n", user.c_str(),
               shown(path).c_str());
   if (replaced) std::printf("Their previous Valix enrollment has been replaced.\n");
-  std::printf("Their authenticator app keeps working (TOTP, SHA1, 6 digits, %d-second steps). "
-              "Codes shown before the import are not accepted; the next one is.\n",
-              otp.period);
+  std::printf(
+      "Their authenticator app keeps working (TOTP, SHA1, 6 digits, %d-second steps). "
+      "Codes shown before the import are not accepted; the next one is.\n",
+      otp.period);
   std::printf("Not carried over:\n");
   if (ga.window_size) {
-    std::printf("  - WINDOW_SIZE %d: ignored; Valix accepts %d step(s) either side of the "
-                "current one for every user (window in %s).\n",
-                *ga.window_size, ctx.config.window, ctx.config_path.c_str());
+    std::printf(
+        "  - WINDOW_SIZE %d: ignored; Valix accepts %d step(s) either side of the "
+        "current one for every user (window in %s).\n",
+        *ga.window_size, ctx.config.window, ctx.config_path.c_str());
   }
   if (ga.rate_limit) {
-    std::printf("  - RATE_LIMIT (%s): ignored; Valix's lockout settings apply (max_failures, "
-                "lockout_seconds).\n",
-                ga.rate_limit->c_str());
+    std::printf(
+        "  - RATE_LIMIT (%s): ignored; Valix's lockout settings apply (max_failures, "
+        "lockout_seconds).\n",
+        ga.rate_limit->c_str());
   }
   if (ga.time_skew && *ga.time_skew != 0) {
-    std::printf("  - TIME_SKEW %d: ignored; if codes are refused, the phone's clock needs "
-                "correcting.\n",
-                *ga.time_skew);
+    std::printf(
+        "  - TIME_SKEW %d: ignored; if codes are refused, the phone's clock needs "
+        "correcting.\n",
+        *ga.time_skew);
   }
-  std::printf("  - %zu scratch code%s: google-authenticator's 8-digit scratch codes do not work "
-              "with Valix.\n",
-              ga.scratch_codes, ga.scratch_codes == 1 ? "" : "s");
+  std::printf(
+      "  - %zu scratch code%s: google-authenticator's 8-digit scratch codes do not work "
+      "with Valix.\n",
+      ga.scratch_codes, ga.scratch_codes == 1 ? "" : "s");
   if (codes.empty()) {
-    std::printf("%s has no backup codes now. They can create some with "
-                "'valix-enroll --regenerate-backup-codes'.\n",
-                user.c_str());
+    std::printf(
+        "%s has no backup codes now. They can create some with "
+        "'valix-enroll --regenerate-backup-codes'.\n",
+        user.c_str());
   } else {
-    std::printf("\nNew backup codes for %s (each works once; give them to %s securely; they "
-                "will not be shown again):\n%s",
-                user.c_str(), user.c_str(), format_backup_codes(codes).c_str());
+    std::printf(
+        "\nNew backup codes for %s (each works once; give them to %s securely; they "
+        "will not be shown again):\n%s",
+        user.c_str(), user.c_str(), format_backup_codes(codes).c_str());
   }
-  std::printf("\n%s was not changed. Remove it, and pam_google_authenticator from the PAM "
-              "configuration, once the switch to Valix is done.\n",
-              shown(path).c_str());
+  std::printf(
+      "\n%s was not changed. Remove it, and pam_google_authenticator from the PAM "
+      "configuration, once the switch to Valix is done.\n",
+      shown(path).c_str());
   return Exit::ok;
 }
 

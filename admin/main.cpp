@@ -147,13 +147,17 @@ std::optional<Exit> parse(int argc, char** argv, CommandLine& cl) {
 std::optional<Exit> check_usage(const CommandLine& cl) {
   const std::string& c = cl.command;
   const bool group_ok = c == "require" || c == "unrequire";
-  if (!cl.groups.empty() && !group_ok) return usage_error("--group only goes with require and unrequire");
+  if (!cl.groups.empty() && !group_ok) {
+    return usage_error("--group only goes with require and unrequire");
+  }
   if (cl.json && c != "status") return usage_error("--json only goes with status");
   if ((cl.force || cl.no_backup_codes) && c != "import-google-authenticator") {
     return usage_error("--force and --no-backup-codes only go with import-google-authenticator");
   }
   if (group_ok) {
-    if (cl.args.empty() && cl.groups.empty()) return usage_error(c + " needs a USER or --group GROUP");
+    if (cl.args.empty() && cl.groups.empty()) {
+      return usage_error(c + " needs a USER or --group GROUP");
+    }
   } else if (c == "reset" || c == "unlock") {
     if (cl.args.size() != 1) return usage_error(c + " takes exactly one USER");
   } else if (c == "import-google-authenticator") {
@@ -190,8 +194,8 @@ int main(int argc, char** argv) {
 
   auto config = load_config(cl.config, geteuid());
   if (!config) {
-    log.log(LogLevel::error, cl.command + " (by " + who + "): configuration error: " +
-                                 config.error().message);
+    log.log(LogLevel::error,
+            cl.command + " (by " + who + "): configuration error: " + config.error().message);
     return static_cast<int>(Exit::failed);
   }
   auto store = FileStateStore::open(config->state_dir, geteuid());
@@ -199,8 +203,8 @@ int main(int argc, char** argv) {
     log.log(LogLevel::error, cl.command + " (by " + who + "): " + store.error().message);
     return static_cast<int>(Exit::failed);
   }
-  const Context ctx{*config, cl.config, *store, log, who,
-                    static_cast<std::int64_t>(std::time(nullptr))};
+  const Context ctx{*config, cl.config, *store,
+                    log,     who,       static_cast<std::int64_t>(std::time(nullptr))};
 
   Exit result = Exit::ok;
   if (cl.command == "require") {

@@ -132,8 +132,8 @@ std::string to_table(const std::vector<Row>& rows) {
   using Cells = std::vector<std::string>;
   std::vector<Cells> lines;
   lines.reserve(rows.size() + 1);
-  lines.push_back({"USER", "ENROLLED", "REQUIRED", "PENDING", "BACKUP-CODES", "LOCKED",
-                   "LAST-2FA-LOGIN"});
+  lines.push_back(
+      {"USER", "ENROLLED", "REQUIRED", "PENDING", "BACKUP-CODES", "LOCKED", "LAST-2FA-LOGIN"});
   for (const Row& r : rows) {
     std::string required = "no";
     if (r.required_by != RequiredBy::nobody) {
@@ -222,8 +222,8 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       continue;
     }
     if (!*state && !t.account) {
-      result = worse(result, ctx.error(action, t.name,
-                                       "there is no user named '" + t.name + "'", Exit::refused));
+      result = worse(result, ctx.error(action, t.name, "there is no user named '" + t.name + "'",
+                                       Exit::refused));
       continue;
     }
     auto row = make_row(ctx, t.name, t.account, *state);
@@ -237,7 +237,10 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
     return ctx.error(action, "-", "cannot write the output", Exit::failed);
   }
-  ctx.audit(action, users.empty() ? "(all users)" : users.size() == 1 ? users.front() : "(listed users)",
+  ctx.audit(action,
+            users.empty()       ? "(all users)"
+            : users.size() == 1 ? users.front()
+                                : "(listed users)",
             "shown " + std::to_string(rows.size()) + " user" + (rows.size() == 1 ? "" : "s"));
   return result;
 }

@@ -71,8 +71,9 @@ class AsUser {
       user_groups.resize(static_cast<std::size_t>(n));
     }
     user_groups.resize(static_cast<std::size_t>(n));
-    if (setgroups(user_groups.size(), user_groups.data()) != 0)
+    if (setgroups(user_groups.size(), user_groups.data()) != 0) {
       return fail_errno("setgroups", errno);
+    }
     self.active_ = true;  // from here on the destructor restores
     if (setresgid(static_cast<gid_t>(-1), account.gid, static_cast<gid_t>(-1)) != 0) {
       return fail_errno("setresgid", errno);
@@ -199,9 +200,10 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
 
 Result<SecretString> read_file_as_user(const Account& account, const std::string& path) {
   auto as_user = AsUser::enter(account);
-  if (!as_user)
+  if (!as_user) {
     return fail(as_user.error().code,
                 "cannot switch to " + account.name + ": " + as_user.error().message);
+  }
   return read_trusted_file(AT_FDCWD, path, account.uid, FileAccess::private_to_owner,
                            kMaxGoogleAuthenticatorFileSize);
 }

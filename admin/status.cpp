@@ -193,7 +193,8 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
     if (!listed) return ctx.error(action, "-", listed.error().message, Exit::failed);
     names = std::move(*listed);
   }
-  // Named users are all checked before anything is printed.
+  // Invalid names are refused before anything is printed; unknown users and unreadable state
+  // are reported and skipped, so everyone else is still shown.
   std::vector<Target> targets;
   targets.reserve(names.size());
   const auto known = names.size() > kEnumerateAbove ? enumerate_accounts()

@@ -96,6 +96,11 @@ write_config "require = all"
 expect_admin 0 "unrequire under require=all" unrequire frank
 check "policy still requires: said so" stdout_has "still requires 2FA for frank (host policy)"
 write_config ""
+expect_admin 3 "unrequire --group of a group that does not exist" unrequire --group nosuchgroup
+check "missing group: clear error" stderr_has "there is no group named 'nosuchgroup'"
+"$VALIX_TEST_STATE" "$SB/state" ghost flag
+expect_admin 0 "unrequire a user whose account is gone but whose state remains" unrequire ghost
+check "leftover state cleaned up" exists ghost 0
 expect_admin 0 "unrequire --group ops (alice has no state: skipped)" unrequire --group ops
 check "erin cleared" exists erin 0
 check "dave cleared" exists dave 0

@@ -67,7 +67,8 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
     verdict.backup_codes_left = enrollment.backup.hashes.size();
     return verdict;
   }
-  if (answer.size() > 256) {
+  // Same verdict as the last branch on purpose: an over-long answer is refused unparsed.
+  if (answer.size() > 256) {  // NOLINT(bugprone-branch-clone)
     verdict.outcome = Outcome::malformed;
   } else if (const auto code = as_totp_code(answer, enrollment.otp.digits)) {
     auto step = find_totp_step(enrollment.secret.span(), *code,

@@ -30,8 +30,9 @@ int syslog_priority(LogLevel level) {
 
 void StderrLogger::log(LogLevel level, std::string_view message) {
   if (level == LogLevel::debug && !verbose_) return;
-  std::fprintf(stderr, "%.*s: %.*s\n", static_cast<int>(program_.size()), program_.data(),
-               static_cast<int>(message.size()), message.data());
+  // A failed write to stderr cannot be reported anywhere else: ignore it.
+  (void)std::fprintf(stderr, "%.*s: %.*s\n", static_cast<int>(program_.size()), program_.data(),
+                     static_cast<int>(message.size()), message.data());
 }
 
 SyslogTeeLogger::SyslogTeeLogger(const char* ident, Logger& next) : next_(next) {

@@ -64,6 +64,6 @@ class FileStateStore final : public StateStore {
   std::chrono::milliseconds lock_timeout_;
 };
 
-inline constexpr std::size_t kMaxStateFileSize = 64 * 1024;
+inline constexpr std::size_t kMaxStateFileSize = std::size_t{64} * 1024;
 
 }  // namespace valix

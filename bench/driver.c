@@ -162,23 +162,37 @@ static int spawn_one(const char* service, const char* user, const char* answer) 
   return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? PAM_SUCCESS : PAM_AUTH_ERR;
 }
 
+static int compare_ns(const void* a, const void* b) {
+  const int64_t x = *(const int64_t*)a, y = *(const int64_t*)b;
+  return x < y ? -1 : x > y;
+}
+
 // Logins from the list after the warm-up line, until the list or the time budget runs out.
+// Prints the total and the median time of one login (the median shrugs off the moments when
+// other work on the machine preempts a login).
 static void timed_logins(const char* service, int fresh, int64_t budget_ns) {
   int warm = fresh ? spawn_one(service, entries[0].user, entries[0].answer)
                    : warmup_with_maps(service, &entries[0]);
   printf("warmup %s\n", warm == PAM_SUCCESS ? "ok" : "fail");
-  int ok = 0, failed = 0;
+  int ok = 0, failed = 0, n = 0;
   int64_t total = 0;
+  int64_t* times = calloc((size_t)entry_count, sizeof *times);
+  if (times == NULL) die("out of memory");
   const int64_t start = now_ns();
   for (int i = 1; i < entry_count; ++i) {
     const int64_t t0 = now_ns();
     const int rc = fresh ? spawn_one(service, entries[i].user, entries[i].answer)
                          : login(service, entries[i].user, entries[i].answer);
-    total += now_ns() - t0;
+    times[n] = now_ns() - t0;
+    total += times[n++];
     if (rc == PAM_SUCCESS) ++ok; else ++failed;
     if (i >= 5 && now_ns() - start > budget_ns) break;
   }
-  printf("ok %d\nfail %d\nns %lld\n", ok, failed, (long long)total);
+  qsort(times, (size_t)n, sizeof *times, compare_ns);
+  const int64_t median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
+  printf("ok %d\nfail %d\nns %lld\nmedian_ns %lld\n", ok, failed, (long long)total,
+         (long long)median);
+  free(times);
 }
 
 // Children block reading a pipe that the parent closes to release them all at once.

@@ -19,6 +19,7 @@
 // pam_end (to show whether the next pam_start really loads the module again).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <security/pam_appl.h>
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -28,8 +29,6 @@
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
-
-#include <security/pam_appl.h>
 
 extern char** environ;
 
@@ -185,7 +184,8 @@ static void timed_logins(const char* service, int fresh, int64_t budget_ns) {
                          : login(service, entries[i].user, entries[i].answer);
     times[n] = now_ns() - t0;
     total += times[n++];
-    if (rc == PAM_SUCCESS) ++ok; else ++failed;
+    if (rc == PAM_SUCCESS) ++ok;
+    else ++failed;
     if (i >= 5 && now_ns() - start > budget_ns) break;
   }
   qsort(times, (size_t)n, sizeof *times, compare_ns);
@@ -264,7 +264,8 @@ static void race(const char* service, const char* user, const char* answer, int 
   close(release[1]);
   int ok = 0, failed = 0, status;
   while (wait(&status) > 0) {
-    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++ok; else ++failed;
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) ++ok;
+    else ++failed;
   }
   printf("ok %d\nfail %d\n", ok, failed);
 }
@@ -274,7 +275,8 @@ int main(int argc, char** argv) {
   if (argc < 2) die("usage: inproc|fresh|one|parallel|race ...");
   const char* mode = argv[1];
   pam_dir = getenv("VALIX_BENCH_PAM_DIR");
-  if (pam_dir == NULL || pam_dir[0] != '/') die("VALIX_BENCH_PAM_DIR must name the service directory");
+  if (pam_dir == NULL || pam_dir[0] != '/')
+    die("VALIX_BENCH_PAM_DIR must name the service directory");
   if (strcmp(mode, "one") == 0 && argc == 5) {
     return login(argv[2], argv[3], argv[4]) == PAM_SUCCESS ? 0 : 1;
   }

@@ -81,7 +81,8 @@ std::string user_name(int index) {
 void write_file(const fs::path& path, std::string_view text, mode_t mode) {
   const int fd = open(path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, mode);
   if (fd < 0) die("cannot create " + path.string());
-  if (fchmod(fd, mode) != 0 || write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
+  if (fchmod(fd, mode) != 0 ||
+      write(fd, text.data(), text.size()) != static_cast<ssize_t>(text.size())) {
     die("cannot write " + path.string());
   }
   close(fd);
@@ -108,8 +109,7 @@ double median(std::vector<double> v) {
 class Schedule {
  public:
   Schedule(const std::vector<SecretBytes>* secrets, std::uint32_t seed)
-      : secrets_(secrets), last_(secrets->size(), 0),
-        order_(secrets->size()) {
+      : secrets_(secrets), last_(secrets->size(), 0), order_(secrets->size()) {
     std::iota(order_.begin(), order_.end(), 0);
     std::shuffle(order_.begin(), order_.end(), std::mt19937(seed));
   }
@@ -162,7 +162,8 @@ class Bench {
   void prepare_backup_users();
   DriverOutput drive(const std::vector<std::string>& args);
   fs::path write_list(const std::vector<std::pair<std::string, std::string>>& list);
-  std::vector<std::pair<std::string, std::string>> make_list(const std::string& module, int size, int count);
+  std::vector<std::pair<std::string, std::string>> make_list(const std::string& module, int size,
+                                                             int count);
   Schedule& schedule(const std::string& module, int size);
   void timed_run(const std::string& variant, const std::string& module, int size, int count);
   void baseline_run(const fs::path& dir, int files, const std::string& key);
@@ -189,11 +190,10 @@ class Bench {
 };
 
 const std::vector<std::string> kModules{"floor", "valix", "ga", "oath"};
-const std::map<std::string, std::string> kModuleTitle{
-    {"floor", "pam_permit (floor)"},
-    {"valix", "pam_valix"},
-    {"ga", "pam_google_authenticator"},
-    {"oath", "pam_oath"}};
+const std::map<std::string, std::string> kModuleTitle{{"floor", "pam_permit (floor)"},
+                                                      {"valix", "pam_valix"},
+                                                      {"ga", "pam_google_authenticator"},
+                                                      {"oath", "pam_oath"}};
 
 std::string read_first_line(const char* path) {
   std::ifstream in(path);
@@ -263,7 +263,8 @@ void Bench::prepare_size(int size) {
   make_dir(ga, 0700);
   make_dir(oath, 0700);
   const fs::path conf = dir / "valix.conf";
-  write_file(conf, "state_dir = " + state.string() + "\nfail_delay_ms = 0\nissuer = Valix Bench\n", 0644);
+  write_file(conf, "state_dir = " + state.string() + "\nfail_delay_ms = 0\nissuer = Valix Bench\n",
+             0644);
 
   auto& secrets = secrets_[size];
   std::mt19937 scratch(static_cast<unsigned>(size));
@@ -306,12 +307,14 @@ void Bench::prepare_size(int size) {
   const std::string n = std::to_string(size);
   write_file(o_.data / "pam.d" / ("valix-" + n),
              "auth required " + o_.module + " config=" + conf.string() + "\n", 0644);
-  write_file(o_.data / "pam.d" / ("ga-" + n),
-             "auth required pam_google_authenticator.so secret=" + ga.string() +
-                 "/${USER} user=root\n", 0644);
+  write_file(
+      o_.data / "pam.d" / ("ga-" + n),
+      "auth required pam_google_authenticator.so secret=" + ga.string() + "/${USER} user=root\n",
+      0644);
   write_file(o_.data / "pam.d" / ("oath-" + n),
              "auth required pam_oath.so usersfile=" + (oath / "users.oath").string() +
-                 " window=1 digits=6\n", 0644);
+                 " window=1 digits=6\n",
+             0644);
   write_file(o_.data / "pam.d" / ("floor-" + n), "auth required pam_permit.so\n", 0644);
   // Load-only stacks: pam_start loads the module (it is in the account stack), but
   // pam_authenticate runs only pam_permit, so the net cost is what loading the module costs.
@@ -351,7 +354,8 @@ DriverOutput Bench::drive(const std::vector<std::string>& args) {
   std::vector<std::string> env_strings;
   for (char** e = environ; *e != nullptr; ++e) {
     const std::string_view v(*e);
-    if (!v.starts_with("LD_PRELOAD=") && !v.starts_with("VALIX_BENCH_PAM_DIR=")) env_strings.emplace_back(v);
+    if (!v.starts_with("LD_PRELOAD=") && !v.starts_with("VALIX_BENCH_PAM_DIR="))
+      env_strings.emplace_back(v);
   }
   env_strings.push_back("VALIX_BENCH_PAM_DIR=" + (o_.data / "pam.d").string());
   std::vector<char*> envp;
@@ -397,7 +401,10 @@ Schedule& Bench::schedule(const std::string& module, int size) {
   const std::string key = module + "-" + std::to_string(size);
   auto it = schedules_.find(key);
   if (it == schedules_.end()) {
-    it = schedules_.emplace(key, Schedule(&secrets_[size], static_cast<std::uint32_t>(key.size() * 7919 + size))).first;
+    it = schedules_
+             .emplace(key, Schedule(&secrets_[size],
+                                    static_cast<std::uint32_t>(key.size() * 7919 + size)))
+             .first;
   }
   return it->second;
 }
@@ -419,7 +426,8 @@ void Bench::timed_run(const std::string& variant, const std::string& module, int
   const auto path = write_list(list);
   const bool load_only = variant == "load";
   const std::string service = (load_only ? "load" : "") + module + "-" + std::to_string(size);
-  auto out = drive({load_only ? "fresh" : variant, service, path.string(), std::to_string(o_.budget_ms)});
+  auto out =
+      drive({load_only ? "fresh" : variant, service, path.string(), std::to_string(o_.budget_ms)});
   const std::string key = sample_key(variant, module, size);
   if (out.failed() != 0 || out.ok() == 0 || out.values["warmup"] != "ok") {
     die(key + ": " + std::to_string(out.failed()) + " logins failed (warm-up " +
@@ -447,13 +455,15 @@ void Bench::baseline_run(const fs::path& dir, int files, const std::string& key)
   for (int i = 0; i < ops; ++i) {
     const std::string target = ".bench-" + std::to_string(i % files);
     const int fd = openat(dirfd, ".bench.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 || write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()) ||
+    if (fd < 0 ||
+        write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()) ||
         fsync(fd) != 0 || close(fd) != 0 ||
         renameat(dirfd, ".bench.tmp", dirfd, target.c_str()) != 0 || fsync(dirfd) != 0) {
       die("baseline replace failed");
     }
   }
-  const double us = std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
+  const double us =
+      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
   close(dirfd);
   samples_[key].push_back(us / ops);
   std::fprintf(stderr, "  %-28s %9.1f us/op\n", key.c_str(), samples_[key].back());
@@ -468,7 +478,8 @@ void Bench::backup_run(const std::string& kind, std::vector<std::string>& users)
   const auto path = write_list(list);
   auto out = drive({"inproc", "valix-" + std::to_string(o_.sizes.front()), path.string(),
                     std::to_string(o_.budget_ms * 4)});
-  if (out.failed() != 0 || out.ok() == 0 || out.values["warmup"] != "ok") die(kind + ": logins failed");
+  if (out.failed() != 0 || out.ok() == 0 || out.values["warmup"] != "ok")
+    die(kind + ": logins failed");
   samples_[kind].push_back(out.median_us());
   std::fprintf(stderr, "  %-28s %9.1f us/login\n", kind.c_str(), samples_[kind].back());
 }
@@ -476,7 +487,8 @@ void Bench::backup_run(const std::string& kind, std::vector<std::string>& users)
 // The core's backup-code check alone, with 10 and with 1 stored hash: one crypt each.
 void Bench::hash_run() {
   BackupCodeHashes one{backup_hashes_.setting, {backup_hashes_.hashes.front()}};
-  for (const auto& [key, stored] : {std::pair{"hash/10", &backup_hashes_}, std::pair{"hash/1", &one}}) {
+  for (const auto& [key, stored] :
+       {std::pair{"hash/10", &backup_hashes_}, std::pair{"hash/1", &one}}) {
     const int reps = 10;
     const auto t0 = std::chrono::steady_clock::now();
     for (int i = 0; i < reps; ++i) {
@@ -484,7 +496,8 @@ void Bench::hash_run() {
       if (!found) die("backup code not found");
     }
     samples_[key].push_back(
-        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() / reps);
+        std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count() /
+        reps);
   }
 }
 
@@ -543,10 +556,12 @@ void Bench::admin_runs() {
     }
     int status = 0;
     waitpid(pid, &status, 0);
-    const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
+    const double ms =
+        std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - t0).count();
     posix_spawn_file_actions_destroy(&actions);
     if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
-      facts_["admin/error"] = "valix-admin status exited with status " + std::to_string(WEXITSTATUS(status));
+      facts_["admin/error"] =
+          "valix-admin status exited with status " + std::to_string(WEXITSTATUS(status));
       return;
     }
     samples_["admin/" + std::to_string(size)].push_back(ms);
@@ -603,7 +618,8 @@ std::string ratio(double a, double b) {
 
 std::string spread(const std::vector<double>& v) {
   if (v.empty()) return "n/a";
-  return num(*std::min_element(v.begin(), v.end())) + "–" + num(*std::max_element(v.begin(), v.end()));
+  return num(*std::min_element(v.begin(), v.end())) + "–" +
+         num(*std::max_element(v.begin(), v.end()));
 }
 
 std::string verdict(std::optional<bool> pass) {
@@ -632,7 +648,8 @@ void Bench::report() {
   md << "# Valix benchmark results\n\n"
      << "Generated by `scripts/bench" << (o_.quick ? " --quick" : "") << "` (program: `bench/`), "
      << started_ << ". Every number is the median of " << o_.runs
-     << " runs; a run's value is the median of its logins (robust to moments when other work on the "
+     << " runs; a run's value is the median of its logins (robust to moments when other work on "
+        "the "
         "machine preempts a login). Costs are microseconds per login.\n";
   if (o_.quick) md << "\n**Quick smoke run: too few repetitions to quote.**\n";
   md << "\n## Machine\n\n"
@@ -645,7 +662,8 @@ void Bench::report() {
   for (const auto& note : o_.notes) {
     const auto colon = note.find(':');
     md << "| " << note.substr(0, colon) << " | "
-       << (colon == std::string::npos ? "" : note.substr(note.find_first_not_of(' ', colon + 1))) << " |\n";
+       << (colon == std::string::npos ? "" : note.substr(note.find_first_not_of(' ', colon + 1)))
+       << " |\n";
   }
 
   md << "\n## Per-login cost\n\n"
@@ -661,7 +679,8 @@ void Bench::report() {
       const std::string k1 = sample_key("inproc", m, size), k2 = sample_key("fresh", m, size);
       md << "| " << kModuleTitle.at(m) << " | " << size << " | " << num(cost(k1)) << " | "
          << (m == "floor" ? "–" : num(net("inproc", m, size))) << " | " << num(cost(k2)) << " | "
-         << (m == "floor" ? "–" : num(net("fresh", m, size))) << " | " << spread(samples_[k1]) << " |\n";
+         << (m == "floor" ? "–" : num(net("fresh", m, size))) << " | " << spread(samples_[k1])
+         << " |\n";
     }
   }
 
@@ -676,7 +695,8 @@ void Bench::report() {
        << (std::isnan(load) ? "n/a" : num(100 * load / net("fresh", m, small)) + "%") << " |\n";
   }
 
-  md << "\n### Ratios (net cost of the peer / net cost of pam_valix; above 1 means Valix is cheaper)\n\n"
+  md << "\n### Ratios (net cost of the peer / net cost of pam_valix; above 1 means Valix is "
+        "cheaper)\n\n"
      << "| Peer | Users | in-process | fresh process |\n|---|---:|---:|---:|\n";
   for (const int size : o_.sizes) {
     for (const std::string m : {"ga", "oath"}) {
@@ -693,39 +713,47 @@ void Bench::report() {
     md << "| " << kModuleTitle.at(m) << " | " << basenames(facts_["loaded/" + m]) << " | "
        << basenames(facts_["kept/" + m]) << " |\n";
   }
-  md << "\nWhatever stays mapped is not loaded again by the next in-process login; the fresh-process "
+  md << "\nWhatever stays mapped is not loaded again by the next in-process login; the "
+        "fresh-process "
         "column pays for all of it on every login.\n";
 
   const double base = cost("baseline");
   md << "\n## Durable atomic replace (the reference)\n\n"
-     << "Write a " << state_size_ << "-byte temp file (the size of a Valix state file), fsync, "
+     << "Write a " << state_size_
+     << "-byte temp file (the size of a Valix state file), fsync, "
         "rename over the target, fsync the directory; same file system, same run.\n\n"
      << "| | µs |\n|---|---:|\n"
-     << "| durable replace, quiet directory with one file (the issue's reference) | " << num(base) << " |\n"
+     << "| durable replace, quiet directory with one file (the issue's reference) | " << num(base)
+     << " |\n"
      << "| durable replace of 100 files in turn inside the " << small
      << "-user Valix state directory | " << num(cost("baseline/statedir")) << " |\n"
      << "| pam_valix in-process net, " << small << " users | " << num(net("inproc", "valix", small))
      << " (" << ratio(net("inproc", "valix", small), base) << ") |\n"
-     << "| pam_valix fresh-process net, " << small << " users | " << num(net("fresh", "valix", small))
-     << " (" << ratio(net("fresh", "valix", small), base) << ") |\n";
+     << "| pam_valix fresh-process net, " << small << " users | "
+     << num(net("fresh", "valix", small)) << " (" << ratio(net("fresh", "valix", small), base)
+     << ") |\n";
 
   md << "\n## Backup codes (pam_valix, in-process, " << small << " users)\n\n"
      << "| | µs |\n|---|---:|\n"
      << "| login with a backup code, 10 codes left | " << num(cost("backup/10")) << " |\n"
      << "| login with a backup code, 1 code left | " << num(cost("backup/1")) << " |\n"
-     << "| login with a TOTP code (for comparison) | " << num(cost(sample_key("inproc", "valix", small))) << " |\n"
-     << "| core check alone (`find_backup_code`), 10 hashes stored | " << num(cost("hash/10")) << " |\n"
+     << "| login with a TOTP code (for comparison) | "
+     << num(cost(sample_key("inproc", "valix", small))) << " |\n"
+     << "| core check alone (`find_backup_code`), 10 hashes stored | " << num(cost("hash/10"))
+     << " |\n"
      << "| core check alone (`find_backup_code`), 1 hash stored | " << num(cost("hash/1")) << " |\n"
-     << "\nHash method: `" << backup_hashes_.setting.substr(0, backup_hashes_.setting.find('$', 1) + 1)
+     << "\nHash method: `"
+     << backup_hashes_.setting.substr(0, backup_hashes_.setting.find('$', 1) + 1)
      << "` (libcrypt's preferred method). The check hashes the typed code once under the "
         "user's shared salt and compares it with every stored hash in constant time.\n";
 
-  md << "\n## Parallel logins (" << small << " users, " << o_.procs << " processes, "
-     << o_.per_proc << " logins each, distinct users)\n\n"
+  md << "\n## Parallel logins (" << small << " users, " << o_.procs << " processes, " << o_.per_proc
+     << " logins each, distinct users)\n\n"
      << "| Module | logins/s |\n|---|---:|\n";
   for (const auto& m : kModules) {
     md << "| " << kModuleTitle.at(m) << " | " << num(cost("parallel/" + m));
-    if (facts_.contains("parallel/" + m + "/failed")) md << " (" << facts_["parallel/" + m + "/failed"] << " failed)";
+    if (facts_.contains("parallel/" + m + "/failed"))
+      md << " (" << facts_["parallel/" + m + "/failed"] << " failed)";
     md << " |\n";
   }
 
@@ -740,19 +768,24 @@ void Bench::report() {
       all += c + " ";
       exact += c == "1";
     }
-    md << "| " << kModuleTitle.at(m) << " | " << all << "| " << exact << " of " << race_[m].size() << " |\n";
+    md << "| " << kModuleTitle.at(m) << " | " << all << "| " << exact << " of " << race_[m].size()
+       << " |\n";
   }
 
   md << "\n## valix-admin status over " << large << " users\n\n";
   if (samples_.contains("admin/" + s_large)) {
-    md << "Wall time of `valix-admin status` (output to /dev/null): **" << num(cost("admin/" + s_large), 0)
-       << " ms** (median of " << samples_["admin/" + s_large].size() << ", "
-       << num(1000 * cost("admin/" + s_large) / large, 0) << " µs per user). The benchmark's "
+    md << "Wall time of `valix-admin status` (output to /dev/null): **"
+       << num(cost("admin/" + s_large), 0) << " ms** (median of "
+       << samples_["admin/" + s_large].size() << ", "
+       << num(1000 * cost("admin/" + s_large) / large, 0)
+       << " µs per user). The benchmark's "
           "users have no passwd entries, so status looks each one up through NSS and finds "
           "nothing (with nss_systemd that is several failed file lookups per user); accounts "
           "that getpwent lists are found in one pass.\n";
   } else {
-    md << (facts_.contains("admin/error") ? facts_["admin/error"] : "Not measured (valix-admin not built).") << "\n";
+    md << (facts_.contains("admin/error") ? facts_["admin/error"]
+                                          : "Not measured (valix-admin not built).")
+       << "\n";
   }
 
   // Targets.
@@ -763,30 +796,35 @@ void Bench::report() {
   if (!std::isnan(v_fresh) && !std::isnan(g_fresh)) t2 = g_fresh >= 2 * v_fresh;
   const double v_large = net("inproc", "valix", large);
   if (two_sizes && !std::isnan(v_large)) t3 = v_large <= 1.10 * v_in;
-  const double h10 = cost("hash/10"), h1 = cost("hash/1"), b10 = cost("backup/10"), b1 = cost("backup/1");
+  const double h10 = cost("hash/10"), h1 = cost("hash/1"), b10 = cost("backup/10"),
+               b1 = cost("backup/1");
   const double totp = cost(sample_key("inproc", "valix", small));
   const double extra10 = b10 - totp, extra1 = b1 - totp;
   if (!std::isnan(h10) && !std::isnan(b10)) {
     // One hash evaluation: the check costs the same with 10 or 1 stored (within 10%), and a
     // backup login costs a TOTP login plus about one hash (0.5x to 1.5x of one).
-    t4 = std::abs(h10 - h1) <= 0.1 * h1 && std::abs(b10 - b1) <= 0.1 * b1 &&
-         extra10 > 0.5 * h1 && extra10 < 1.5 * h1 && extra1 > 0.5 * h1 && extra1 < 1.5 * h1;
+    t4 = std::abs(h10 - h1) <= 0.1 * h1 && std::abs(b10 - b1) <= 0.1 * b1 && extra10 > 0.5 * h1 &&
+         extra10 < 1.5 * h1 && extra1 > 0.5 * h1 && extra1 < 1.5 * h1;
   }
   md << "\n## Targets\n\n| Target | Measured | Result |\n|---|---|---|\n"
      << "| TOTP login ≤ 1.5x one durable replace (in-process net, " << small << " users) | "
-     << ratio(v_in, base) << " (" << num(v_in) << " / " << num(base) << " µs); fresh process: "
-     << ratio(v_fresh, base) << " | " << verdict(t1) << " |\n"
+     << ratio(v_in, base) << " (" << num(v_in) << " / " << num(base)
+     << " µs); fresh process: " << ratio(v_fresh, base) << " | " << verdict(t1) << " |\n"
      << "| ≥ 2x cheaper than pam_google_authenticator, load cost included (fresh process net, "
      << small << " users) | google-authenticator / Valix = " << ratio(g_fresh, v_fresh) << " ("
      << num(g_fresh) << " / " << num(v_fresh) << " µs) | " << verdict(t2) << " |\n"
      << "| cost at " << large << " users within 10% of " << small << " users (in-process net) | "
-     << (two_sizes ? num(v_large) + " vs " + num(v_in) + " µs (" + num((v_large / v_in - 1) * 100, 1) + "%)" : "n/a")
+     << (two_sizes ? num(v_large) + " vs " + num(v_in) + " µs (" +
+                         num((v_large / v_in - 1) * 100, 1) + "%)"
+                   : "n/a")
      << " | " << verdict(t3) << " |\n"
-     << "| backup-code check = one hash evaluation, whatever the codes left | check alone " << num(h10)
-     << " µs (10 stored) vs " << num(h1) << " µs (1 stored); login minus TOTP login: " << num(extra10)
-     << " µs (10 left), " << num(extra1) << " µs (1 left) | " << verdict(t4) << " |\n";
+     << "| backup-code check = one hash evaluation, whatever the codes left | check alone "
+     << num(h10) << " µs (10 stored) vs " << num(h1)
+     << " µs (1 stored); login minus TOTP login: " << num(extra10) << " µs (10 left), "
+     << num(extra1) << " µs (1 left) | " << verdict(t4) << " |\n";
 
-  md << "\nWhy the targets that fail fail, with profiles and proposals: [ANALYSIS.md](ANALYSIS.md).\n";
+  md << "\nWhy the targets that fail fail, with profiles and proposals: "
+        "[ANALYSIS.md](ANALYSIS.md).\n";
 
   md << "\n## Setup\n\n"
      << "- Users u000000… enrolled in every module with the same random 20-byte secrets; each "
@@ -798,9 +836,11 @@ void Bench::report() {
         "sleep); state files written by the core's `serialize_state`, with the USER.lock "
         "file that enrolling through the core's `StateStore::update` leaves behind.\n"
      << "- pam_google_authenticator: `secret=DIR/${USER} user=root`, files as "
-        "`google-authenticator -t -d -r 3 -R 30 -w 3` writes them (DISALLOW_REUSE, RATE_LIMIT 3 30, "
+        "`google-authenticator -t -d -r 3 -R 30 -w 3` writes them (DISALLOW_REUSE, RATE_LIMIT 3 "
+        "30, "
         "WINDOW_SIZE 3, 5 scratch codes), mode 0400, root-owned directory.\n"
-     << "- pam_oath: `usersfile=DIR/users.oath window=1 digits=6`, one `HOTP/T30/6` line per user.\n"
+     << "- pam_oath: `usersfile=DIR/users.oath window=1 digits=6`, one `HOTP/T30/6` line per "
+        "user.\n"
      << "- PAM services are files in the data directory, opened with libpam's "
         "`pam_start_confdir()`; nothing under /etc/pam.d is used and nothing is preloaded "
         "(pam_wrapper's one-letter /tmp/pam.X directories collide when many processes start "
@@ -858,7 +898,8 @@ int main(int argc, char** argv) {
     } else die("unknown argument " + arg);
   }
   if (o.data.empty() || o.driver.empty() || o.module.empty()) {
-    die("usage: valix-bench --data DIR --driver PATH --module pam_valix.so [--admin valix-admin] [--out FILE] [--quick] [--sizes 1000,100000] "
+    die("usage: valix-bench --data DIR --driver PATH --module pam_valix.so [--admin valix-admin] "
+        "[--out FILE] [--quick] [--sizes 1000,100000] "
         "[--runs N] [--logins N] [--fresh-logins N] [--note 'Key: value']");
   }
   if (geteuid() != 0) die("must run as root (the peers insist on root-owned secret files)");

@@ -3,7 +3,7 @@
 VALIX_BUILD_DEPS=(g++ cmake make pkg-config libpam0g-dev libssl-dev libqrencode-dev libcrypt-dev)
 VALIX_DEMO_DEPS=(libpam-wrapper libnss-wrapper pamtester oathtool expect python3)
 VALIX_TEST_DEPS=(libcmocka-dev libpam-google-authenticator zbar-tools librsvg2-bin clang-format clang-tidy clang-tidy-19 valgrind clang-19 libclang-rt-19-dev)
-VALIX_BENCH_DEPS=(libpam-google-authenticator libpam-oath)
+VALIX_BENCH_DEPS=(libpam-google-authenticator libpam-oath nettle-dev)
 
 install_deps() {
   local packages=("${VALIX_BUILD_DEPS[@]}" "${VALIX_DEMO_DEPS[@]}")

@@ -4,8 +4,8 @@
 // (libcrypto, liboath, ...) just as it would inside a freshly forked sshd. valix-bench computes
 // the codes and hands them over in a list file, one "USER ANSWER" line per login.
 //
-//   valix-bench-driver inproc   SERVICE LIST BUDGET_MS  logins in this process
-//   valix-bench-driver fresh    SERVICE LIST BUDGET_MS  one new process (spawn+exec) per login
+//   valix-bench-driver inproc   SERVICE LIST BUDGET_MS [FLOOR]  logins in this process
+//   valix-bench-driver fresh    SERVICE LIST BUDGET_MS [FLOOR]  a new process (spawn+exec) each
 //   valix-bench-driver one      SERVICE USER ANSWER      one login; exit 0 on success
 //   valix-bench-driver parallel SERVICE LIST PROCS       PROCS processes share the list
 //   valix-bench-driver race     SERVICE USER ANSWER PROCS  PROCS logins released at once
@@ -166,33 +166,56 @@ static int compare_ns(const void* a, const void* b) {
   return x < y ? -1 : x > y;
 }
 
+static int64_t median_of(int64_t* values, int n) {
+  if (n == 0) return 0;
+  qsort(values, (size_t)n, sizeof *values, compare_ns);
+  return n % 2 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+// One timed login: in this process, or in a new one.
+static int timed_login(const char* service, int fresh, const struct entry* e, int64_t* ns) {
+  const int64_t t0 = now_ns();
+  const int rc =
+      fresh ? spawn_one(service, e->user, e->answer) : login(service, e->user, e->answer);
+  *ns = now_ns() - t0;
+  return rc;
+}
+
 // Logins from the list after the warm-up line, until the list or the time budget runs out.
 // Prints the total and the median time of one login (the median shrugs off the moments when
-// other work on the machine preempts a login).
-static void timed_logins(const char* service, int fresh, int64_t budget_ns) {
+// other work on the machine preempts a login). With a floor service, every login is paired
+// with a floor login just before or after it (alternately), and the median of the pairs'
+// differences is printed too: slow drift of the machine's load then cancels out.
+static void timed_logins(const char* service, int fresh, int64_t budget_ns, const char* floor) {
   int warm = fresh ? spawn_one(service, entries[0].user, entries[0].answer)
                    : warmup_with_maps(service, &entries[0]);
   printf("warmup %s\n", warm == PAM_SUCCESS ? "ok" : "fail");
   int ok = 0, failed = 0, n = 0;
   int64_t total = 0;
   int64_t* times = calloc((size_t)entry_count, sizeof *times);
-  if (times == NULL) die("out of memory");
+  int64_t* floors = calloc((size_t)entry_count, sizeof *floors);
+  int64_t* diffs = calloc((size_t)entry_count, sizeof *diffs);
+  if (times == NULL || floors == NULL || diffs == NULL) die("out of memory");
   const int64_t start = now_ns();
   for (int i = 1; i < entry_count; ++i) {
-    const int64_t t0 = now_ns();
-    const int rc = fresh ? spawn_one(service, entries[i].user, entries[i].answer)
-                         : login(service, entries[i].user, entries[i].answer);
-    times[n] = now_ns() - t0;
+    if (floor != NULL && i % 2 == 0) timed_login(floor, fresh, &entries[i], &floors[n]);
+    const int rc = timed_login(service, fresh, &entries[i], &times[n]);
+    if (floor != NULL && i % 2 == 1) timed_login(floor, fresh, &entries[i], &floors[n]);
+    diffs[n] = times[n] - floors[n];
     total += times[n++];
     if (rc == PAM_SUCCESS) ++ok;
     else ++failed;
     if (i >= 5 && now_ns() - start > budget_ns) break;
   }
-  qsort(times, (size_t)n, sizeof *times, compare_ns);
-  const int64_t median = n % 2 ? times[n / 2] : (times[n / 2 - 1] + times[n / 2]) / 2;
   printf("ok %d\nfail %d\nns %lld\nmedian_ns %lld\n", ok, failed, (long long)total,
-         (long long)median);
+         (long long)median_of(times, n));
+  if (floor != NULL) {
+    printf("floor_median_ns %lld\nnet_median_ns %lld\n", (long long)median_of(floors, n),
+           (long long)median_of(diffs, n));
+  }
   free(times);
+  free(floors);
+  free(diffs);
 }
 
 // Children block reading a pipe that the parent closes to release them all at once.
@@ -280,9 +303,10 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "one") == 0 && argc == 5) {
     return login(argv[2], argv[3], argv[4]) == PAM_SUCCESS ? 0 : 1;
   }
-  if ((strcmp(mode, "inproc") == 0 || strcmp(mode, "fresh") == 0) && argc == 5) {
+  if ((strcmp(mode, "inproc") == 0 || strcmp(mode, "fresh") == 0) && (argc == 5 || argc == 6)) {
     read_list(argv[3]);
-    timed_logins(argv[2], mode[0] == 'f', (int64_t)atoll(argv[4]) * 1000000);
+    timed_logins(argv[2], mode[0] == 'f', (int64_t)atoll(argv[4]) * 1000000,
+                 argc == 6 ? argv[5] : NULL);
     return 0;
   }
   if (strcmp(mode, "parallel") == 0 && argc == 5) {

@@ -439,14 +439,21 @@ void Bench::timed_run(const std::string& variant, const std::string& module, int
   const auto path = write_list(list);
   const bool load_only = variant == "load";
   const std::string service = (load_only ? "load" : "") + module + "-" + std::to_string(size);
-  auto out =
-      drive({load_only ? "fresh" : variant, service, path.string(), std::to_string(o_.budget_ms)});
+  std::vector<std::string> args{load_only ? "fresh" : variant, service, path.string(),
+                                std::to_string(o_.budget_ms)};
+  // Every login is paired with a floor login (see the driver), except the floor's own.
+  if (module != "floor")
+    args.push_back((load_only ? "loadfloor-" : "floor-") + std::to_string(size));
+  auto out = drive(args);
   const std::string key = sample_key(variant, module, size);
   if (out.failed() != 0 || out.ok() == 0 || out.values["warmup"] != "ok") {
     die(key + ": " + std::to_string(out.failed()) + " logins failed (warm-up " +
         out.values["warmup"] + ")");
   }
   samples_[key].push_back(out.median_us());
+  if (out.values.contains("net_median_ns")) {
+    samples_["net/" + key].push_back(std::stod(out.values["net_median_ns"]) / 1000.0);
+  }
   if (variant == "inproc" && !facts_.contains("kept/" + module)) {
     facts_["loaded/" + module] = out.values["loaded_by_login"];
     facts_["kept/" + module] = out.values["kept_after_pam_end"];
@@ -613,8 +620,10 @@ double Bench::cost(const std::string& key) const {
   return it == samples_.end() ? NAN : median(it->second);
 }
 
+// The module's cost above the floor: the median over runs of each run's median paired
+// difference (module login minus the floor login next to it).
 double Bench::net(const std::string& variant, const std::string& module, int size) const {
-  return cost(sample_key(variant, module, size)) - cost(sample_key(variant, "floor", size));
+  return cost("net/" + sample_key(variant, module, size));
 }
 
 std::string num(double v, int decimals = 0) {
@@ -692,7 +701,9 @@ void Bench::report() {
         "a long-lived PAM client does. `fresh process`: each login is a new process "
         "(posix_spawn + exec of a small driver linked only with libpam, then one login), as "
         "sshd forks per connection, so the module's load cost counts in full. The floor is the "
-        "same stack with `pam_permit.so`; \"net\" is the module's cost minus that floor.\n\n"
+        "same stack with `pam_permit.so`; \"net\" is the module's cost above that floor: every "
+        "login is paired with a floor login right before or after it, and net is the median of "
+        "those differences (so load on the machine that comes and goes cancels out).\n\n"
      << "| Module | Users | in-process | in-process net | fresh process | fresh process net | "
         "runs (in-process, min–max) |\n|---|---:|---:|---:|---:|---:|---:|\n";
   for (const int size : o_.sizes) {

@@ -189,7 +189,7 @@ mkfifo "$HOMES/carol/$GA"
 chown 1003:1003 "$HOMES/carol/$GA"
 chmod 600 "$HOMES/carol/$GA"
 set +e
-timeout 20 env LD_PRELOAD="$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" \
+timeout 20 env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" \
   "$VALIX_ADMIN" --config "$SB/etc/valix.conf" import-google-authenticator carol >"$SB/out" 2>"$SB/err"
 rc=$?
 set -e

@@ -59,9 +59,9 @@ struct Options {
   fs::path data;
   std::string driver, module, module_alt, admin, out = "RESULTS.md";
   std::vector<int> sizes{1000, 100000};
-  int runs = 5;
+  int runs = 7;
   int logins = 100;        // timed logins per in-process run
-  int fresh_logins = 40;   // timed logins per fresh-process run
+  int fresh_logins = 60;   // timed logins per fresh-process run
   int budget_ms = 4000;    // a run stops early once this much time went by
   int backup_logins = 10;  // per run, for each of "10 left" and "1 left"
   int procs = 4;           // parallel throughput
@@ -207,6 +207,14 @@ std::string read_first_line(const char* path) {
   return line;
 }
 
+// The 1, 5 and 15 minute load averages.
+std::string load_averages() {
+  std::istringstream in(read_first_line("/proc/loadavg"));
+  std::string one, five, fifteen;
+  in >> one >> five >> fifteen;
+  return one + " " + five + " " + fifteen;
+}
+
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
   std::string line;
@@ -229,7 +237,15 @@ std::string filesystem_of(const fs::path& path) {
       best_dev = dev;
     }
   }
-  return best_type + " on " + best_dev;
+  std::string text = best_type + " on " + best_dev;
+  // ext4 says whether it has a journal here; without one, fsync and inode allocation differ.
+  if (best_type == "ext4") {
+    const std::string journal = read_first_line(
+        ("/sys/fs/ext4/" + fs::path(best_dev).filename().string() + "/journal_task").c_str());
+    if (journal == "<none>") text += ", no journal";
+    else if (!journal.empty()) text += ", with a journal";
+  }
+  return text;
 }
 
 std::string utc_now() {
@@ -241,7 +257,7 @@ std::string utc_now() {
 
 void Bench::prepare() {
   started_ = utc_now();
-  load_start_ = read_first_line("/proc/loadavg");
+  load_start_ = load_averages();
   make_dir(o_.data, 0755);
   make_dir(o_.data / "pam.d", 0755);
   write_file(o_.data / "pam.d" / "floor", "auth required pam_permit.so\n", 0644);
@@ -612,7 +628,7 @@ void Bench::measure() {
   race_runs();
   std::fprintf(stderr, "valix-bench: valix-admin status\n");
   admin_runs();
-  load_end_ = read_first_line("/proc/loadavg");
+  load_end_ = load_averages();
 }
 
 double Bench::cost(const std::string& key) const {
@@ -687,8 +703,8 @@ void Bench::report() {
      << "| CPU | " << cpu_model() << " (" << sysconf(_SC_NPROCESSORS_ONLN) << " online) |\n"
      << "| Kernel | " << un.sysname << " " << un.release << " |\n"
      << "| Data directory | " << filesystem_of(o_.data) << " |\n"
-     << "| Load average at start | " << load_start_ << " |\n"
-     << "| Load average at end | " << load_end_ << " |\n";
+     << "| Load average (1, 5, 15 min) at start | " << load_start_ << " |\n"
+     << "| Load average (1, 5, 15 min) at end | " << load_end_ << " |\n";
   for (const auto& note : o_.notes) {
     const auto colon = note.find(':');
     md << "| " << note.substr(0, colon) << " | "

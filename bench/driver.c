@@ -10,6 +10,10 @@
 //   valix-bench-driver parallel SERVICE LIST PROCS       PROCS processes share the list
 //   valix-bench-driver race     SERVICE USER ANSWER PROCS  PROCS logins released at once
 //
+// Built twice: valix-bench-driver links libpam and libc only; valix-bench-driver-sshd also
+// links libcrypto and uses it before PAM starts, as sshd does (it needs libcrypto for the
+// key exchange that precedes user authentication).
+//
 // Service files come from the directory in VALIX_BENCH_PAM_DIR, through libpam's own
 // pam_start_confdir(): a real PAM stack, nothing under /etc/pam.d, and no pam_wrapper (whose
 // one-letter /tmp/pam.X directories collide when many processes start at once).
@@ -20,6 +24,26 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <security/pam_appl.h>
+
+#ifdef VALIX_BENCH_LIKE_SSHD
+#include <openssl/evp.h>
+
+// What sshd has done by the time PAM runs: libcrypto is linked in, and key exchange has used
+// its digests and ciphers (so OpenSSL's library context and default provider are set up).
+static void start_like_sshd(void) {
+  unsigned char digest[EVP_MAX_MD_SIZE], key[32] = {0}, iv[16] = {0}, block[16] = {0}, out[32];
+  unsigned int digest_len = 0;
+  int out_len = 0;
+  EVP_Digest("kex", 3, digest, &digest_len, EVP_sha256(), NULL);
+  EVP_CIPHER_CTX* ctx = EVP_CIPHER_CTX_new();
+  if (ctx == NULL || EVP_EncryptInit_ex(ctx, EVP_aes_256_ctr(), NULL, key, iv) != 1 ||
+      EVP_EncryptUpdate(ctx, out, &out_len, block, sizeof block) != 1) {
+    fprintf(stderr, "valix-bench-driver: OpenSSL set-up failed\n");
+    exit(2);
+  }
+  EVP_CIPHER_CTX_free(ctx);
+}
+#endif
 #include <signal.h>
 #include <spawn.h>
 #include <stdint.h>
@@ -297,6 +321,9 @@ int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
   if (argc < 2) die("usage: inproc|fresh|one|parallel|race ...");
   const char* mode = argv[1];
+#ifdef VALIX_BENCH_LIKE_SSHD
+  start_like_sshd();
+#endif
   pam_dir = getenv("VALIX_BENCH_PAM_DIR");
   if (pam_dir == NULL || pam_dir[0] != '/')
     die("VALIX_BENCH_PAM_DIR must name the service directory");

@@ -387,8 +387,12 @@ DriverOutput Bench::drive(const std::vector<std::string>& args) {
   for (auto& s : env_strings) envp.push_back(s.data());
   envp.push_back(nullptr);
 
-  std::vector<std::string> all{o_.driver};
+  // Mode "sshd" is the fresh-process mode of the sshd-like driver.
+  const bool sshd = args.front() == "sshd";
+  const std::string driver = sshd ? o_.driver + "-sshd" : o_.driver;
+  std::vector<std::string> all{driver};
   all.insert(all.end(), args.begin(), args.end());
+  if (sshd) all[1] = "fresh";
   std::vector<char*> argv;
   for (auto& s : all) argv.push_back(s.data());
   argv.push_back(nullptr);
@@ -397,8 +401,8 @@ DriverOutput Bench::drive(const std::vector<std::string>& args) {
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_addopen(&actions, 1, out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
   pid_t pid;
-  if (posix_spawn(&pid, o_.driver.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) {
-    die("cannot run " + o_.driver);
+  if (posix_spawn(&pid, driver.c_str(), &actions, nullptr, argv.data(), envp.data()) != 0) {
+    die("cannot run " + driver);
   }
   posix_spawn_file_actions_destroy(&actions);
   int status = 0;
@@ -615,6 +619,7 @@ void Bench::measure() {
       for (const auto& module : modules_) {
         timed_run("inproc", module, size, o_.logins);
         timed_run("fresh", module, size, o_.fresh_logins);
+        timed_run("sshd", module, size, o_.fresh_logins);
         if (size == o_.sizes.front()) timed_run("load", module, size, o_.fresh_logins);
       }
     }
@@ -716,19 +721,26 @@ void Bench::report() {
      << "`in-process`: one process runs pam_start + pam_authenticate + pam_end per login, as "
         "a long-lived PAM client does. `fresh process`: each login is a new process "
         "(posix_spawn + exec of a small driver linked only with libpam, then one login), as "
-        "sshd forks per connection, so the module's load cost counts in full. The floor is the "
+        "sshd forks per connection, so the module's load cost counts in full. `sshd-like`: the "
+        "same, with a driver that links "
+        "libcrypto and uses it before PAM starts, as sshd does (its key exchange precedes user "
+        "authentication), so a module's own use of libcrypto no longer pays for loading and "
+        "initialising it; su, sudo and login do not link libcrypto. The floor is the "
         "same stack with `pam_permit.so`; \"net\" is the module's cost above that floor: every "
         "login is paired with a floor login right before or after it, and net is the median of "
         "those differences (so load on the machine that comes and goes cancels out).\n\n"
      << "| Module | Users | in-process | in-process net | fresh process | fresh process net | "
-        "runs (in-process, min–max) |\n|---|---:|---:|---:|---:|---:|---:|\n";
+        "sshd-like fresh process | sshd-like net | runs (in-process, min–max) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|\n";
   for (const int size : o_.sizes) {
     for (const auto& m : modules_) {
-      const std::string k1 = sample_key("inproc", m, size), k2 = sample_key("fresh", m, size);
-      md << "| " << kModuleTitle.at(m) << " | " << size << " | " << num(cost(k1)) << " | "
-         << (m == "floor" ? "–" : num(net("inproc", m, size))) << " | " << num(cost(k2)) << " | "
-         << (m == "floor" ? "–" : num(net("fresh", m, size))) << " | " << spread(samples_[k1])
-         << " |\n";
+      const std::string k1 = sample_key("inproc", m, size);
+      md << "| " << kModuleTitle.at(m) << " | " << size;
+      for (const std::string variant : {"inproc", "fresh", "sshd"}) {
+        md << " | " << num(cost(sample_key(variant, m, size))) << " | "
+           << (m == "floor" ? "–" : num(net(variant, m, size)));
+      }
+      md << " | " << spread(samples_[k1]) << " |\n";
     }
   }
 
@@ -850,6 +862,9 @@ void Bench::report() {
   if (!std::isnan(v_in) && !std::isnan(base)) t1 = v_in <= 1.5 * base;
   const double v_fresh = net("fresh", "valix", small), g_fresh = net("fresh", "ga", small);
   if (!std::isnan(v_fresh) && !std::isnan(g_fresh)) t2 = g_fresh >= 2 * v_fresh;
+  std::optional<bool> t2_sshd;
+  const double v_sshd = net("sshd", "valix", small), g_sshd = net("sshd", "ga", small);
+  if (!std::isnan(v_sshd) && !std::isnan(g_sshd)) t2_sshd = g_sshd >= 2 * v_sshd;
   const double v_large = net("inproc", "valix", large);
   if (two_sizes && !std::isnan(v_large)) t3 = v_large <= 1.10 * v_in;
   const double h10 = cost("hash/10"), h1 = cost("hash/1"), b10 = cost("backup/10"),
@@ -873,6 +888,9 @@ void Bench::report() {
                    " (" + num(g_fresh) + " / " + num(net("fresh", "valixalt", small)) + " µs)"
              : "")
      << " | " << verdict(t2) << " |\n"
+     << "| the same, in an sshd-like process (libcrypto already loaded and initialised) | "
+     << "google-authenticator / Valix = " << ratio(g_sshd, v_sshd) << " (" << num(g_sshd) << " / "
+     << num(v_sshd) << " µs) | " << verdict(t2_sshd) << " |\n"
      << "| cost at " << large << " users within 10% of " << small << " users (in-process net) | "
      << (two_sizes ? num(v_large) + " vs " + num(v_in) + " µs (" +
                          num((v_large / v_in - 1) * 100, 1) + "%)"

@@ -1,4 +1,4 @@
-/* Test-only PAM module for the item hand-over between modules:
+/* Test-only PAM module for the item hand-over between modules (auth) and for account checks:
  *   set=VALUE     sets PAM_AUTHTOK to VALUE and succeeds (an "earlier module" that collected it)
  *   expect=VALUE  succeeds only when PAM_AUTHTOK equals VALUE (a "later module" that checks it)
  * Never install this anywhere. */
@@ -23,4 +23,15 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
 int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
   (void)pamh; (void)flags; (void)argc; (void)argv;
   return PAM_SUCCESS;
+}
+
+/* account: acct=success|new_authtok|expired (the outcome valix-enroll's check must handle). */
+int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
+  (void)pamh; (void)flags;
+  for (int i = 0; i < argc; ++i) {
+    if (strcmp(argv[i], "acct=success") == 0) return PAM_SUCCESS;
+    if (strcmp(argv[i], "acct=new_authtok") == 0) return PAM_NEW_AUTHTOK_REQD;
+    if (strcmp(argv[i], "acct=expired") == 0) return PAM_ACCT_EXPIRED;
+  }
+  return PAM_PERM_DENIED;
 }

@@ -1,0 +1,550 @@
+// valix-enroll: turns on two-factor authentication for the invoking user.
+//
+// Privilege model. The program is installed setuid root because the state directory is
+// root-owned and mode 0700. It acts only for the real uid (root may name a user with --user,
+// as with passwd), ignores --config and the environment when running setuid, writes only
+// STATE_DIR/USER.* through the core's checked, atomic store, creates files the user asked for
+// (--qr-svg, --backup-codes-file) with the user's own identity, and drops root for good
+// before it exits. The kernel's secure-execution mode already makes the loader ignore
+// LD_PRELOAD and friends, and makes the process undumpable.
+#include <grp.h>
+#include <sys/stat.h>
+#include <security/pam_appl.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <ctime>
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "auth.hpp"
+#include "base32.hpp"
+#include "config.hpp"
+#include "enrollment.hpp"
+#include "file_util.hpp"
+#include "policy.hpp"
+#include "qr.hpp"
+#include "store.hpp"
+#include "username.hpp"
+
+using namespace valix;
+
+namespace {
+
+enum Exit { kOk = 0, kRefused = 1, kUsage = 2, kInternal = 3 };
+constexpr int kTries = 3;
+
+constexpr const char* kUsageText = R"(Usage: valix-enroll [OPTIONS]
+
+Turn on two-factor authentication (2FA) for your account. Without options, on a
+terminal: shows a QR code to scan with your authenticator app (Google
+Authenticator, Authy, 1Password, ...), asks for the first 6-digit code, then
+gives you backup codes to keep somewhere safe.
+
+Options:
+  --qr utf8|ansi|none        how to draw the QR code (default from valix.conf)
+  --qr-svg FILE              also write the QR code as an SVG image (a new file)
+  --backup-codes-file FILE   also save the backup codes to FILE (a new file, mode 0600)
+  --status                   show your 2FA status (no secrets)
+  --regenerate-backup-codes  replace your backup codes (asks for a current code)
+  --begin                    scripts: start an enrollment, print the secret and URI
+  --confirm CODE             scripts: finish it with the first code, print backup codes
+  --code CODE                the current code from your app, when you are already
+                             enrolled (re-enrolling, --regenerate-backup-codes)
+  --json                     machine-readable output for --begin, --confirm, --status
+  --user NAME                root only: act for NAME
+  --config FILE              valix.conf to use (ignored when run setuid)
+  --help, --version
+
+Exit status: 0 done; 1 refused (wrong code, not allowed, nothing pending);
+2 bad command line; 3 internal error (see the message; nothing was changed).
+)";
+
+struct Options {
+  enum class Action { interactive, begin, confirm, status, regenerate } action = Action::interactive;
+  std::optional<std::string> confirm_code, current_code, user, config, qr_svg, codes_file;
+  std::optional<QrStyle> qr;
+  bool json = false;
+};
+
+int refuse(const std::string& message) {
+  std::fprintf(stderr, "valix-enroll: %s\n", message.c_str());
+  return kRefused;
+}
+
+int internal(const Error& error) {
+  std::fprintf(stderr, "valix-enroll: %s\n", error.message.c_str());
+  return kInternal;
+}
+
+std::string json_string(std::string_view text) {
+  std::string out = "\"";
+  for (const char c : text) {
+    if (c == '"' || c == '\\') {
+      out += '\\';
+      out += c;
+    } else if (static_cast<unsigned char>(c) < 0x20) {
+      char buffer[8];
+      std::snprintf(buffer, sizeof buffer, "\\u%04x", c);
+      out += buffer;
+    } else {
+      out += c;
+    }
+  }
+  return out + "\"";
+}
+
+std::string iso_time(std::int64_t t) {
+  if (t <= 0) return "never";
+  const std::time_t tt = static_cast<std::time_t>(t);
+  std::tm tm{};
+  char buffer[32];
+  if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+    return std::to_string(t);
+  }
+  return buffer;
+}
+
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+// Runs fn with the real user's identity (for files the user asked for), then takes root back.
+Result<void> as_real_user(const std::function<Result<void>()>& fn) {
+  const uid_t euid = geteuid();
+  const gid_t egid = getegid();
+  if (euid == getuid()) return fn();
+  if (setegid(getgid()) != 0 || seteuid(getuid()) != 0) return fail_errno("seteuid", errno);
+  auto result = fn();
+  if (seteuid(euid) != 0 || setegid(egid) != 0) {
+    std::fprintf(stderr, "valix-enroll: cannot restore privileges\n");
+    std::abort();
+  }
+  return result;
+}
+
+void drop_privileges_for_good() {
+  if (geteuid() == getuid() && getegid() == getgid()) return;
+  if (setresgid(getgid(), getgid(), getgid()) != 0 || setresuid(getuid(), getuid(), getuid()) != 0) {
+    std::fprintf(stderr, "valix-enroll: cannot drop privileges\n");
+    std::abort();
+  }
+}
+
+Result<std::optional<Options>> parse(int argc, char** argv) {
+  Options o;
+  bool action_set = false;
+  auto set_action = [&](Options::Action a) -> Result<void> {
+    if (action_set) return fail(Errc::invalid, "give only one of --begin, --confirm, --status, --regenerate-backup-codes");
+    action_set = true;
+    o.action = a;
+    return {};
+  };
+  for (int i = 1; i < argc; ++i) {
+    const std::string_view arg = argv[i];
+    auto value = [&]() -> Result<std::string> {
+      if (i + 1 >= argc) return fail(Errc::invalid, std::string(arg) + " needs a value");
+      return std::string(argv[++i]);
+    };
+    Result<void> ok;
+    if (arg == "--help") {
+      std::fputs(kUsageText, stdout);
+      return std::optional<Options>{};
+    } else if (arg == "--version") {
+      std::printf("valix-enroll %s\n", VALIX_VERSION);
+      return std::optional<Options>{};
+    } else if (arg == "--begin") ok = set_action(Options::Action::begin);
+    else if (arg == "--status") ok = set_action(Options::Action::status);
+    else if (arg == "--regenerate-backup-codes") ok = set_action(Options::Action::regenerate);
+    else if (arg == "--json") o.json = true;
+    else if (arg == "--confirm" || arg == "--code" || arg == "--user" || arg == "--config" ||
+             arg == "--qr-svg" || arg == "--backup-codes-file" || arg == "--qr") {
+      auto v = value();
+      if (!v) return std::unexpected(v.error());
+      if (arg == "--confirm") {
+        ok = set_action(Options::Action::confirm);
+        o.confirm_code = *v;
+      } else if (arg == "--code") o.current_code = *v;
+      else if (arg == "--user") o.user = *v;
+      else if (arg == "--config") o.config = *v;
+      else if (arg == "--qr-svg") o.qr_svg = *v;
+      else if (arg == "--backup-codes-file") o.codes_file = *v;
+      else {
+        Config scratch;
+        if (auto applied = apply_setting(scratch, "qr", *v); !applied) {
+          return fail(Errc::invalid, "--qr must be utf8, ansi or none");
+        }
+        o.qr = scratch.qr;
+      }
+    } else {
+      return fail(Errc::invalid, "unknown option '" + std::string(arg) + "' (see --help)");
+    }
+    if (!ok) return std::unexpected(ok.error());
+  }
+  if (o.json && (o.action == Options::Action::interactive || o.action == Options::Action::regenerate)) {
+    return fail(Errc::invalid, "--json goes with --begin, --confirm or --status");
+  }
+  return std::optional<Options>(std::move(o));
+}
+
+// PAM conversation for the account check: show messages, answer no prompts.
+int account_conv(int n, const pam_message** messages, pam_response** responses, void*) {
+  for (int i = 0; i < n; ++i) {
+    if (messages[i]->msg_style != PAM_TEXT_INFO && messages[i]->msg_style != PAM_ERROR_MSG) {
+      return PAM_CONV_ERR;
+    }
+    std::fprintf(stderr, "%s\n", messages[i]->msg);
+  }
+  *responses = nullptr;
+  return PAM_SUCCESS;
+}
+
+// The prerequisite: an account in good standing, signed in with a permanent password.
+std::optional<int> check_account(const std::string& user) {
+  const pam_conv conv{account_conv, nullptr};
+  pam_handle_t* pamh = nullptr;
+  int rc = pam_start("valix-enroll", user.c_str(), &conv, &pamh);
+  if (rc == PAM_SUCCESS) rc = pam_acct_mgmt(pamh, PAM_SILENT);
+  const std::string why = pamh != nullptr ? pam_strerror(pamh, rc) : "pam_start failed";
+  if (pamh != nullptr) pam_end(pamh, rc);
+  if (rc == PAM_SUCCESS) return std::nullopt;
+  if (rc == PAM_NEW_AUTHTOK_REQD) {
+    return refuse("Your password is temporary or has expired. Run passwd to set a permanent "
+                  "password, then run valix-enroll again.");
+  }
+  return refuse("your account cannot set up 2FA right now (" + why + ").");
+}
+
+class Enroller {
+ public:
+  Enroller(const Options& options, Config config, FileStateStore store, std::string user)
+      : o_(options), config_(std::move(config)), store_(std::move(store)), user_(std::move(user)) {}
+
+  int run() {
+    switch (o_.action) {
+      case Options::Action::status: return status();
+      case Options::Action::begin: return begin();
+      case Options::Action::confirm: return confirm(*o_.confirm_code);
+      case Options::Action::regenerate: return regenerate();
+      case Options::Action::interactive: return interactive();
+    }
+    return kUsage;
+  }
+
+ private:
+  // Reads one line from the terminal; nullopt at end of input.
+  static std::optional<SecretString> read_line(const char* prompt) {
+    std::fputs(prompt, stdout);
+    std::fflush(stdout);
+    char buffer[256];
+    if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
+    buffer[std::strcspn(buffer, "\r\n")] = '\0';
+    SecretString line(buffer);
+    wipe(buffer, sizeof buffer);
+    return line;
+  }
+
+  // For an enrolled user: the current TOTP code (from --code, or asked for) must verify,
+  // under the lock, with replay protection and the lockout rules of a login.
+  Result<bool> current_code_verifies(const UserState& state) {
+    std::optional<SecretString> code;
+    if (o_.current_code) code = SecretString(*o_.current_code);
+    else if (isatty(STDIN_FILENO)) code = read_line("You already use 2FA. Enter the current code from your app: ");
+    if (!code) {
+      std::fprintf(stderr, "valix-enroll: you already use 2FA; give the current code from your app with --code\n");
+      return false;
+    }
+    if (!as_totp_code(code->view(), state.enrollment->otp.digits)) {
+      std::fprintf(stderr, "valix-enroll: enter the %d-digit code from your authenticator app (not a backup code)\n",
+                   state.enrollment->otp.digits);
+      return false;
+    }
+    Verdict verdict;
+    auto updated = store_.update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (!current || !current->enrollment) return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
+      auto checked = verify_answer(*current, code->view(), now(), config_);
+      if (!checked) return std::unexpected(checked.error());
+      verdict = *checked;
+      return verdict.outcome == Outcome::locked ? StateChange::keep : StateChange::write;
+    });
+    if (!updated) return std::unexpected(updated.error());
+    if (verdict.outcome == Outcome::locked) {
+      std::fprintf(stderr, "valix-enroll: too many failed attempts; try again later or ask your administrator\n");
+      return false;
+    }
+    if (!verdict.accepted()) std::fprintf(stderr, "valix-enroll: that code is not correct\n");
+    return verdict.accepted();
+  }
+
+  Result<std::optional<UserState>> load() { return store_.load(user_); }
+
+  int status() {
+    auto state = load();
+    if (!state) return internal(state.error());
+    const UserState empty;
+    const UserState& s = *state ? **state : empty;
+    const bool enrolled = s.enrollment.has_value();
+    const std::size_t left = enrolled ? s.enrollment->backup.hashes.size() : 0;
+    const bool locked = s.locked_until > now();
+    if (o_.json) {
+      std::printf("{\"user\": %s, \"enrolled\": %s, \"enrolled_at\": %s, \"backup_codes_remaining\": %zu, "
+                  "\"pending\": %s, \"required\": %s, \"locked\": %s}\n",
+                  json_string(user_).c_str(), enrolled ? "true" : "false",
+                  enrolled ? json_string(iso_time(s.enrollment->enrolled_at)).c_str() : "null", left,
+                  s.pending ? "true" : "false", s.required ? "true" : "false", locked ? "true" : "false");
+      return kOk;
+    }
+    if (enrolled) {
+      std::printf("2FA is on for %s since %s.\nBackup codes left: %zu\n", user_.c_str(),
+                  iso_time(s.enrollment->enrolled_at).c_str(), left);
+    } else {
+      std::printf("2FA is not set up for %s. Run valix-enroll to turn it on.\n", user_.c_str());
+    }
+    if (s.required && !enrolled) std::printf("Your administrator requires 2FA on your next login.\n");
+    if (s.pending) std::printf("An enrollment is pending (valix-enroll --confirm CODE).\n");
+    if (locked) std::printf("Locked after too many failed attempts until %s.\n", iso_time(s.locked_until).c_str());
+    return kOk;
+  }
+
+  // Allowed to (re-)enroll: not enrolled, or enrolled and the current code verifies.
+  std::optional<int> may_enroll() {
+    auto state = load();
+    if (!state) return internal(state.error());
+    if (*state && (*state)->enrollment) {
+      auto ok = current_code_verifies(**state);
+      if (!ok) return internal(ok.error());
+      if (!*ok) return kRefused;
+    }
+    return std::nullopt;
+  }
+
+  SecretString uri_for(const PendingEnrollment& p) {
+    return otpauth_uri(issuer_name(config_), account_label(user_), p.secret, p.otp);
+  }
+
+  Result<void> write_svg(const SecretString& uri) {
+    if (!o_.qr_svg) return {};
+    auto svg = render_qr_svg(uri.view());
+    if (!svg) return std::unexpected(svg.error());
+    return as_real_user([&] { return create_new_private_file(*o_.qr_svg, *svg); });
+  }
+
+  int begin() {
+    if (auto refused = may_enroll()) return *refused;
+    auto pending = new_pending_enrollment(config_, now());
+    if (!pending) return internal(pending.error());
+    const SecretString uri = uri_for(*pending);
+    const SecretString secret(base32_encode(pending->secret.span()));
+    // The image first: if it cannot be written, nothing is stored.
+    if (auto svg = write_svg(uri); !svg) return internal(svg.error());
+    auto stored = store_.update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (!current) current.emplace();
+      current->pending = std::move(*pending);
+      return StateChange::write;
+    });
+    if (!stored) return internal(stored.error());
+    if (o_.json) {
+      std::printf("{\"secret\": %s, \"uri\": %s, \"expires_in\": %d}\n", json_string(secret.view()).c_str(),
+                  json_string(uri.view()).c_str(), config_.pending_lifetime);
+    } else {
+      std::printf("Secret: %s\nURI: %s\nConfirm within %d minutes: valix-enroll --confirm CODE\n", secret.c_str(),
+                  uri.c_str(), config_.pending_lifetime / 60);
+    }
+    return kOk;
+  }
+
+  int show_codes(const std::vector<SecretString>& codes) {
+    std::string text;
+    for (const auto& code : codes) text.append(code.view()).append("\n");
+    if (o_.codes_file) {
+      auto saved = as_real_user([&] { return create_new_private_file(*o_.codes_file, text); });
+      wipe(text.data(), text.size());
+      if (!saved) {
+        std::fprintf(stderr, "valix-enroll: could not save the backup codes: %s\n", saved.error().message.c_str());
+        std::fprintf(stderr, "valix-enroll: 2FA is on; write down the codes shown below instead.\n");
+      }
+    }
+    if (o_.json) {
+      std::string out = "{\"backup_codes\": [";
+      for (std::size_t i = 0; i < codes.size(); ++i) out += (i ? ", " : "") + json_string(codes[i].view());
+      out += "]}\n";
+      std::fputs(out.c_str(), stdout);
+      wipe(out.data(), out.size());
+      return kOk;
+    }
+    std::printf("\nYour backup codes. Each works once, if you lose your phone:\n\n%s\n",
+                format_backup_codes(codes).c_str());
+    std::printf("Save them somewhere secure: a password manager, or a printed sheet in a safe —\n"
+                "not a text file on your desktop. They will not be shown again.\n");
+    return kOk;
+  }
+
+  // Activates the pending enrollment if code matches it. Returns the backup codes, or nullopt
+  // for a wrong code (nothing changed).
+  Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
+                                                            const PendingEnrollment* in_memory) {
+    std::optional<std::vector<SecretString>> codes;
+    auto updated = store_.update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (!current) current.emplace();
+      if (in_memory != nullptr) {
+        current->pending = PendingEnrollment{in_memory->secret.clone(), in_memory->otp, in_memory->expires_at};
+      }
+      if (!current->pending) return fail(Errc::not_found, "nothing to confirm: run valix-enroll --begin first");
+      if (current->pending->expires_at < now()) {
+        current->pending.reset();
+        codes.reset();
+        return StateChange::write;
+      }
+      auto step = verify_new_secret(current->pending->secret, current->pending->otp, code, now(), config_.window);
+      if (!step) return std::unexpected(step.error());
+      if (!*step) return StateChange::keep;
+      auto activated = activate_enrollment(*current, **step, now(), config_);
+      if (!activated) return std::unexpected(activated.error());
+      codes = std::move(*activated);
+      return StateChange::write;
+    });
+    if (!updated) return std::unexpected(updated.error());
+    return codes;
+  }
+
+  int confirm(const std::string& code) {
+    auto state = load();
+    if (!state) return internal(state.error());
+    if (!*state || !(*state)->pending) return refuse("nothing to confirm: run valix-enroll --begin first");
+    if ((*state)->pending->expires_at < now()) {
+      auto codes = activate(code, nullptr);  // clears the expired enrollment
+      if (!codes) return internal(codes.error());
+      return refuse("the enrollment expired; run valix-enroll --begin again");
+    }
+    auto codes = activate(code, nullptr);
+    if (!codes) return internal(codes.error());
+    if (!*codes) return refuse("that code is not correct; check the time on your phone and try again");
+    return show_codes(**codes);
+  }
+
+  int regenerate() {
+    auto state = load();
+    if (!state) return internal(state.error());
+    if (!*state || !(*state)->enrollment) return refuse("2FA is not set up; run valix-enroll first");
+    auto ok = current_code_verifies(**state);
+    if (!ok) return internal(ok.error());
+    if (!*ok) return kRefused;
+    std::vector<SecretString> codes;
+    auto updated = store_.update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (!current || !current->enrollment) return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
+      auto fresh = replace_backup_codes(*current->enrollment, config_);
+      if (!fresh) return std::unexpected(fresh.error());
+      codes = std::move(*fresh);
+      return StateChange::write;
+    });
+    if (!updated) return internal(updated.error());
+    std::printf("New backup codes made; the old ones no longer work.\n");
+    return show_codes(codes);
+  }
+
+  int interactive() {
+    if (!isatty(STDIN_FILENO)) {
+      std::fprintf(stderr, "valix-enroll: not on a terminal; use --begin and --confirm CODE in scripts\n");
+      return kUsage;
+    }
+    if (auto refused = may_enroll()) return *refused;
+    auto pending = new_pending_enrollment(config_, now());
+    if (!pending) return internal(pending.error());
+    pending->expires_at = now() + 3600;
+    const SecretString uri = uri_for(*pending);
+    std::printf("Set up two-factor authentication (2FA) for %s\n\n", account_label(user_).c_str());
+    std::printf("1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan this QR code:\n\n");
+    auto qr = render_qr_text(uri.view(), o_.qr.value_or(config_.qr));
+    if (!qr) return internal(qr.error());
+    std::fputs(qr->c_str(), stdout);
+    const SecretString grouped = grouped_secret(pending->secret);
+    std::printf("\n   Can't scan it? Enter this key by hand: %s\n   Setup URI: %s\n\n", grouped.c_str(), uri.c_str());
+    if (auto svg = write_svg(uri); !svg) return internal(svg.error());
+    if (o_.qr_svg) std::printf("   The QR code is also in %s.\n\n", o_.qr_svg->c_str());
+    std::printf("2. Your app shows a %d-digit code that refreshes every %d seconds.\n", pending->otp.digits,
+                pending->otp.period);
+    for (int attempt = 1; attempt <= kTries; ++attempt) {
+      auto code = read_line("Verification code: ");
+      if (!code) return refuse("2FA was not turned on.");
+      auto codes = activate(code->view(), &*pending);
+      if (!codes) return internal(codes.error());
+      if (*codes) {
+        show_codes(**codes);
+        std::printf("\nDone. Your account now requires a %d-digit code from your authenticator app on every login.\n",
+                    pending->otp.digits);
+        return kOk;
+      }
+      if (attempt < kTries) {
+        std::printf("That code is not correct. Check that the time on your phone is right and try again (%d %s left).\n",
+                    kTries - attempt, kTries - attempt == 1 ? "try" : "tries");
+      }
+    }
+    return refuse("that code is not correct. 2FA was not turned on; run valix-enroll to try again.");
+  }
+
+  const Options& o_;
+  Config config_;
+  FileStateStore store_;
+  std::string user_;
+};
+
+int run(int argc, char** argv) {
+  const bool setuid_run = geteuid() != getuid() || getegid() != getgid();
+  auto parsed = parse(argc, argv);
+  if (!parsed) {
+    std::fprintf(stderr, "valix-enroll: %s\n", parsed.error().message.c_str());
+    return kUsage;
+  }
+  if (!*parsed) return kOk;
+  Options& options = **parsed;
+
+  std::string config_path(kDefaultConfigPath);
+  if (setuid_run) {
+    // Nothing the caller controls may steer a privileged process.
+    if (options.config) std::fprintf(stderr, "valix-enroll: --config is ignored when run setuid\n");
+    clearenv();
+    setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+  } else if (options.config) {
+    config_path = *options.config;
+  } else {
+    config_path = VALIX_DEFAULT_CONFIG;
+  }
+  umask(077);
+
+  std::string user;
+  if (options.user) {
+    if (getuid() != 0) return refuse("only root may use --user");
+    if (!valid_username(*options.user)) return refuse("'" + *options.user + "' is not a valid user name");
+    user = *options.user;
+  }
+  auto account = options.user ? lookup_account(user) : lookup_account(getuid());
+  if (!account) return internal(account.error());
+  if (!*account) return refuse(options.user ? "no such user: " + user : "your user id has no account");
+  user = (*account)->name;
+  if (!valid_username(user)) return refuse("your user name cannot be used for 2FA state");
+
+  auto config = load_config(config_path, geteuid());
+  if (!config) return internal(config.error());
+  if (options.action != Options::Action::status) {
+    if (auto refused = check_account(user)) return *refused;
+  }
+  auto store = FileStateStore::open(config->state_dir, geteuid());
+  if (!store) return internal(store.error());
+  Enroller enroller(options, std::move(*config), std::move(*store), user);
+  const int result = enroller.run();
+  drop_privileges_for_good();
+  return result;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "valix-enroll: internal error: %s\n", e.what());
+    return kInternal;
+  }
+}

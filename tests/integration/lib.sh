@@ -41,6 +41,8 @@ GROUP
   write_config ""
   write_service valix ""
   printf 'auth required pam_deny.so\naccount required pam_deny.so\n' > "$SB/pam.d/other"
+  # valix-enroll's account check (tests that need another outcome overwrite it).
+  printf 'account required pam_permit.so\n' > "$SB/pam.d/valix-enroll"
   export NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group"
   sanitizer_init
 }

@@ -983,6 +983,9 @@ int main(int argc, char** argv) {
   }
   if (geteuid() != 0) die("must run as root (the peers insist on root-owned secret files)");
   std::sort(o.sizes.begin(), o.sizes.end());
+  // Service files and valix.conf name files by absolute path.
+  o.data = fs::absolute(o.data);
+  o.driver = fs::absolute(o.driver).string();
   Bench bench(std::move(o));
   bench.prepare();
   bench.measure();

@@ -9,9 +9,12 @@
 // LD_PRELOAD and friends, and makes the process undumpable.
 #include <grp.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <security/pam_appl.h>
 #include <unistd.h>
 
+#include <cerrno>
+#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -57,7 +60,8 @@ Options:
                              enrolled (re-enrolling, --regenerate-backup-codes)
   --json                     machine-readable output for --begin, --confirm, --status
   --user NAME                root only: act for NAME
-  --config FILE              valix.conf to use (ignored when run setuid)
+  --config FILE              valix.conf to use (default: )" VALIX_DEFAULT_CONFIG R"(;
+                             ignored when run setuid)
   --help, --version
 
 Exit status: 0 done; 1 refused (wrong code, not allowed, nothing pending);
@@ -111,27 +115,59 @@ std::string iso_time(std::int64_t t) {
 
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
-// Runs fn with the real user's identity (for files the user asked for), then takes root back.
-Result<void> as_real_user(const std::function<Result<void>()>& fn) {
-  const uid_t euid = geteuid();
-  const gid_t egid = getegid();
-  if (euid == getuid()) return fn();
-  if (setegid(getgid()) != 0 || seteuid(getuid()) != 0) return fail_errno("seteuid", errno);
-  auto result = fn();
-  if (seteuid(euid) != 0 || setegid(egid) != 0) {
-    std::fprintf(stderr, "valix-enroll: cannot restore privileges\n");
+bool privileged() { return geteuid() != getuid() || getegid() != getgid(); }
+
+// Gives up the setuid identity for good (real, effective and saved ids): called as soon as the
+// state work is done, so nothing after it (output, files the user named) runs privileged.
+void drop_privileges_for_good() {
+  if (!privileged()) return;
+  if (setresgid(getgid(), getgid(), getgid()) != 0 || setresuid(getuid(), getuid(), getuid()) != 0 ||
+      privileged()) {
+    std::fputs("valix-enroll: cannot drop privileges\n", stderr);
     std::abort();
   }
-  return result;
 }
 
-void drop_privileges_for_good() {
-  if (geteuid() == getuid() && getegid() == getgid()) return;
-  if (setresgid(getgid(), getgid(), getgid()) != 0 || setresuid(getuid(), getuid(), getuid()) != 0) {
-    std::fprintf(stderr, "valix-enroll: cannot drop privileges\n");
-    std::abort();
+// Runs fn as the user before the state work is done (the QR image is wanted before the first
+// code is typed): while privileged, in a child that has dropped privileges for good, so only
+// the user's own permissions decide what a path they named may reach. fn reports its own
+// errors on stderr.
+Result<void> as_user(const std::function<Result<void>()>& fn) {
+  if (!privileged()) return fn();
+  std::fflush(nullptr);
+  const pid_t child = fork();
+  if (child < 0) return fail_errno("fork", errno);
+  if (child == 0) {
+    drop_privileges_for_good();
+    const auto done = fn();
+    if (!done) std::fprintf(stderr, "valix-enroll: %s\n", done.error().message.c_str());
+    std::fflush(nullptr);
+    _exit(done ? 0 : 1);
   }
+  int status = 0;
+  while (waitpid(child, &status, 0) < 0) {
+    if (errno != EINTR) return fail_errno("waitpid", errno);
+  }
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail(Errc::io, "nothing was changed");
+  return {};
 }
+
+// Ignores SIGINT and SIGTSTP while a state update runs, so Ctrl-C cannot cut it short and
+// Ctrl-Z cannot leave the user's lock held by a stopped process. Restored right after.
+class QuietSignals {
+ public:
+  QuietSignals() : old_int_(std::signal(SIGINT, SIG_IGN)), old_tstp_(std::signal(SIGTSTP, SIG_IGN)) {}
+  ~QuietSignals() {
+    std::signal(SIGINT, old_int_);
+    std::signal(SIGTSTP, old_tstp_);
+  }
+  QuietSignals(const QuietSignals&) = delete;
+  QuietSignals& operator=(const QuietSignals&) = delete;
+
+ private:
+  void (*old_int_)(int);
+  void (*old_tstp_)(int);
+};
 
 Result<std::optional<Options>> parse(int argc, char** argv) {
   Options o;
@@ -262,7 +298,7 @@ class Enroller {
       return false;
     }
     Verdict verdict;
-    auto updated = store_.update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+    auto updated = update( [&](std::optional<UserState>& current) -> Result<StateChange> {
       if (!current || !current->enrollment) return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
       auto checked = verify_answer(*current, code->view(), now(), config_);
       if (!checked) return std::unexpected(checked.error());
@@ -280,9 +316,15 @@ class Enroller {
 
   Result<std::optional<UserState>> load() { return store_.load(user_); }
 
+  Result<void> update(const StateStore::Mutator& mutate) {
+    const QuietSignals quiet;
+    return store_.update(user_, mutate);
+  }
+
   int status() {
     auto state = load();
     if (!state) return internal(state.error());
+    drop_privileges_for_good();
     const UserState empty;
     const UserState& s = *state ? **state : empty;
     const bool enrolled = s.enrollment.has_value();
@@ -328,7 +370,7 @@ class Enroller {
     if (!o_.qr_svg) return {};
     auto svg = render_qr_svg(uri.view());
     if (!svg) return std::unexpected(svg.error());
-    return as_real_user([&] { return create_new_private_file(*o_.qr_svg, *svg); });
+    return as_user([&] { return create_new_private_file(*o_.qr_svg, *svg); });
   }
 
   int begin() {
@@ -339,12 +381,13 @@ class Enroller {
     const SecretString secret(base32_encode(pending->secret.span()));
     // The image first: if it cannot be written, nothing is stored.
     if (auto svg = write_svg(uri); !svg) return internal(svg.error());
-    auto stored = store_.update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+    auto stored = update( [&](std::optional<UserState>& current) -> Result<StateChange> {
       if (!current) current.emplace();
       current->pending = std::move(*pending);
       return StateChange::write;
     });
     if (!stored) return internal(stored.error());
+    drop_privileges_for_good();
     if (o_.json) {
       std::printf("{\"secret\": %s, \"uri\": %s, \"expires_in\": %d}\n", json_string(secret.view()).c_str(),
                   json_string(uri.view()).c_str(), config_.pending_lifetime);
@@ -355,11 +398,13 @@ class Enroller {
     return kOk;
   }
 
+  // Called once the state work is done: shows and saves the codes without privilege.
   int show_codes(const std::vector<SecretString>& codes) {
+    drop_privileges_for_good();
     std::string text;
     for (const auto& code : codes) text.append(code.view()).append("\n");
     if (o_.codes_file) {
-      auto saved = as_real_user([&] { return create_new_private_file(*o_.codes_file, text); });
+      auto saved = create_new_private_file(*o_.codes_file, text);
       wipe(text.data(), text.size());
       if (!saved) {
         std::fprintf(stderr, "valix-enroll: could not save the backup codes: %s\n", saved.error().message.c_str());
@@ -386,7 +431,7 @@ class Enroller {
   Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
                                                             const PendingEnrollment* in_memory) {
     std::optional<std::vector<SecretString>> codes;
-    auto updated = store_.update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+    auto updated = update( [&](std::optional<UserState>& current) -> Result<StateChange> {
       if (!current) current.emplace();
       if (in_memory != nullptr) {
         current->pending = PendingEnrollment{in_memory->secret.clone(), in_memory->otp, in_memory->expires_at};
@@ -432,7 +477,7 @@ class Enroller {
     if (!ok) return internal(ok.error());
     if (!*ok) return kRefused;
     std::vector<SecretString> codes;
-    auto updated = store_.update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+    auto updated = update( [&](std::optional<UserState>& current) -> Result<StateChange> {
       if (!current || !current->enrollment) return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
       auto fresh = replace_backup_codes(*current->enrollment, config_);
       if (!fresh) return std::unexpected(fresh.error());
@@ -465,8 +510,10 @@ class Enroller {
     if (o_.qr_svg) std::printf("   The QR code is also in %s.\n\n", o_.qr_svg->c_str());
     std::printf("2. Your app shows a %d-digit code that refreshes every %d seconds.\n", pending->otp.digits,
                 pending->otp.period);
+    const std::string prompt =
+        "Enter the " + std::to_string(pending->otp.digits) + "-digit code from your authenticator app: ";
     for (int attempt = 1; attempt <= kTries; ++attempt) {
-      auto code = read_line("Verification code: ");
+      auto code = read_line(prompt.c_str());
       if (!code) return refuse("2FA was not turned on.");
       auto codes = activate(code->view(), &*pending);
       if (!codes) return internal(codes.error());
@@ -500,7 +547,7 @@ int run(int argc, char** argv) {
   if (!*parsed) return kOk;
   Options& options = **parsed;
 
-  std::string config_path(kDefaultConfigPath);
+  std::string config_path(VALIX_DEFAULT_CONFIG);
   if (setuid_run) {
     // Nothing the caller controls may steer a privileged process.
     if (options.config) std::fprintf(stderr, "valix-enroll: --config is ignored when run setuid\n");
@@ -508,8 +555,6 @@ int run(int argc, char** argv) {
     setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
   } else if (options.config) {
     config_path = *options.config;
-  } else {
-    config_path = VALIX_DEFAULT_CONFIG;
   }
   umask(077);
 

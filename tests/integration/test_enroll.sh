@@ -170,8 +170,9 @@ if useradd -m "$tuser" 2>/dev/null && echo "$tuser:Temp-Passw0rd" | chpasswd && 
   RC=$?
   set -e
   check "setuid: --config is ignored" eerr_has "--config is ignored when run setuid"
-  if [ -e /etc/valix/valix.conf ]; then pass "setuid: (system valix.conf present; boundary shown above)"; else
-    check "setuid: falls back to the system valix.conf, never the caller's" eerr_has "/etc/valix/valix.conf"; fi
+  system_conf=$("$VALIX_ENROLL" --help | sed -n 's/.*(default: \(.*\);$/\1/p')
+  if [ -e "$system_conf" ]; then pass "setuid: (system valix.conf present; boundary shown above)"; else
+    check "setuid: falls back to the compiled-in valix.conf ($system_conf), never the caller's" eerr_has "$system_conf"; fi
   check "setuid: nothing written to the sandbox state for the caller" [ ! -e "$SB/state/$tuser.state" ]
   rm -f "$SB/valix-enroll-setuid"
 else
@@ -186,10 +187,10 @@ pam_env expect -f - <<EXPECT >"$SB/eout" 2>"$SB/eerr" && RC=0 || RC=$?
 set timeout 30
 spawn $VALIX_ENROLL --config $SB/etc/valix.conf --user carol --qr utf8
 expect -re {key by hand: ([A-Z2-7 ]+)\r?\n} { set key [string map {" " ""} \$expect_out(1,string)] }
-expect "Verification code: "
+expect "Enter the 6-digit code from your authenticator app: "
 send "000000\r"
 expect "That code is not correct"
-expect "Verification code: "
+expect "Enter the 6-digit code from your authenticator app: "
 send "[exec oathtool --totp -b \$key 2>/dev/null]\r"
 expect { "Done. Your account now requires" { } timeout { exit 2 } eof { exit 3 } }
 catch { expect eof }

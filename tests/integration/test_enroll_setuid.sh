@@ -1,0 +1,131 @@
+#!/usr/bin/env bash
+# valix-enroll installed setuid root and run by an ordinary user, as in production: it writes
+# only that user's state, creates the files the user names with the user's own identity (a
+# root-only directory stays out of reach), ignores --config and refuses --user.
+#
+# Needs root: it creates two throwaway system users and, for the length of the test, the
+# compiled-in valix.conf (pointing at the sandbox state directory), which a setuid run cannot
+# be steered away from. It skips rather than touch a valix.conf that already exists. Accounts
+# are checked by the real PAM stack (/etc/pam.d/valix-enroll, or "other" without it).
+source "$(dirname "$0")/lib.sh"
+: "${VALIX_ENROLL:?run through ctest}"
+require_root "running valix-enroll setuid as another user"
+sandbox_init enroll_setuid
+
+system_conf=$("$VALIX_ENROLL" --help | sed -n 's/.*(default: \(.*\);$/\1/p')
+case "$system_conf" in /*) ;; *) echo "could not read the compiled-in valix.conf from --help"; exit 1 ;; esac
+if [ -e "$system_conf" ]; then
+  echo "SKIP: $system_conf exists; this test does not replace a real configuration"
+  exit 77
+fi
+
+user=valixsu$$
+other=valixso$$
+bindir=$(mktemp -d /tmp/valix-enroll-setuid.XXXXXX)
+created_dirs=()
+cleanup() {
+  rm -f "$system_conf"
+  local i
+  for (( i=${#created_dirs[@]}-1; i>=0; i-- )); do rmdir "${created_dirs[$i]}" 2>/dev/null || true; done
+  rm -rf "$bindir"
+  userdel -r "$user" >/dev/null 2>&1 || true
+  userdel -r "$other" >/dev/null 2>&1 || true
+}
+trap cleanup EXIT
+
+# The compiled-in valix.conf, root-owned, pointing at the sandbox (parents created are removed).
+dir=$(dirname "$system_conf")
+missing=()
+while [ ! -d "$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
+for dir in "${missing[@]}"; do mkdir -m 755 "$dir"; created_dirs+=("$dir"); done
+cp "$SB/etc/valix.conf" "$system_conf"
+chmod 644 "$system_conf"
+
+for u in "$user" "$other"; do
+  if ! useradd -m -s /bin/sh "$u" 2>/dev/null || ! echo "$u:Perm-Passw0rd-$$" | chpasswd; then
+    echo "SKIP: could not create a throwaway system user"
+    exit 77
+  fi
+done
+home=$(getent passwd "$user" | cut -d: -f6)
+install -m 4755 -o root -g root "$VALIX_ENROLL" "$bindir/valix-enroll"
+chmod 755 "$bindir"
+
+# as_user ARGS...: the setuid copy run by $user in their home; RC, $SB/eout, $SB/eerr.
+as_user() {
+  set +e
+  (cd "$home" && setpriv --reuid="$user" --regid="$user" --init-groups \
+    "$bindir/valix-enroll" "$@" >"$SB/eout" 2>"$SB/eerr" </dev/null)
+  RC=$?
+  set -e
+}
+json() { python3 -c "import json,sys; d=json.load(open('$SB/eout')); print($1)"; }
+expect_rc() {  # expect_rc RC DESCRIPTION ARGS...
+  local want=$1 description=$2
+  shift 2
+  as_user "$@"
+  if [ "$RC" -eq "$want" ]; then pass "$description"; else
+    failure "$description (exit $RC, wanted $want)"; sed 's/^/#   /' "$SB/eout" "$SB/eerr" | head -20; fi
+}
+eerr_has() { grep -qF -- "$1" "$SB/eerr"; }
+owner_mode() { stat -c '%U %a' "$1"; }
+wait_next_step() {
+  local step=$(( $(date +%s) / 30 ))
+  while [ $(( $(date +%s) / 30 )) -eq "$step" ]; do sleep 1; done
+}
+
+# Another user's state, to show it is neither readable nor changed.
+OTHER_SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+enroll_test_user "$other" "$OTHER_SECRET" >/dev/null
+cp "$SB/state/$other.state" "$SB/other.before"
+
+# --- a QR image the user may not write refuses the whole --begin --------------------------
+expect_rc 3 "--qr-svg into a root-only directory is refused" --begin --json --qr-svg "$SB/state/evil.svg"
+check "... the image is not created" [ ! -e "$SB/state/evil.svg" ]
+check "... and nothing is stored" [ ! -e "$SB/state/$user.state" ]
+
+# --- begin / confirm, as the user ---------------------------------------------------------
+expect_rc 0 "--begin by an ordinary user through the setuid binary" --begin --json --qr-svg "$home/qr.svg"
+secret=$(json 'd["secret"]')
+uri=$(json 'd["uri"]')
+check "the user's state file is root's, mode 0600" [ "$(owner_mode "$SB/state/$user.state")" = "root 600" ]
+check "the QR image belongs to the user, mode 0600" [ "$(owner_mode "$home/qr.svg")" = "$user 600" ]
+rsvg-convert -o "$SB/qr.png" "$home/qr.svg"
+check "the image decodes to the URI" [ "$(zbarimg --raw -q "$SB/qr.png")" = "$uri" ]
+check "the URI names the user" grep -qF "$user@" <<<"$uri"
+
+wait_fresh_step
+expect_rc 0 "--confirm with --backup-codes-file in the user's home" \
+  --confirm "$(totp_now "$secret")" --json --backup-codes-file "$home/codes.txt"
+check "codes file belongs to the user, mode 0600" [ "$(owner_mode "$home/codes.txt")" = "$user 600" ]
+check "codes file holds the 10 codes printed" \
+  [ "$(json '"\n".join(d["backup_codes"])')" = "$(cat "$home/codes.txt")" ]
+check "enrolled" [ "$(state_field "$user" enrolled)" = 1 ]
+
+# --- files are written without root -------------------------------------------------------
+wait_next_step
+expect_rc 0 "--regenerate-backup-codes with a current code" --regenerate-backup-codes \
+  --code "$(totp_at "$secret" $(( $(date +%s) + 30 )))" --backup-codes-file "$SB/state/stolen.txt"
+check "... cannot put the codes file in a root-only directory" [ ! -e "$SB/state/stolen.txt" ]
+check "... says so and shows the codes instead" eerr_has "could not save the backup codes"
+check "... codes shown" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout"
+expect_rc 0 "--status" --status --json
+check "status: the user's own, enrolled" [ "$(json 'd["user"]')/$(json 'd["enrolled"]')" = "$user/True" ]
+check "status shows no secret" bash -c "! grep -q '$secret' '$SB/eout'"
+
+# --- no way to reach another user, or another state directory -----------------------------
+expect_rc 1 "--user is refused for an ordinary user" --user "$other" --status
+check "... with the reason" eerr_has "only root may use --user"
+expect_rc 1 "--user with a change is refused too" --user "$other" --begin --json
+mkdir -m 700 "$home/mystate"
+printf 'state_dir = %s/mystate\n' "$home" > "$home/my.conf"
+chown -R "$user:" "$home/mystate" "$home/my.conf"
+expect_rc 0 "--config is ignored when setuid" --config "$home/my.conf" --status --json
+check "... and says so" eerr_has "--config is ignored when run setuid"
+check "... the status still comes from the real state directory" [ "$(json 'd["enrolled"]')" = True ]
+check "... nothing written to the user's directory" [ -z "$(ls -A "$home/mystate")" ]
+check "the other user's state is unchanged" cmp -s "$SB/state/$other.state" "$SB/other.before"
+check "the state directory holds only the two users' files" \
+  [ "$(ls -A "$SB/state" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$other.lock" "$other.state" "$user.lock" "$user.state" | sort | tr '\n' ' ')" ]
+
+finish

@@ -8,9 +8,9 @@
 // before it exits. The kernel's secure-execution mode already makes the loader ignore
 // LD_PRELOAD and friends, and makes the process undumpable.
 #include <grp.h>
+#include <security/pam_appl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
-#include <security/pam_appl.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -69,7 +69,13 @@ Exit status: 0 done; 1 refused (wrong code, not allowed, nothing pending);
 )";
 
 struct Options {
-  enum class Action { interactive, begin, confirm, status, regenerate } action = Action::interactive;
+  enum class Action {
+    interactive,
+    begin,
+    confirm,
+    status,
+    regenerate
+  } action = Action::interactive;
   std::optional<std::string> confirm_code, current_code, user, config, qr_svg, codes_file;
   std::optional<QrStyle> qr;
   bool json = false;
@@ -107,7 +113,8 @@ std::string iso_time(std::int64_t t) {
   const std::time_t tt = static_cast<std::time_t>(t);
   std::tm tm{};
   char buffer[32];
-  if (gmtime_r(&tt, &tm) == nullptr || std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
+  if (gmtime_r(&tt, &tm) == nullptr ||
+      std::strftime(buffer, sizeof buffer, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
     return std::to_string(t);
   }
   return buffer;
@@ -121,8 +128,8 @@ bool privileged() { return geteuid() != getuid() || getegid() != getgid(); }
 // state work is done, so nothing after it (output, files the user named) runs privileged.
 void drop_privileges_for_good() {
   if (!privileged()) return;
-  if (setresgid(getgid(), getgid(), getgid()) != 0 || setresuid(getuid(), getuid(), getuid()) != 0 ||
-      privileged()) {
+  if (setresgid(getgid(), getgid(), getgid()) != 0 ||
+      setresuid(getuid(), getuid(), getuid()) != 0 || privileged()) {
     std::fputs("valix-enroll: cannot drop privileges\n", stderr);
     std::abort();
   }
@@ -156,7 +163,8 @@ Result<void> as_user(const std::function<Result<void>()>& fn) {
 // Ctrl-Z cannot leave the user's lock held by a stopped process. Restored right after.
 class QuietSignals {
  public:
-  QuietSignals() : old_int_(std::signal(SIGINT, SIG_IGN)), old_tstp_(std::signal(SIGTSTP, SIG_IGN)) {}
+  QuietSignals()
+      : old_int_(std::signal(SIGINT, SIG_IGN)), old_tstp_(std::signal(SIGTSTP, SIG_IGN)) {}
   ~QuietSignals() {
     std::signal(SIGINT, old_int_);
     std::signal(SIGTSTP, old_tstp_);
@@ -173,7 +181,9 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
   Options o;
   bool action_set = false;
   auto set_action = [&](Options::Action a) -> Result<void> {
-    if (action_set) return fail(Errc::invalid, "give only one of --begin, --confirm, --status, --regenerate-backup-codes");
+    if (action_set)
+      return fail(Errc::invalid,
+                  "give only one of --begin, --confirm, --status, --regenerate-backup-codes");
     action_set = true;
     o.action = a;
     return {};
@@ -219,7 +229,8 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
     }
     if (!ok) return std::unexpected(ok.error());
   }
-  if (o.json && (o.action == Options::Action::interactive || o.action == Options::Action::regenerate)) {
+  if (o.json &&
+      (o.action == Options::Action::interactive || o.action == Options::Action::regenerate)) {
     return fail(Errc::invalid, "--json goes with --begin, --confirm or --status");
   }
   return std::optional<Options>(std::move(o));
@@ -247,8 +258,9 @@ std::optional<int> check_account(const std::string& user) {
   if (pamh != nullptr) pam_end(pamh, rc);
   if (rc == PAM_SUCCESS) return std::nullopt;
   if (rc == PAM_NEW_AUTHTOK_REQD) {
-    return refuse("Your password is temporary or has expired. Run passwd to set a permanent "
-                  "password, then run valix-enroll again.");
+    return refuse(
+        "Your password is temporary or has expired. Run passwd to set a permanent "
+        "password, then run valix-enroll again.");
   }
   return refuse("your account cannot set up 2FA right now (" + why + ").");
 }
@@ -287,19 +299,25 @@ class Enroller {
   Result<bool> current_code_verifies(const UserState& state) {
     std::optional<SecretString> code;
     if (o_.current_code) code = SecretString(*o_.current_code);
-    else if (isatty(STDIN_FILENO)) code = read_line("You already use 2FA. Enter the current code from your app: ");
+    else if (isatty(STDIN_FILENO))
+      code = read_line("You already use 2FA. Enter the current code from your app: ");
     if (!code) {
-      std::fprintf(stderr, "valix-enroll: you already use 2FA; give the current code from your app with --code\n");
+      std::fprintf(
+          stderr,
+          "valix-enroll: you already use 2FA; give the current code from your app with --code\n");
       return false;
     }
     if (!as_totp_code(code->view(), state.enrollment->otp.digits)) {
-      std::fprintf(stderr, "valix-enroll: enter the %d-digit code from your authenticator app (not a backup code)\n",
-                   state.enrollment->otp.digits);
+      std::fprintf(
+          stderr,
+          "valix-enroll: enter the %d-digit code from your authenticator app (not a backup code)\n",
+          state.enrollment->otp.digits);
       return false;
     }
     Verdict verdict;
-    auto updated = update( [&](std::optional<UserState>& current) -> Result<StateChange> {
-      if (!current || !current->enrollment) return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
+    auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (!current || !current->enrollment)
+        return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
       auto checked = verify_answer(*current, code->view(), now(), config_);
       if (!checked) return std::unexpected(checked.error());
       verdict = *checked;
@@ -307,7 +325,9 @@ class Enroller {
     });
     if (!updated) return std::unexpected(updated.error());
     if (verdict.outcome == Outcome::locked) {
-      std::fprintf(stderr, "valix-enroll: too many failed attempts; try again later or ask your administrator\n");
+      std::fprintf(
+          stderr,
+          "valix-enroll: too many failed attempts; try again later or ask your administrator\n");
       return false;
     }
     if (!verdict.accepted()) std::fprintf(stderr, "valix-enroll: that code is not correct\n");
@@ -331,11 +351,12 @@ class Enroller {
     const std::size_t left = enrolled ? s.enrollment->backup.hashes.size() : 0;
     const bool locked = s.locked_until > now();
     if (o_.json) {
-      std::printf("{\"user\": %s, \"enrolled\": %s, \"enrolled_at\": %s, \"backup_codes_remaining\": %zu, "
-                  "\"pending\": %s, \"required\": %s, \"locked\": %s}\n",
-                  json_string(user_).c_str(), enrolled ? "true" : "false",
-                  enrolled ? json_string(iso_time(s.enrollment->enrolled_at)).c_str() : "null", left,
-                  s.pending ? "true" : "false", s.required ? "true" : "false", locked ? "true" : "false");
+      std::printf(
+          "{\"user\": %s, \"enrolled\": %s, \"enrolled_at\": %s, \"backup_codes_remaining\": %zu, "
+          "\"pending\": %s, \"required\": %s, \"locked\": %s}\n",
+          json_string(user_).c_str(), enrolled ? "true" : "false",
+          enrolled ? json_string(iso_time(s.enrollment->enrolled_at)).c_str() : "null", left,
+          s.pending ? "true" : "false", s.required ? "true" : "false", locked ? "true" : "false");
       return kOk;
     }
     if (enrolled) {
@@ -344,9 +365,12 @@ class Enroller {
     } else {
       std::printf("2FA is not set up for %s. Run valix-enroll to turn it on.\n", user_.c_str());
     }
-    if (s.required && !enrolled) std::printf("Your administrator requires 2FA on your next login.\n");
+    if (s.required && !enrolled)
+      std::printf("Your administrator requires 2FA on your next login.\n");
     if (s.pending) std::printf("An enrollment is pending (valix-enroll --confirm CODE).\n");
-    if (locked) std::printf("Locked after too many failed attempts until %s.\n", iso_time(s.locked_until).c_str());
+    if (locked)
+      std::printf("Locked after too many failed attempts until %s.\n",
+                  iso_time(s.locked_until).c_str());
     return kOk;
   }
 
@@ -381,7 +405,7 @@ class Enroller {
     const SecretString secret(base32_encode(pending->secret.span()));
     // The image first: if it cannot be written, nothing is stored.
     if (auto svg = write_svg(uri); !svg) return internal(svg.error());
-    auto stored = update( [&](std::optional<UserState>& current) -> Result<StateChange> {
+    auto stored = update([&](std::optional<UserState>& current) -> Result<StateChange> {
       if (!current) current.emplace();
       current->pending = std::move(*pending);
       return StateChange::write;
@@ -389,11 +413,12 @@ class Enroller {
     if (!stored) return internal(stored.error());
     drop_privileges_for_good();
     if (o_.json) {
-      std::printf("{\"secret\": %s, \"uri\": %s, \"expires_in\": %d}\n", json_string(secret.view()).c_str(),
-                  json_string(uri.view()).c_str(), config_.pending_lifetime);
+      std::printf("{\"secret\": %s, \"uri\": %s, \"expires_in\": %d}\n",
+                  json_string(secret.view()).c_str(), json_string(uri.view()).c_str(),
+                  config_.pending_lifetime);
     } else {
-      std::printf("Secret: %s\nURI: %s\nConfirm within %d minutes: valix-enroll --confirm CODE\n", secret.c_str(),
-                  uri.c_str(), config_.pending_lifetime / 60);
+      std::printf("Secret: %s\nURI: %s\nConfirm within %d minutes: valix-enroll --confirm CODE\n",
+                  secret.c_str(), uri.c_str(), config_.pending_lifetime / 60);
     }
     return kOk;
   }
@@ -407,13 +432,16 @@ class Enroller {
       auto saved = create_new_private_file(*o_.codes_file, text);
       wipe(text.data(), text.size());
       if (!saved) {
-        std::fprintf(stderr, "valix-enroll: could not save the backup codes: %s\n", saved.error().message.c_str());
-        std::fprintf(stderr, "valix-enroll: 2FA is on; write down the codes shown below instead.\n");
+        std::fprintf(stderr, "valix-enroll: could not save the backup codes: %s\n",
+                     saved.error().message.c_str());
+        std::fprintf(stderr,
+                     "valix-enroll: 2FA is on; write down the codes shown below instead.\n");
       }
     }
     if (o_.json) {
       std::string out = "{\"backup_codes\": [";
-      for (std::size_t i = 0; i < codes.size(); ++i) out += (i ? ", " : "") + json_string(codes[i].view());
+      for (std::size_t i = 0; i < codes.size(); ++i)
+        out += (i ? ", " : "") + json_string(codes[i].view());
       out += "]}\n";
       std::fputs(out.c_str(), stdout);
       wipe(out.data(), out.size());
@@ -421,8 +449,9 @@ class Enroller {
     }
     std::printf("\nYour backup codes. Each works once, if you lose your phone:\n\n%s\n",
                 format_backup_codes(codes).c_str());
-    std::printf("Save them somewhere secure: a password manager, or a printed sheet in a safe —\n"
-                "not a text file on your desktop. They will not be shown again.\n");
+    std::printf(
+        "Save them somewhere secure: a password manager, or a printed sheet in a safe —\n"
+        "not a text file on your desktop. They will not be shown again.\n");
     return kOk;
   }
 
@@ -431,18 +460,21 @@ class Enroller {
   Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
                                                             const PendingEnrollment* in_memory) {
     std::optional<std::vector<SecretString>> codes;
-    auto updated = update( [&](std::optional<UserState>& current) -> Result<StateChange> {
+    auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
       if (!current) current.emplace();
       if (in_memory != nullptr) {
-        current->pending = PendingEnrollment{in_memory->secret.clone(), in_memory->otp, in_memory->expires_at};
+        current->pending =
+            PendingEnrollment{in_memory->secret.clone(), in_memory->otp, in_memory->expires_at};
       }
-      if (!current->pending) return fail(Errc::not_found, "nothing to confirm: run valix-enroll --begin first");
+      if (!current->pending)
+        return fail(Errc::not_found, "nothing to confirm: run valix-enroll --begin first");
       if (current->pending->expires_at < now()) {
         current->pending.reset();
         codes.reset();
         return StateChange::write;
       }
-      auto step = verify_new_secret(current->pending->secret, current->pending->otp, code, now(), config_.window);
+      auto step = verify_new_secret(current->pending->secret, current->pending->otp, code, now(),
+                                    config_.window);
       if (!step) return std::unexpected(step.error());
       if (!*step) return StateChange::keep;
       auto activated = activate_enrollment(*current, **step, now(), config_);
@@ -457,7 +489,8 @@ class Enroller {
   int confirm(const std::string& code) {
     auto state = load();
     if (!state) return internal(state.error());
-    if (!*state || !(*state)->pending) return refuse("nothing to confirm: run valix-enroll --begin first");
+    if (!*state || !(*state)->pending)
+      return refuse("nothing to confirm: run valix-enroll --begin first");
     if ((*state)->pending->expires_at < now()) {
       auto codes = activate(code, nullptr);  // clears the expired enrollment
       if (!codes) return internal(codes.error());
@@ -465,20 +498,23 @@ class Enroller {
     }
     auto codes = activate(code, nullptr);
     if (!codes) return internal(codes.error());
-    if (!*codes) return refuse("that code is not correct; check the time on your phone and try again");
+    if (!*codes)
+      return refuse("that code is not correct; check the time on your phone and try again");
     return show_codes(**codes);
   }
 
   int regenerate() {
     auto state = load();
     if (!state) return internal(state.error());
-    if (!*state || !(*state)->enrollment) return refuse("2FA is not set up; run valix-enroll first");
+    if (!*state || !(*state)->enrollment)
+      return refuse("2FA is not set up; run valix-enroll first");
     auto ok = current_code_verifies(**state);
     if (!ok) return internal(ok.error());
     if (!*ok) return kRefused;
     std::vector<SecretString> codes;
-    auto updated = update( [&](std::optional<UserState>& current) -> Result<StateChange> {
-      if (!current || !current->enrollment) return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
+    auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (!current || !current->enrollment)
+        return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
       auto fresh = replace_backup_codes(*current->enrollment, config_);
       if (!fresh) return std::unexpected(fresh.error());
       codes = std::move(*fresh);
@@ -491,7 +527,8 @@ class Enroller {
 
   int interactive() {
     if (!isatty(STDIN_FILENO)) {
-      std::fprintf(stderr, "valix-enroll: not on a terminal; use --begin and --confirm CODE in scripts\n");
+      std::fprintf(stderr,
+                   "valix-enroll: not on a terminal; use --begin and --confirm CODE in scripts\n");
       return kUsage;
     }
     if (auto refused = may_enroll()) return *refused;
@@ -500,18 +537,21 @@ class Enroller {
     pending->expires_at = now() + 3600;
     const SecretString uri = uri_for(*pending);
     std::printf("Set up two-factor authentication (2FA) for %s\n\n", account_label(user_).c_str());
-    std::printf("1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan this QR code:\n\n");
+    std::printf(
+        "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan this "
+        "QR code:\n\n");
     auto qr = render_qr_text(uri.view(), o_.qr.value_or(config_.qr));
     if (!qr) return internal(qr.error());
     std::fputs(qr->c_str(), stdout);
     const SecretString grouped = grouped_secret(pending->secret);
-    std::printf("\n   Can't scan it? Enter this key by hand: %s\n   Setup URI: %s\n\n", grouped.c_str(), uri.c_str());
+    std::printf("\n   Can't scan it? Enter this key by hand: %s\n   Setup URI: %s\n\n",
+                grouped.c_str(), uri.c_str());
     if (auto svg = write_svg(uri); !svg) return internal(svg.error());
     if (o_.qr_svg) std::printf("   The QR code is also in %s.\n\n", o_.qr_svg->c_str());
-    std::printf("2. Your app shows a %d-digit code that refreshes every %d seconds.\n", pending->otp.digits,
-                pending->otp.period);
-    const std::string prompt =
-        "Enter the " + std::to_string(pending->otp.digits) + "-digit code from your authenticator app: ";
+    std::printf("2. Your app shows a %d-digit code that refreshes every %d seconds.\n",
+                pending->otp.digits, pending->otp.period);
+    const std::string prompt = "Enter the " + std::to_string(pending->otp.digits) +
+                               "-digit code from your authenticator app: ";
     for (int attempt = 1; attempt <= kTries; ++attempt) {
       auto code = read_line(prompt.c_str());
       if (!code) return refuse("2FA was not turned on.");
@@ -519,16 +559,21 @@ class Enroller {
       if (!codes) return internal(codes.error());
       if (*codes) {
         show_codes(**codes);
-        std::printf("\nDone. Your account now requires a %d-digit code from your authenticator app on every login.\n",
-                    pending->otp.digits);
+        std::printf(
+            "\nDone. Your account now requires a %d-digit code from your authenticator app on "
+            "every login.\n",
+            pending->otp.digits);
         return kOk;
       }
       if (attempt < kTries) {
-        std::printf("That code is not correct. Check that the time on your phone is right and try again (%d %s left).\n",
-                    kTries - attempt, kTries - attempt == 1 ? "try" : "tries");
+        std::printf(
+            "That code is not correct. Check that the time on your phone is right and try again "
+            "(%d %s left).\n",
+            kTries - attempt, kTries - attempt == 1 ? "try" : "tries");
       }
     }
-    return refuse("that code is not correct. 2FA was not turned on; run valix-enroll to try again.");
+    return refuse(
+        "that code is not correct. 2FA was not turned on; run valix-enroll to try again.");
   }
 
   const Options& o_;
@@ -561,12 +606,14 @@ int run(int argc, char** argv) {
   std::string user;
   if (options.user) {
     if (getuid() != 0) return refuse("only root may use --user");
-    if (!valid_username(*options.user)) return refuse("'" + *options.user + "' is not a valid user name");
+    if (!valid_username(*options.user))
+      return refuse("'" + *options.user + "' is not a valid user name");
     user = *options.user;
   }
   auto account = options.user ? lookup_account(user) : lookup_account(getuid());
   if (!account) return internal(account.error());
-  if (!*account) return refuse(options.user ? "no such user: " + user : "your user id has no account");
+  if (!*account)
+    return refuse(options.user ? "no such user: " + user : "your user id has no account");
   user = (*account)->name;
   if (!valid_username(user)) return refuse("your user name cannot be used for 2FA state");
 

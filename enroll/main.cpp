@@ -390,11 +390,17 @@ class Enroller {
     return otpauth_uri(issuer_name(config_), account_label(user_), p.secret, p.otp);
   }
 
-  Result<void> write_svg(const SecretString& uri) {
-    if (!o_.qr_svg) return {};
+  // The --qr-svg image, if asked for. nullopt when written (or not asked for); otherwise the
+  // exit status: refused when the user's file cannot be created (it exists, is a symlink, or
+  // the directory is not theirs to write), internal error when the image cannot be made.
+  std::optional<int> write_svg(const SecretString& uri) {
+    if (!o_.qr_svg) return std::nullopt;
     auto svg = render_qr_svg(uri.view());
-    if (!svg) return std::unexpected(svg.error());
-    return as_user([&] { return create_new_private_file(*o_.qr_svg, *svg); });
+    if (!svg) return internal(svg.error());
+    if (!as_user([&] { return create_new_private_file(*o_.qr_svg, *svg); })) {
+      return refuse("could not write the QR image to " + *o_.qr_svg + "; nothing was changed");
+    }
+    return std::nullopt;
   }
 
   int begin() {
@@ -404,7 +410,7 @@ class Enroller {
     const SecretString uri = uri_for(*pending);
     const SecretString secret(base32_encode(pending->secret.span()));
     // The image first: if it cannot be written, nothing is stored.
-    if (auto svg = write_svg(uri); !svg) return internal(svg.error());
+    if (auto refused = write_svg(uri)) return *refused;
     auto stored = update([&](std::optional<UserState>& current) -> Result<StateChange> {
       if (!current) current.emplace();
       current->pending = std::move(*pending);
@@ -546,7 +552,7 @@ class Enroller {
     const SecretString grouped = grouped_secret(pending->secret);
     std::printf("\n   Can't scan it? Enter this key by hand: %s\n   Setup URI: %s\n\n",
                 grouped.c_str(), uri.c_str());
-    if (auto svg = write_svg(uri); !svg) return internal(svg.error());
+    if (auto refused = write_svg(uri)) return *refused;
     if (o_.qr_svg) std::printf("   The QR code is also in %s.\n\n", o_.qr_svg->c_str());
     std::printf("2. Your app shows a %d-digit code that refreshes every %d seconds.\n",
                 pending->otp.digits, pending->otp.period);

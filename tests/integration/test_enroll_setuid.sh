@@ -80,7 +80,7 @@ enroll_test_user "$other" "$OTHER_SECRET" >/dev/null
 cp "$SB/state/$other.state" "$SB/other.before"
 
 # --- a QR image the user may not write refuses the whole --begin --------------------------
-expect_rc 3 "--qr-svg into a root-only directory is refused" --begin --json --qr-svg "$SB/state/evil.svg"
+expect_rc 1 "--qr-svg into a root-only directory is refused" --begin --json --qr-svg "$SB/state/evil.svg"
 check "... the image is not created" [ ! -e "$SB/state/evil.svg" ]
 check "... and nothing is stored" [ ! -e "$SB/state/$user.state" ]
 

@@ -150,7 +150,7 @@ trap cleanup EXIT
 if useradd -m "$tuser" 2>/dev/null && echo "$tuser:Temp-Passw0rd" | chpasswd && chage -d 0 "$tuser"; then
   printf 'account required pam_unix.so\n' > "$SB/pam.d/valix-enroll"
   set +e
-  env LD_PRELOAD="$PAM_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$SB/pam.d" \
+  env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$PAM_WRAPPER_LIB" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$SB/pam.d" \
     "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user "$tuser" --begin --json >"$SB/eout" 2>"$SB/eerr" </dev/null
   RC=$?
   set -e
@@ -164,7 +164,8 @@ if useradd -m "$tuser" 2>/dev/null && echo "$tuser:Temp-Passw0rd" | chpasswd && 
   setpriv --reuid="$tuser" --regid="$tuser" --init-groups "$SB/valix-enroll-setuid" --user alice --status >"$SB/eout" 2>"$SB/eerr"
   RC=$?
   set -e
-  check "setuid: --user refused for a non-root caller" [ "$RC" -eq 1 ] && eerr_has "only root may use --user"
+  check "setuid: --user refused for a non-root caller" [ "$RC" -eq 1 ]
+  check "... with the reason" eerr_has "only root may use --user"
   set +e
   setpriv --reuid="$tuser" --regid="$tuser" --init-groups "$SB/valix-enroll-setuid" --config "$SB/etc/valix.conf" --status >"$SB/eout" 2>"$SB/eerr"
   RC=$?

@@ -49,6 +49,7 @@ for u in "$user" "$other"; do
 done
 home=$(getent passwd "$user" | cut -d: -f6)
 install -m 4755 -o root -g root "$VALIX_ENROLL" "$bindir/valix-enroll"
+install -m 755 "$VALIX_ENROLL" "$bindir/valix-enroll-plain"
 chmod 755 "$bindir"
 
 # as_user ARGS...: the setuid copy run by $user in their home; RC, $SB/eout, $SB/eerr.
@@ -117,6 +118,14 @@ check "status shows no secret" bash -c "! grep -q '$secret' '$SB/eout'"
 expect_rc 1 "--user is refused for an ordinary user" --user "$other" --status
 check "... with the reason" eerr_has "only root may use --user"
 expect_rc 1 "--user with a change is refused too" --user "$other" --begin --json
+set +e
+(cd "$home" && setpriv --reuid="$user" --regid="$user" --init-groups \
+  "$bindir/valix-enroll-plain" --config "$SB/etc/valix.conf" --user "$other" --status \
+  >"$SB/eout" 2>"$SB/eerr" </dev/null)
+RC=$?
+set -e
+check "--user is refused for an ordinary user without setuid too" [ "$RC" -eq 1 ]
+check "... with the reason" eerr_has "only root may use --user"
 mkdir -m 700 "$home/mystate"
 printf 'state_dir = %s/mystate\n' "$home" > "$home/my.conf"
 chown -R "$user:" "$home/mystate" "$home/my.conf"

@@ -747,7 +747,8 @@ void Bench::report() {
   md << "\n### Module load cost (fresh process, " << small << " users)\n\n"
      << "The module is in the service's `account` stack, so pam_start loads it (and its "
         "libraries) but pam_authenticate runs only pam_permit: what remains after the floor is the "
-        "cost of loading and unloading the module, paid by every sshd connection.\n\n"
+        "cost of loading and unloading the module and its libraries, paid by every login in a new "
+        "process that does not already have them (in sshd, libcrypto is already loaded).\n\n"
      << "| Module | load cost (net µs) | share of its fresh-process login |\n|---|---:|---:|\n";
   for (const auto& m : modules_) {
     if (m == "floor") continue;

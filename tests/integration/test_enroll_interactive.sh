@@ -97,4 +97,13 @@ check "failures reset" [ "$(state_field bob failures)" = 0 ]
 expect_login fail "the old secret no longer logs in" valix bob "$(totp_at "$OLD" $(( $(date +%s) + 30 )))"
 expect_login ok "the new secret logs in" valix bob "$(totp_at "$new" $(( $(date +%s) + 30 )))"
 
+# The current code that unlocks a re-enrollment is used up, as at login.
+step=$(( $(date +%s) / 30 ))
+while [ $(( $(date +%s) / 30 )) -eq "$step" ]; do sleep 1; done
+code=$(totp_at "$new" $(( $(date +%s) + 30 )))
+rc_of() { set +e; pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user bob "$@" >"$SB/eout" 2>"$SB/eerr" </dev/null; echo $?; set -e; }
+check "--begin --code with a fresh code: accepted" [ "$(rc_of --begin --code "$code" --json)" -eq 0 ]
+check "the same code again is refused (replay)" [ "$(rc_of --begin --code "$code" --json)" -eq 1 ]
+check "... the same code cannot make new backup codes either" [ "$(rc_of --regenerate-backup-codes --code "$code")" -eq 1 ]
+
 finish

@@ -137,4 +137,21 @@ check "the other user's state is unchanged" cmp -s "$SB/state/$other.state" "$SB
 check "the state directory holds only the two users' files" \
   [ "$(ls -A "$SB/state" | sort | tr '\n' ' ')" = "$(printf '%s\n' "$other.lock" "$other.state" "$user.lock" "$user.state" | sort | tr '\n' ' ')" ]
 
+# Planted symlinks in the state directory are never followed (the user cannot plant them;
+# this shows the tool would not follow them anyway).
+echo keep > "$SB/victim.lock"
+echo keep > "$SB/victim.tmp"
+mv "$SB/state/$user.lock" "$SB/$user.lock.real"
+ln -s "$SB/victim.lock" "$SB/state/$user.lock"
+expect_rc 3 "a symlink planted as the lock file is refused" --regenerate-backup-codes --code 000000
+check "... its target untouched" [ "$(cat "$SB/victim.lock")" = keep ]
+rm "$SB/state/$user.lock"
+mv "$SB/$user.lock.real" "$SB/state/$user.lock"
+ln -s "$SB/victim.tmp" "$SB/state/.$user.tmp"
+expect_rc 1 "with a symlink planted as the temp file, a wrong code is still counted" --regenerate-backup-codes --code 000000
+check "... the temp file's target untouched" [ "$(cat "$SB/victim.tmp")" = keep ]
+check "... the state file is a regular file, root's" \
+  bash -c "[ -f '$SB/state/$user.state' ] && [ ! -L '$SB/state/$user.state' ] && [ \"\$(stat -c %U '$SB/state/$user.state')\" = root ]"
+check "... the failure recorded" [ "$(state_field "$user" failures)" = 1 ]
+
 finish

@@ -13,8 +13,8 @@
 
 namespace valix {
 
-inline constexpr std::string_view kDefaultConfigPath = "/etc/valix/valix.conf";
-inline constexpr std::string_view kDefaultStateDir = "/var/lib/valix";
+inline constexpr std::string_view kDefaultConfigPath = VALIX_DEFAULT_CONFIG;
+inline constexpr std::string_view kDefaultStateDir = VALIX_DEFAULT_STATE_DIR;
 
 // Who must use 2FA. Enrolled users are always challenged, whatever this says.
 enum class Requirement { none, all, groups };

@@ -56,7 +56,7 @@ GROUP
 sanitizer_init() {
   [ -n "${VALIX_SANITIZER_PRELOAD:-}" ] || return 0
   export PAM_WRAPPER_DISABLE_DEEPBIND=1  # RTLD_DEEPBIND would bypass ASan's interceptors
-  export ASAN_OPTIONS="log_path=$SB/sanitizer:detect_leaks=1:fast_unwind_on_malloc=0"
+  export ASAN_OPTIONS="log_path=$SB/sanitizer:detect_leaks=1"
   export LSAN_OPTIONS="suppressions=$VALIX_SOURCE_DIR/tests/sanitizer/lsan.supp:print_suppressions=0"
   export UBSAN_OPTIONS="log_path=$SB/sanitizer:print_stacktrace=1:halt_on_error=1"
 }

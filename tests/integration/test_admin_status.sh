@@ -173,29 +173,34 @@ chmod 700 "$SB/state"
 # --- 100k users -------------------------------------------------------------------------------
 # 100000 users with accounts (every other one has admins as primary group) and a copy of one
 # state file each, written by python quickly and with the private mode the store demands.
-# No timing assertion; the point is that it completes and is right at that size.
+# No timing assertion; the point is that it completes and is right at that size. Sanitizer
+# builds use 10000: under ASan, nss_wrapper's realloc-per-entry makes every enumeration
+# quadratic (getent passwd alone takes 7 s for 20k users), which is not Valix's code.
+USERS=100000
+[ -z "${VALIX_SANITIZER_PRELOAD:-}" ] || USERS=10000
 python3 -c '
 import os, sys
 sb = sys.argv[1]
 data = open(os.path.join(sb, "state", "dave.state"), "rb").read()
 with open(os.path.join(sb, "etc", "passwd"), "a") as pw:
-    for i in range(100000):
+    for i in range(int(sys.argv[2])):
         pw.write("u%06d:x:%d:%d:U:/nonexistent:/bin/sh\n" % (i, 100000 + i, 2000 if i % 2 == 0 else 100))
         fd = os.open(os.path.join(sb, "state", "u%06d.state" % i), os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
         os.write(fd, data)
-        os.close(fd)' "$SB"
+        os.close(fd)' "$SB" "$USERS"
 write_config "require = groups
 require_groups = admins"
-expect_admin 0 "status over 100k users" status
-check "100000 more rows" [ "$(grep -c '^u[0-9]\{6\} ' "$SB/out")" -eq 100000 ]
-check "policy right for each: 50000 required through their primary group" \
-  [ "$(grep '^u[0-9]\{6\} ' "$SB/out" | grep -c 'yes (group)')" -eq 50000 ]
+expect_admin 0 "status over $USERS users" status
+check "$USERS more rows" [ "$(grep -c '^u[0-9]\{6\} ' "$SB/out")" -eq "$USERS" ]
+check "policy right for each: $((USERS / 2)) required through their primary group" \
+  [ "$(grep '^u[0-9]\{6\} ' "$SB/out" | grep -c 'yes (group)')" -eq $((USERS / 2)) ]
 check "u000000 (admins) required, u000001 not" bash -c "grep '^u000000 ' '$SB/out' | grep -q 'yes (group)' && grep '^u000001 ' '$SB/out' | grep -q '  no  '"
 check "sorted" bash -c "tail -n +2 '$SB/out' | cut -d' ' -f1 | LC_ALL=C sort -c"
-expect_admin 0 "status --json over 100k users" status --json
+expect_admin 0 "status --json over $USERS users" status --json
 check "JSON has every user" python3 -c '
 import json, sys
 rows = json.load(open(sys.argv[1]))
-sys.exit(len(rows) != 100006 or sum(r["required_by"] == "group" for r in rows) != 50001)' "$SB/out"
+n = int(sys.argv[2])
+sys.exit(len(rows) != n + 6 or sum(r["required_by"] == "group" for r in rows) != n // 2 + 1)' "$SB/out" "$USERS"
 rm -rf "$SB/state"
 finish

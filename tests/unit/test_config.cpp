@@ -1,0 +1,135 @@
+// valix.conf: defaults, every key, errors with file and line, and load_config's file checks.
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+
+#include "config.hpp"
+#include "unit.hpp"
+
+using namespace valix;
+
+namespace {
+
+std::string error_of(std::string_view text) {
+  auto parsed = parse_config(text, "test.conf");
+  return parsed ? std::string("<ok>") : parsed.error().message;
+}
+
+void defaults(void**) {
+  auto c = parse_config("# nothing\n\n   \n", "x");
+  ASSERT_OK(c);
+  assert_true(c->require == Requirement::none);
+  assert_true(c->unenrolled == UnenrolledAction::deny);
+  assert_int_equal(c->window, 1);
+  assert_int_equal(c->otp.digits, 6);
+  assert_int_equal(c->otp.period, 30);
+  assert_int_equal(c->max_failures, 5);
+  assert_int_equal(c->lockout_seconds, 60);
+  assert_int_equal(c->lockout_max_seconds, 3600);
+  assert_int_equal(c->backup_codes, 10);
+  assert_string_equal(c->state_dir.c_str(), std::string(kDefaultStateDir).c_str());
+}
+
+void every_key(void**) {
+  auto c = parse_config(
+      "state_dir = /srv/valix\nissuer = Example Corp\nalgorithm = sha256\ndigits = 8\n"
+      "period = 60\nwindow = 0\nrequire = groups\nrequire_groups = admins, wheel ops\n"
+      "exempt_groups = robots\nunenrolled = enroll\nmax_failures = 7\nlockout_seconds = 30\n"
+      "lockout_max_seconds = 900\nfail_delay_ms = 0\nbackup_codes = 12\n"
+      "pending_lifetime = 300\nprompt = Code please:\nqr = ansi\n",
+      "x");
+  ASSERT_OK(c);
+  assert_string_equal(c->state_dir.c_str(), "/srv/valix");
+  assert_string_equal(c->issuer.c_str(), "Example Corp");
+  assert_true(c->otp.algorithm == OtpAlgorithm::sha256);
+  assert_int_equal(c->otp.digits, 8);
+  assert_int_equal(c->otp.period, 60);
+  assert_int_equal(c->window, 0);
+  assert_true(c->require == Requirement::groups);
+  assert_int_equal(c->require_groups.size(), 3);
+  assert_string_equal(c->require_groups[2].c_str(), "ops");
+  assert_string_equal(c->exempt_groups[0].c_str(), "robots");
+  assert_true(c->unenrolled == UnenrolledAction::enroll);
+  assert_int_equal(c->max_failures, 7);
+  assert_int_equal(c->lockout_max_seconds, 900);
+  assert_int_equal(c->backup_codes, 12);
+  assert_string_equal(c->prompt.c_str(), "Code please:");
+  assert_true(c->qr == QrStyle::ansi);
+}
+
+void bad_values(void**) {
+  const char* bad[] = {"state_dir = relative/path", "issuer = a:b",      "algorithm = md5",
+                       "digits = 7",                "period = 5",        "window = 11",
+                       "window = -1",               "window = 1x",       "require = some",
+                       "unenrolled = allow",        "max_failures = 0",  "backup_codes = 51",
+                       "prompt =",                  "qr = png",          "require_groups = a:b",
+                       "lockout_seconds = 99999999999"};
+  for (const char* line : bad) {
+    const std::string message = error_of(line);
+    if (message.rfind("test.conf:1: ", 0) != 0) fail_msg("'%s' gave '%s'", line, message.c_str());
+  }
+}
+
+void structural_errors(void**) {
+  assert_string_equal(error_of("# c\nfrobnicate = 1\n").c_str(),
+                      "test.conf:2: unknown setting 'frobnicate'");
+  assert_string_equal(error_of("window = 1\n\nwindow = 2\n").c_str(),
+                      "test.conf:3: 'window' already set on line 1");
+  assert_string_equal(error_of("digits\n").c_str(), "test.conf:1: expected 'key = value'");
+  assert_string_equal(error_of(" = 3\n").c_str(), "test.conf:1: missing key before '='");
+  assert_string_equal(error_of(std::string_view("window = 1\0\n", 12)).c_str(),
+                      "test.conf:1: NUL byte in line");
+  assert_true(error_of("lockout_seconds = 600\nlockout_max_seconds = 60\n").find("smaller") !=
+              std::string::npos);
+  auto apply_bad = [] {
+    Config c;
+    return apply_setting(c, "colour", "blue").has_value();
+  };
+  assert_false(apply_bad());
+}
+
+void load_checks(void**) {
+  char dir[] = "/tmp/valix-unit-config-XXXXXX";
+  assert_non_null(mkdtemp(dir));
+  const std::string good = std::string(dir) + "/valix.conf";
+  std::ofstream(good) << "window = 2\n";
+  chmod(good.c_str(), 0644);
+  auto ok = load_config(good, geteuid());
+  ASSERT_OK(ok);
+  assert_int_equal(ok->window, 2);
+
+  const std::string link = std::string(dir) + "/link.conf";
+  assert_int_equal(symlink(good.c_str(), link.c_str()), 0);
+  auto via_link = load_config(link, geteuid());
+  assert_false(via_link.has_value());
+  assert_true(via_link.error().message.find("symbolic link") != std::string::npos);
+
+  chmod(good.c_str(), 0666);
+  assert_false(load_config(good, geteuid()).has_value());
+  chmod(good.c_str(), 0664);
+  assert_false(load_config(good, geteuid()).has_value());
+  chmod(good.c_str(), 0644);
+  assert_false(load_config(good, geteuid() + 1).has_value());  // not owned by the trusted uid
+  auto missing = load_config(std::string(dir) + "/none.conf", geteuid());
+  assert_false(missing.has_value());
+  assert_true(missing.error().code == Errc::not_found);
+
+  unlink(link.c_str());
+  unlink(good.c_str());
+  rmdir(dir);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(defaults),          cmocka_unit_test(every_key),
+      cmocka_unit_test(bad_values),        cmocka_unit_test(structural_errors),
+      cmocka_unit_test(load_checks),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -1,0 +1,102 @@
+// The state file format: round trips, and rejection of anything else (truncation included).
+#include "enrollment.hpp"
+#include "state.hpp"
+#include "unit.hpp"
+
+using namespace valix;
+
+namespace {
+
+UserState full_state() {
+  UserState s;
+  Config config;
+  Enrollment e;
+  e.secret = bytes_of("12345678901234567890");
+  e.otp = {OtpAlgorithm::sha256, 8, 60};
+  e.enrolled_at = 1700000000;
+  e.last_step = 28333333;
+  auto codes = replace_backup_codes(e, config);
+  if (!codes) fail_msg("%s", codes.error().message.c_str());
+  s.enrollment = std::move(e);
+  s.pending = PendingEnrollment{bytes_of("abcdefghijabcdefghij"), {}, 1700000600};
+  s.required = true;
+  s.failures = 2;
+  s.locked_until = 1700000100;
+  s.last_login = 1699999999;
+  return s;
+}
+
+void round_trip(void**) {
+  const UserState s = full_state();
+  const SecretString text = serialize_state(s);
+  auto back = parse_state(text.view());
+  ASSERT_OK(back);
+  assert_string_equal(serialize_state(*back).c_str(), text.c_str());
+  assert_true(back->required);
+  assert_int_equal(back->failures, 2);
+  assert_int_equal(back->enrollment->last_step, 28333333);
+  assert_int_equal(back->enrollment->otp.digits, 8);
+  assert_int_equal(back->enrollment->backup.hashes.size(), 10);
+  assert_int_equal(back->pending->expires_at, 1700000600);
+  UserState empty;
+  auto empty_back = parse_state(serialize_state(empty).view());
+  ASSERT_OK(empty_back);
+  assert_false(empty_back->enrollment.has_value());
+  assert_true(empty_back->empty());
+}
+
+void every_truncation_is_an_error(void**) {
+  const SecretString text = serialize_state(full_state());
+  for (std::size_t n = 0; n < text.size(); ++n) {
+    if (parse_state(text.view().substr(0, n)).has_value()) fail_msg("parsed a %zu-byte prefix", n);
+  }
+}
+
+std::string with(std::string_view text, std::string_view from, std::string_view to) {
+  std::string s(text);
+  const auto at = s.find(from);
+  if (at == std::string::npos) fail_msg("'%.*s' not found", static_cast<int>(from.size()), from.data());
+  s.replace(at, from.size(), to);
+  return s;
+}
+
+void rejections(void**) {
+  const SecretString good = serialize_state(full_state());
+  const std::string g(good.view());
+  const std::string cases[] = {
+      with(g, "valix-state 1\n", ""),
+      with(g, "valix-state 1", "valix-state 2"),
+      with(g, "valix-state 1", "other-format 1"),
+      with(g, "required 1\n", "required 1\nrequired 1\n"),
+      with(g, "required 1\n", "required 1\ncolour blue\n"),
+      with(g, "required 1", "required yes"),
+      with(g, "failures 2", "failures -2"),
+      with(g, "digits 8", "digits 7"),
+      with(g, "algorithm SHA256", "algorithm MD5"),
+      with(g, "secret ", "secret !!"),
+      with(g, "last_step 28333333", "last_step x"),
+      with(g, "end\n", "end\nmore\n"),
+      with(g, "end\n", ""),
+      with(g, "\nbackup ", "\nbackup bad hash "),
+      "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\nbackup $y$x\nend\n",
+      "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\ndigits 6\nend\n",
+      "",
+      "\n",
+  };
+  for (const auto& text : cases) {
+    auto parsed = parse_state(text);
+    if (parsed) fail_msg("parsed:\n%s", text.c_str());
+    assert_true(parsed.error().code == Errc::corrupt);
+  }
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(round_trip),
+      cmocka_unit_test(every_truncation_is_an_error),
+      cmocka_unit_test(rejections),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -1,0 +1,208 @@
+// FileStateStore: missing users, write/keep/remove, user names, unsafe files, the lock,
+// stale temp files, listing, and read-modify-write from many processes at once.
+#include <fcntl.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cstdlib>
+#include <fstream>
+
+#include "store.hpp"
+#include "unit.hpp"
+
+using namespace valix;
+using namespace std::chrono_literals;
+
+namespace {
+
+std::string g_dir;
+
+int make_dir(void**) {
+  char dir[] = "/tmp/valix-unit-store-XXXXXX";
+  if (mkdtemp(dir) == nullptr) return -1;
+  g_dir = dir;
+  return 0;
+}
+
+int remove_dir(void**) {
+  return std::system(("rm -rf '" + g_dir + "'").c_str()) == 0 ? 0 : -1;
+}
+
+FileStateStore open_store(std::chrono::milliseconds timeout = 2s) {
+  auto store = FileStateStore::open(g_dir, geteuid(), timeout);
+  if (!store) fail_msg("%s", store.error().message.c_str());
+  return std::move(*store);
+}
+
+Result<void> set_failures(FileStateStore& store, std::string_view user, int failures) {
+  return store.update(user, [&](std::optional<UserState>& s) -> Result<StateChange> {
+    if (!s) s.emplace();
+    s->failures = failures;
+    return StateChange::write;
+  });
+}
+
+std::string path(std::string_view name) { return g_dir + "/" + std::string(name); }
+
+void basics(void**) {
+  FileStateStore store = open_store();
+  auto missing = store.load("alice");
+  ASSERT_OK(missing);
+  assert_false(missing->has_value());
+  ASSERT_OK(set_failures(store, "alice", 3));
+  auto loaded = store.load("alice");
+  ASSERT_OK(loaded);
+  assert_int_equal((*loaded)->failures, 3);
+  struct stat st {};
+  assert_int_equal(stat(path("alice.state").c_str(), &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  ASSERT_OK(store.update("alice", [](std::optional<UserState>& s) -> Result<StateChange> {
+    s->failures = 99;  // changed in memory but kept: nothing written
+    return StateChange::keep;
+  }));
+  assert_int_equal((*store.load("alice"))->failures, 3);
+  auto failing = store.update("alice", [](std::optional<UserState>&) -> Result<StateChange> {
+    return (valix::fail)(Errc::invalid, "no");  // parenthesised: cmocka defines fail()
+  });
+  assert_false(failing.has_value());
+  ASSERT_OK(store.update("alice", [](std::optional<UserState>&) -> Result<StateChange> {
+    return StateChange::remove;
+  }));
+  assert_false(store.load("alice")->has_value());
+  assert_int_equal(access(path("alice.lock").c_str(), F_OK), 0);  // the lock file stays
+}
+
+void user_names(void**) {
+  FileStateStore store = open_store();
+  const std::string bad[] = {"",  "../x", "a/b", ".hidden", "-x", "@x", "a\nb", "a b",
+                             std::string(65, 'a'), "x$y", "$"};
+  for (const auto& name : bad) {
+    if (store.load(name).has_value()) fail_msg("accepted user name '%s'", name.c_str());
+    if (set_failures(store, name, 1).has_value()) fail_msg("wrote user name '%s'", name.c_str());
+  }
+  const char* good[] = {"bob", "Bob.Smith", "svc-1", "host$", "user@example.com", "_x"};
+  for (const char* name : good) ASSERT_OK(set_failures(store, name, 1));
+  auto users = store.list_users();
+  ASSERT_OK(users);
+  for (std::size_t i = 1; i < users->size(); ++i) assert_true((*users)[i - 1] < (*users)[i]);
+}
+
+void expect_unsafe(FileStateStore& store, const char* what) {
+  auto loaded = store.load("carol");
+  if (loaded.has_value()) fail_msg("%s: load did not fail", what);
+  if (set_failures(store, "carol", 1).has_value()) fail_msg("%s: update did not fail", what);
+}
+
+void unsafe_files(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures(store, "dave", 1));
+  const std::string carol = path("carol.state");
+
+  assert_int_equal(symlink(path("dave.state").c_str(), carol.c_str()), 0);
+  expect_unsafe(store, "symlink");
+  unlink(carol.c_str());
+  assert_int_equal(mkfifo(carol.c_str(), 0600), 0);
+  expect_unsafe(store, "fifo");
+  unlink(carol.c_str());
+  assert_int_equal(mkdir(carol.c_str(), 0700), 0);
+  expect_unsafe(store, "directory");
+  rmdir(carol.c_str());
+  assert_int_equal(link(path("dave.state").c_str(), carol.c_str()), 0);
+  expect_unsafe(store, "hard link");
+  unlink(carol.c_str());
+  assert_int_equal(std::system(("cp '" + path("dave.state") + "' '" + carol + "'").c_str()), 0);
+  chmod(carol.c_str(), 0644);
+  expect_unsafe(store, "mode 0644");
+  chmod(carol.c_str(), 0600);
+  if (geteuid() == 0) {
+    assert_int_equal(chown(carol.c_str(), 1234, 0), 0);
+    expect_unsafe(store, "owned by another uid");
+    assert_int_equal(chown(carol.c_str(), 0, 0), 0);
+  }
+  {
+    std::ofstream(carol) << "garbage\n";
+  }
+  auto corrupt = store.load("carol");
+  assert_false(corrupt.has_value());
+  assert_true(corrupt.error().code == Errc::corrupt);
+  std::ofstream(carol, std::ios::trunc) << std::string(70000, 'x');
+  expect_unsafe(store, "huge");
+  unlink(carol.c_str());
+}
+
+void unsafe_directory(void**) {
+  chmod(g_dir.c_str(), 0770);
+  assert_false(FileStateStore::open(g_dir, geteuid()).has_value());
+  chmod(g_dir.c_str(), 0707);
+  assert_false(FileStateStore::open(g_dir, geteuid()).has_value());
+  chmod(g_dir.c_str(), 0700);
+  assert_false(FileStateStore::open(g_dir, geteuid() + 1).has_value());
+  assert_false(FileStateStore::open(g_dir + "/missing", geteuid()).has_value());
+  const std::string link = g_dir + ".link";
+  assert_int_equal(symlink(g_dir.c_str(), link.c_str()), 0);
+  assert_false(FileStateStore::open(link, geteuid()).has_value());
+  unlink(link.c_str());
+}
+
+void stale_temp_and_lock_timeout(void**) {
+  FileStateStore store = open_store(200ms);
+  {
+    std::ofstream(path(".erin.tmp")) << "left by a crashed process";
+  }
+  ASSERT_OK(set_failures(store, "erin", 4));
+  assert_int_equal(access(path(".erin.tmp").c_str(), F_OK), -1);
+  assert_int_equal((*store.load("erin"))->failures, 4);
+
+  const int fd = open(path("erin.lock").c_str(), O_RDWR);
+  assert_true(fd >= 0);
+  assert_int_equal(flock(fd, LOCK_EX), 0);
+  auto blocked = set_failures(store, "erin", 5);
+  assert_false(blocked.has_value());
+  assert_true(blocked.error().code == Errc::busy);
+  close(fd);
+  ASSERT_OK(set_failures(store, "erin", 5));
+}
+
+void concurrent_increments(void**) {
+  constexpr int kProcesses = 8, kIncrements = 50;
+  {
+    FileStateStore store = open_store();
+    ASSERT_OK(set_failures(store, "frank", 0));
+  }
+  for (int p = 0; p < kProcesses; ++p) {
+    if (fork() == 0) {
+      FileStateStore store = open_store(30s);
+      for (int i = 0; i < kIncrements; ++i) {
+        auto done = store.update("frank", [](std::optional<UserState>& s) -> Result<StateChange> {
+          s->failures += 1;
+          return StateChange::write;
+        });
+        if (!done) _exit(1);
+      }
+      _exit(0);
+    }
+  }
+  for (int p = 0; p < kProcesses; ++p) {
+    int status = 0;
+    wait(&status);
+    assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+  }
+  FileStateStore store = open_store();
+  assert_int_equal((*store.load("frank"))->failures, kProcesses * kIncrements);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(basics),
+      cmocka_unit_test(user_names),
+      cmocka_unit_test(unsafe_files),
+      cmocka_unit_test(unsafe_directory),
+      cmocka_unit_test(stale_temp_and_lock_timeout),
+      cmocka_unit_test(concurrent_increments),
+  };
+  return cmocka_run_group_tests(tests, make_dir, remove_dir);
+}

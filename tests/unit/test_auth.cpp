@@ -85,9 +85,17 @@ void backup_codes_once(void**) {
 void malformed(void**) {
   Fixture f = enrolled();
   f.config.max_failures = 100;
-  const std::string cases[] = {"",      "12345",  "1234567", "abcdef", "12 456",
-                               "１２３４５６", std::string(300, '7'), "zzzzz-zzzzu-x",
-                               std::string("12\0" "3456", 7)};
+  const std::string cases[] = {"",
+                               "12345",
+                               "1234567",
+                               "abcdef",
+                               "12 456",
+                               "１２３４５６",
+                               std::string(300, '7'),
+                               "zzzzz-zzzzu-x",
+                               std::string("12\0"
+                                           "3456",
+                                           7)};
   for (const auto& answer : cases) {
     const Outcome o = verify(f, answer);
     assert_true(o == Outcome::malformed || o == Outcome::wrong);
@@ -152,9 +160,12 @@ void new_secret(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(window_and_replay),        cmocka_unit_test(backup_codes_once),
-      cmocka_unit_test(malformed),                cmocka_unit_test(lockout_and_back_off),
-      cmocka_unit_test(not_enrolled_is_an_error), cmocka_unit_test(new_secret),
+      cmocka_unit_test(window_and_replay),
+      cmocka_unit_test(backup_codes_once),
+      cmocka_unit_test(malformed),
+      cmocka_unit_test(lockout_and_back_off),
+      cmocka_unit_test(not_enrolled_is_an_error),
+      cmocka_unit_test(new_secret),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

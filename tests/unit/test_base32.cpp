@@ -19,8 +19,8 @@ std::string encoded(std::string_view text) {
 
 void rfc4648_vectors(void**) {
   const char* plain[] = {"", "f", "fo", "foo", "foob", "fooba", "foobar"};
-  const char* padded[] = {"",         "MY======", "MZXQ====",        "MZXW6===",
-                          "MZXW6YQ=", "MZXW6YTB", "MZXW6YTBOI======"};
+  const char* padded[] = {
+      "", "MY======", "MZXQ====", "MZXW6===", "MZXW6YQ=", "MZXW6YTB", "MZXW6YTBOI======"};
   for (int i = 0; i < 7; ++i) {
     std::string unpadded = padded[i];
     unpadded.erase(unpadded.find_last_not_of('=') + 1);
@@ -38,9 +38,9 @@ void tolerant_input(void**) {
 }
 
 void strict_on_garbage(void**) {
-  const char* bad[] = {"MZXW6YTB0I", "MZXW6YTB1I", "MZXW6YTB8I", "MZXW6YTB9I", "MZ!W6YTB",
-                       "MZ=XW6YTB",  "M",          "MZX",        "MZXW6Y",     "MZ======",
-                       "MZXQ===",    "MZXW6YTBOJ", "MB",         "é"};
+  const char* bad[] = {
+      "MZXW6YTB0I", "MZXW6YTB1I", "MZXW6YTB8I", "MZXW6YTB9I", "MZ!W6YTB",   "MZ=XW6YTB", "M",
+      "MZX",        "MZXW6Y",     "MZ======",   "MZXQ===",    "MZXW6YTBOJ", "MB",        "é"};
   for (const char* text : bad) {
     if (base32_decode(text).has_value()) fail_msg("accepted '%s'", text);
   }

@@ -62,11 +62,21 @@ void every_key(void**) {
 }
 
 void bad_values(void**) {
-  const char* bad[] = {"state_dir = relative/path", "issuer = a:b",      "algorithm = md5",
-                       "digits = 7",                "period = 5",        "window = 11",
-                       "window = -1",               "window = 1x",       "require = some",
-                       "unenrolled = allow",        "max_failures = 0",  "backup_codes = 51",
-                       "prompt =",                  "qr = png",          "require_groups = a:b",
+  const char* bad[] = {"state_dir = relative/path",
+                       "issuer = a:b",
+                       "algorithm = md5",
+                       "digits = 7",
+                       "period = 5",
+                       "window = 11",
+                       "window = -1",
+                       "window = 1x",
+                       "require = some",
+                       "unenrolled = allow",
+                       "max_failures = 0",
+                       "backup_codes = 51",
+                       "prompt =",
+                       "qr = png",
+                       "require_groups = a:b",
                        "lockout_seconds = 99999999999"};
   for (const char* line : bad) {
     const std::string message = error_of(line);
@@ -127,8 +137,8 @@ void load_checks(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(defaults),          cmocka_unit_test(every_key),
-      cmocka_unit_test(bad_values),        cmocka_unit_test(structural_errors),
+      cmocka_unit_test(defaults),    cmocka_unit_test(every_key),
+      cmocka_unit_test(bad_values),  cmocka_unit_test(structural_errors),
       cmocka_unit_test(load_checks),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -38,8 +38,7 @@ void rfc6238_appendix_b(void**) {
   };
   const auto k1 = bytes_of("12345678901234567890");
   const auto k256 = bytes_of("12345678901234567890123456789012");
-  const auto k512 =
-      bytes_of("1234567890123456789012345678901234567890123456789012345678901234");
+  const auto k512 = bytes_of("1234567890123456789012345678901234567890123456789012345678901234");
   for (const auto& v : vectors) {
     const std::uint64_t step = totp_step(v.time, 30);
     auto a = hotp(k1.span(), step, {OtpAlgorithm::sha1, 8, 30});

@@ -55,7 +55,8 @@ void every_truncation_is_an_error(void**) {
 std::string with(std::string_view text, std::string_view from, std::string_view to) {
   std::string s(text);
   const auto at = s.find(from);
-  if (at == std::string::npos) fail_msg("'%.*s' not found", static_cast<int>(from.size()), from.data());
+  if (at == std::string::npos)
+    fail_msg("'%.*s' not found", static_cast<int>(from.size()), from.data());
   s.replace(at, from.size(), to);
   return s;
 }

@@ -26,9 +26,7 @@ int make_dir(void**) {
   return 0;
 }
 
-int remove_dir(void**) {
-  return std::system(("rm -rf '" + g_dir + "'").c_str()) == 0 ? 0 : -1;
-}
+int remove_dir(void**) { return std::system(("rm -rf '" + g_dir + "'").c_str()) == 0 ? 0 : -1; }
 
 FileStateStore open_store(std::chrono::milliseconds timeout = 2s) {
   auto store = FileStateStore::open(g_dir, geteuid(), timeout);
@@ -76,8 +74,8 @@ void basics(void**) {
 
 void user_names(void**) {
   FileStateStore store = open_store();
-  const std::string bad[] = {"",  "../x", "a/b", ".hidden", "-x", "@x", "a\nb", "a b",
-                             std::string(65, 'a'), "x$y", "$"};
+  const std::string bad[] = {
+      "", "../x", "a/b", ".hidden", "-x", "@x", "a\nb", "a b", std::string(65, 'a'), "x$y", "$"};
   for (const auto& name : bad) {
     if (store.load(name).has_value()) fail_msg("accepted user name '%s'", name.c_str());
     if (set_failures(store, name, 1).has_value()) fail_msg("wrote user name '%s'", name.c_str());
@@ -121,9 +119,7 @@ void unsafe_files(void**) {
     expect_unsafe(store, "owned by another uid");
     assert_int_equal(chown(carol.c_str(), 0, 0), 0);
   }
-  {
-    std::ofstream(carol) << "garbage\n";
-  }
+  { std::ofstream(carol) << "garbage\n"; }
   auto corrupt = store.load("carol");
   assert_false(corrupt.has_value());
   assert_true(corrupt.error().code == Errc::corrupt);
@@ -148,9 +144,7 @@ void unsafe_directory(void**) {
 
 void stale_temp_and_lock_timeout(void**) {
   FileStateStore store = open_store(200ms);
-  {
-    std::ofstream(path(".erin.tmp")) << "left by a crashed process";
-  }
+  { std::ofstream(path(".erin.tmp")) << "left by a crashed process"; }
   ASSERT_OK(set_failures(store, "erin", 4));
   assert_int_equal(access(path(".erin.tmp").c_str(), F_OK), -1);
   assert_int_equal((*store.load("erin"))->failures, 4);

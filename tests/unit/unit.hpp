@@ -24,8 +24,8 @@ inline valix::SecretBytes bytes_of(std::string_view text) {
       reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
 }
 
-#define ASSERT_OK(expr)                                                          \
-  do {                                                                           \
-    auto&& assert_ok_result_ = (expr);                                           \
+#define ASSERT_OK(expr)                                                                \
+  do {                                                                                 \
+    auto&& assert_ok_result_ = (expr);                                                 \
     if (!assert_ok_result_) fail_msg("%s", assert_ok_result_.error().message.c_str()); \
   } while (0)

@@ -1,0 +1,126 @@
+// Secrets and comparison, user names, the otpauth URI and key display, activation of an
+// enrollment, and QR rendering.
+#include "enrollment.hpp"
+#include "qr.hpp"
+#include "unit.hpp"
+#include "username.hpp"
+
+using namespace valix;
+
+namespace {
+
+void secrets(void**) {
+  assert_true(constant_time_equal("123456", "123456"));
+  assert_false(constant_time_equal("123456", "123457"));
+  assert_false(constant_time_equal("123456", "12345"));
+  assert_true(constant_time_equal("", ""));
+  for (int i = 0; i < 1000; ++i) {
+    auto r = random_below(31);
+    ASSERT_OK(r);
+    assert_true(*r < 31);
+  }
+  assert_false(random_below(0).has_value());
+  SecretBytes a = bytes_of("abc");
+  SecretBytes b = std::move(a);
+  assert_int_equal(b.size(), 3);
+  assert_int_equal(a.size(), 0);  // NOLINT(bugprone-use-after-move): moved-from is empty
+  SecretString s("secret");
+  SecretString t = std::move(s);
+  assert_string_equal(t.c_str(), "secret");
+  assert_true(s.empty());  // NOLINT(bugprone-use-after-move)
+  SecretBytes c = b.clone();
+  assert_memory_equal(c.data(), b.data(), 3);
+}
+
+void user_names(void**) {
+  const char* good[] = {"alice", "a", "Bob_2", "svc.backup", "web-1", "host$", "john@corp.example",
+                        "_x"};
+  const char* bad[] = {"",   ".",   "..",   "../x", "a/b", "-rf", ".x",
+                       "@x", "a b", "a\tb", "a\nb", "x$y", "$",   "é"};
+  for (const char* name : good) {
+    if (!valid_username(name)) fail_msg("refused '%s'", name);
+  }
+  for (const char* name : bad) {
+    if (valid_username(name)) fail_msg("accepted '%s'", name);
+  }
+  assert_true(valid_username(std::string(64, 'a')));
+  assert_false(valid_username(std::string(65, 'a')));
+}
+
+void uri_and_key(void**) {
+  const SecretBytes secret = bytes_of("12345678901234567890");
+  const SecretString uri = otpauth_uri("Valix Test", "alice@host", secret, OtpParameters{});
+  assert_string_equal(uri.c_str(),
+                      "otpauth://totp/Valix%20Test:alice@host?secret="
+                      "GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Valix%20Test&algorithm=SHA1&"
+                      "digits=6&period=30");
+  const SecretString odd = otpauth_uri("A:B&C", "x", secret, {OtpAlgorithm::sha512, 8, 60});
+  assert_true(odd.view().find("otpauth://totp/A%3AB%26C:x?") == 0);
+  assert_true(odd.view().find("&algorithm=SHA512&digits=8&period=60") != std::string_view::npos);
+  assert_string_equal(grouped_secret(secret).c_str(), "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ");
+}
+
+void activation(void**) {
+  Config config;
+  auto pending = new_pending_enrollment(config, 1000);
+  ASSERT_OK(pending);
+  assert_int_equal(pending->secret.size(), kSecretBytes);
+  assert_int_equal(pending->expires_at, 1000 + config.pending_lifetime);
+  auto other = new_pending_enrollment(config, 1000);
+  assert_memory_not_equal(other->secret.data(), pending->secret.data(), kSecretBytes);
+
+  UserState state;
+  assert_false(activate_enrollment(state, 5, 1000, config).has_value());  // nothing pending
+  state.required = true;
+  state.failures = 3;
+  state.pending = std::move(*pending);
+  auto codes = activate_enrollment(state, 77, 1010, config);
+  ASSERT_OK(codes);
+  assert_int_equal(codes->size(), 10);
+  assert_false(state.pending.has_value());
+  assert_false(state.required);
+  assert_int_equal(state.failures, 0);
+  assert_int_equal(state.enrollment->last_step, 77);
+  assert_int_equal(state.enrollment->enrolled_at, 1010);
+  for (const auto& code : *codes) {
+    auto found = find_backup_code(state.enrollment->backup, code.view());
+    ASSERT_OK(found);
+    assert_true(found->has_value());
+  }
+  const std::string listing = format_backup_codes(*codes);
+  assert_true(listing.find("   1. ") == 0);
+  assert_true(listing.find("  10. ") != std::string::npos);
+}
+
+void qr(void**) {
+  const std::string uri = "otpauth://totp/X:y?secret=GEZDGNBVGY3TQOJQ";
+  auto utf8 = render_qr_text(uri, QrStyle::utf8);
+  ASSERT_OK(utf8);
+  assert_true(utf8->find("\u2580") != std::string::npos);
+  assert_true(utf8->find("\033[") != std::string::npos);
+  auto plain = render_qr_text_plain(uri);
+  ASSERT_OK(plain);
+  assert_true(plain->find('\033') == std::string::npos);  // safe for OpenSSH's filter
+  auto ansi = render_qr_text(uri, QrStyle::ansi);
+  ASSERT_OK(ansi);
+  assert_true(ansi->find("\033[40m") != std::string::npos);
+  auto none = render_qr_text(uri, QrStyle::none);
+  ASSERT_OK(none);
+  assert_true(none->empty());
+  auto svg = render_qr_svg(uri);
+  ASSERT_OK(svg);
+  assert_true(svg->find("<svg") != std::string::npos);
+  const std::string huge(5000, 'x');
+  assert_false(render_qr_text(huge, QrStyle::utf8).has_value());
+  assert_false(render_qr_svg(huge).has_value());
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(secrets),    cmocka_unit_test(user_names), cmocka_unit_test(uri_and_key),
+      cmocka_unit_test(activation), cmocka_unit_test(qr),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

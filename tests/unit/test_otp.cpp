@@ -93,6 +93,30 @@ void window(void**) {
   ASSERT_OK(zero);
 }
 
+// hotp(key, 153567) == hotp(key, 153569) == "468457" for the RFC 4226 key (found by search):
+// when two steps in the window match, the later one is returned so the watermark moves forward.
+void window_returns_latest_match(void**) {
+  const auto key = bytes_of("12345678901234567890");
+  const OtpParameters params;
+  auto early = hotp(key.span(), 153567, params);
+  auto late = hotp(key.span(), 153569, params);
+  ASSERT_OK(early);
+  ASSERT_OK(late);
+  assert_string_equal(early->c_str(), "468457");
+  assert_string_equal(late->c_str(), "468457");
+  auto both = find_totp_step(key.span(), "468457", 153568, 1, params);
+  ASSERT_OK(both);
+  assert_true(both->has_value());
+  assert_int_equal(**both, 153569);
+  auto first = find_totp_step(key.span(), "468457", 153567, 1, params);
+  ASSERT_OK(first);
+  assert_true(first->has_value());
+  assert_int_equal(**first, 153567);
+  auto outside = find_totp_step(key.span(), "468457", 153571, 1, params);
+  ASSERT_OK(outside);
+  assert_false(outside->has_value());
+}
+
 void oathtool_cross_check(void**) {
   const OtpAlgorithm algorithms[] = {OtpAlgorithm::sha1, OtpAlgorithm::sha256,
                                      OtpAlgorithm::sha512};
@@ -113,7 +137,9 @@ void oathtool_cross_check(void**) {
         char line[64] = {};
         assert_non_null(fgets(line, sizeof line, pipe));
         assert_int_equal(pclose(pipe), 0);
-        line[std::string_view(line).find_first_of("\r\n")] = '\0';
+        const std::size_t end = std::string_view(line).find_first_of("\r\n");
+        assert_true(end != std::string_view::npos);
+        line[end] = '\0';
         auto ours = hotp(secret.span(), totp_step(t, 30), {algorithms[a], digits, 30});
         ASSERT_OK(ours);
         assert_string_equal(ours->c_str(), line);
@@ -126,9 +152,9 @@ void oathtool_cross_check(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(rfc4226_appendix_d),   cmocka_unit_test(rfc6238_appendix_b),
-      cmocka_unit_test(steps_and_parameters), cmocka_unit_test(window),
-      cmocka_unit_test(oathtool_cross_check),
+      cmocka_unit_test(rfc4226_appendix_d),          cmocka_unit_test(rfc6238_appendix_b),
+      cmocka_unit_test(steps_and_parameters),        cmocka_unit_test(window),
+      cmocka_unit_test(window_returns_latest_match), cmocka_unit_test(oathtool_cross_check),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

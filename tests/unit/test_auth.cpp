@@ -55,6 +55,8 @@ void window_and_replay(void**) {
   assert_true(verify(f, code_at(-1)) == Outcome::replayed);  // below the watermark
   assert_true(verify(f, code_at(1)) == Outcome::totp_accepted);
   assert_true(verify(f, code_at(0)) == Outcome::replayed);
+  assert_int_equal(f.state.failures, 1);  // the replay after the last success is a failure
+  assert_int_equal(f.state.enrollment->last_step, totp_step(kNow, 30) + 1);
   Fixture g = enrolled();
   assert_true(verify(g, code_at(2)) == Outcome::wrong);
   assert_true(verify(g, code_at(-2)) == Outcome::wrong);

@@ -84,6 +84,73 @@ void bad_values(void**) {
   }
 }
 
+// Every key at its limits is accepted; one past a limit, or a wrong shape, is refused with the
+// file and line.
+void limits_per_key(void**) {
+  const char* good[] = {"period = 15",
+                        "period = 300",
+                        "window = 10",
+                        "max_failures = 1",
+                        "max_failures = 100",
+                        "lockout_seconds = 1",
+                        "lockout_max_seconds = 604800",
+                        "fail_delay_ms = 0",
+                        "fail_delay_ms = 10000",
+                        "backup_codes = 1",
+                        "backup_codes = 50",
+                        "pending_lifetime = 60",
+                        "pending_lifetime = 86400",
+                        "algorithm = SHA1",
+                        "algorithm = sha512",
+                        "digits = 6",
+                        "require = all",
+                        "require = none",
+                        "unenrolled = deny",
+                        "qr = utf8",
+                        "qr = none",
+                        "issuer = Valix Test",
+                        "state_dir = /",
+                        "exempt_groups = wheel"};
+  for (const char* line : good) {
+    const std::string message = error_of(line);
+    if (message != "<ok>") fail_msg("'%s' refused: %s", line, message.c_str());
+  }
+  const std::string long_issuer = "issuer = " + std::string(129, 'x');
+  const std::string long_prompt = "prompt = " + std::string(129, 'x');
+  const std::string long_dir = "state_dir = /" + std::string(1024, 'x');
+  const std::string bad[] = {"period = 14",
+                             "period = 301",
+                             "period = ",
+                             "digits = 6a",
+                             "digits = 06",
+                             "max_failures = 101",
+                             "lockout_seconds = 0",
+                             "lockout_seconds = 86401",
+                             "lockout_max_seconds = 0",
+                             "lockout_max_seconds = 604801",
+                             "fail_delay_ms = -1",
+                             "fail_delay_ms = 10001",
+                             "backup_codes = 0",
+                             "pending_lifetime = 59",
+                             "pending_lifetime = 86401",
+                             "max_failures = +5",
+                             "max_failures = 0x10",
+                             "exempt_groups = a:b",
+                             "state_dir =",
+                             "issuer = tab\there",
+                             long_issuer,
+                             long_prompt,
+                             long_dir,
+                             "require = ALL",
+                             "unenrolled = ",
+                             "qr = "};
+  for (const auto& line : bad) {
+    const std::string message = error_of(line);
+    if (message.rfind("test.conf:1: ", 0) != 0)
+      fail_msg("'%s' gave '%s'", line.c_str(), message.c_str());
+  }
+}
+
 void structural_errors(void**) {
   assert_string_equal(error_of("# c\nfrobnicate = 1\n").c_str(),
                       "test.conf:2: unknown setting 'frobnicate'");
@@ -137,9 +204,9 @@ void load_checks(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(defaults),    cmocka_unit_test(every_key),
-      cmocka_unit_test(bad_values),  cmocka_unit_test(structural_errors),
-      cmocka_unit_test(load_checks),
+      cmocka_unit_test(defaults),          cmocka_unit_test(every_key),
+      cmocka_unit_test(bad_values),        cmocka_unit_test(limits_per_key),
+      cmocka_unit_test(structural_errors), cmocka_unit_test(load_checks),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

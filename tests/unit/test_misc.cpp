@@ -32,6 +32,40 @@ void secrets(void**) {
   assert_memory_equal(c.data(), b.data(), 3);
 }
 
+// The CSPRNG helpers: draws differ, random_below reaches every value below its bound, wipe
+// really zeroes.
+void randomness_and_wipe(void**) {
+  std::uint8_t a[20] = {};
+  std::uint8_t b[20] = {};
+  ASSERT_OK(random_bytes(a));
+  ASSERT_OK(random_bytes(b));
+  assert_memory_not_equal(a, b, sizeof a);
+  bool seen[31] = {};
+  for (int i = 0; i < 2000; ++i) {
+    auto r = random_below(31);
+    ASSERT_OK(r);
+    seen[*r] = true;
+  }
+  for (const bool s : seen) assert_true(s);
+  auto one = random_below(1);
+  ASSERT_OK(one);
+  assert_int_equal(*one, 0);
+  wipe(a, sizeof a);
+  const std::uint8_t zero[20] = {};
+  assert_memory_equal(a, zero, sizeof a);
+}
+
+void issuer_and_label(void**) {
+  Config config;
+  config.issuer = "Valix Test";
+  assert_string_equal(issuer_name(config).c_str(), "Valix Test");
+  config.issuer.clear();
+  assert_false(issuer_name(config).empty());  // the host name
+  const std::string label = account_label("alice");
+  assert_true(label.rfind("alice@", 0) == 0);
+  assert_true(label.size() > 6);
+}
+
 void user_names(void**) {
   const char* good[] = {"alice", "a", "Bob_2", "svc.backup", "web-1", "host$", "john@corp.example",
                         "_x"};
@@ -119,8 +153,13 @@ void qr(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(secrets),    cmocka_unit_test(user_names), cmocka_unit_test(uri_and_key),
-      cmocka_unit_test(activation), cmocka_unit_test(qr),
+      cmocka_unit_test(secrets),
+      cmocka_unit_test(randomness_and_wipe),
+      cmocka_unit_test(issuer_and_label),
+      cmocka_unit_test(user_names),
+      cmocka_unit_test(uri_and_key),
+      cmocka_unit_test(activation),
+      cmocka_unit_test(qr),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

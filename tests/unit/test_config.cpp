@@ -191,6 +191,16 @@ void load_checks(void**) {
   assert_false(load_config(good, geteuid()).has_value());
   chmod(good.c_str(), 0644);
   assert_false(load_config(good, geteuid() + 1).has_value());  // not owned by the trusted uid
+  if (geteuid() == 0) {
+    // As root: a file that really belongs to someone else is refused for the trusted root.
+    assert_int_equal(chown(good.c_str(), 1234, 0), 0);
+    auto foreign = load_config(good, 0);
+    assert_false(foreign.has_value());
+    assert_true(foreign.error().message.find("owned") != std::string::npos ||
+                foreign.error().message.find("owner") != std::string::npos);
+    assert_int_equal(chown(good.c_str(), 0, 0), 0);
+    ASSERT_OK(load_config(good, 0));
+  }
   auto missing = load_config(std::string(dir) + "/none.conf", geteuid());
   assert_false(missing.has_value());
   assert_true(missing.error().code == Errc::not_found);

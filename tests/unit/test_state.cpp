@@ -45,10 +45,25 @@ void round_trip(void**) {
   assert_true(empty_back->empty());
 }
 
+// Every proper prefix of every shape of state file is an error, never a smaller state.
 void every_truncation_is_an_error(void**) {
-  const SecretString text = serialize_state(full_state());
-  for (std::size_t n = 0; n < text.size(); ++n) {
-    if (parse_state(text.view().substr(0, n)).has_value()) fail_msg("parsed a %zu-byte prefix", n);
+  const UserState full = full_state();
+  UserState enrolled_only = full_state();
+  enrolled_only.pending.reset();
+  enrolled_only.required = false;
+  UserState pending_only = full_state();
+  pending_only.enrollment.reset();
+  UserState flagged;
+  flagged.required = true;
+  const UserState empty;
+  const UserState* const states[] = {&full, &enrolled_only, &pending_only, &flagged, &empty};
+  for (const UserState* state : states) {
+    const SecretString text = serialize_state(*state);
+    ASSERT_OK(parse_state(text.view()));
+    for (std::size_t n = 0; n < text.size(); ++n) {
+      if (parse_state(text.view().substr(0, n)).has_value())
+        fail_msg("parsed a %zu-byte prefix of:\n%s", n, text.c_str());
+    }
   }
 }
 

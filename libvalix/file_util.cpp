@@ -23,6 +23,10 @@ Result<void> check_file(int fd, std::string_view name, uid_t trusted_uid, FileAc
   if ((st.st_mode & forbidden) != 0) {
     return fail(Errc::unsafe, quoted(name) + " has unsafe permissions");
   }
+  // 0 links: a writer renamed a new version over the file between our openat and fstat (a
+  // reader without the lock can see that); the caller may retry. Never trusted as is: a lock
+  // file nobody can reach any more would lock nothing.
+  if (st.st_nlink == 0) return fail(Errc::busy, quoted(name) + " was replaced while being opened");
   if (st.st_nlink != 1) return fail(Errc::unsafe, quoted(name) + " has more than one hard link");
   return {};
 }

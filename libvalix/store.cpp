@@ -63,8 +63,12 @@ Result<std::optional<UserState>> FileStateStore::load(std::string_view user) {
   auto name = checked_user(user);
   if (!name) return std::unexpected(name.error());
   // Writers replace the file by rename, so a reader without the lock still sees one whole
-  // version.
-  return read_state(*name);
+  // version; if a rename lands between its open and fstat it sees 0 links (Errc::busy) and
+  // reads again, rather than failing a login that merely ran next to another.
+  for (int attempt = 1;; ++attempt) {
+    auto state = read_state(*name);
+    if (state || state.error().code != Errc::busy || attempt == 5) return state;
+  }
 }
 
 Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate) {

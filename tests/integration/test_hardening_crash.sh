@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Crash consistency (issue 6, item 4): logins are killed with SIGKILL at random points while
-# they read, check and rewrite state, KILLS times in total (several workers at once, so the
+# they read, check and rewrite state: KILLS logins (1500-2000 of them killed while running) (several workers at once, so the
 # kills also land while another login holds or waits for the lock). Afterwards and throughout:
 #  - every state file parses (a monitor reads it all along; the final read too);
 #  - the replay watermark never moves backwards (monitor), and a TOTP code of an older step than
@@ -11,7 +11,7 @@ source "$(dirname "$0")/lib.sh"
 sandbox_init hardening_crash
 SECRET=KRUGS4ZANFZSA3TPORQSA43FMNZGK5BB
 WORKERS=4
-KILLS=${VALIX_CRASH_KILLS:-2000}
+KILLS=${VALIX_CRASH_LOGINS:-3000}  # logins started; about half are killed while running
 PER_WORKER=$((KILLS / WORKERS))
 MAX_DELAY_MS=80  # one login takes about 60 ms here: kills land before, in and after the module
 START=$SECONDS
@@ -20,7 +20,7 @@ write_config "max_failures = 100
 lockout_seconds = 1
 lockout_max_seconds = 1"
 
-mapfile -t CODES < <(enroll_test_user alice "$SECRET" --backup-codes 300)
+mapfile -t CODES < <(enroll_test_user alice "$SECRET" --backup-codes 400)
 printf '%s\n' "${CODES[@]}" > "$SB/codes"
 : > "$SB/successes"   # "backup CODE" or "totp STEP", one line per observed success
 
@@ -49,10 +49,24 @@ worker() {  # worker ID: PER_WORKER logins, each killed after 0..MAX_DELAY_MS ms
     sleep "0.$(printf '%03d' $((RANDOM % (MAX_DELAY_MS + 1))))"
     if kill -9 "$pid" 2>/dev/null; then echo x >> "$SB/killed.$id"; fi
     set +e; wait "$pid"; rc=$?; set -e
+    [ "$rc" -eq 1 ] && echo x >> "$SB/refused.$id"
     if [ "$rc" -eq 0 ]; then
       if [ "$kind" = backup ]; then echo "backup $answer"; else echo "totp $step"; fi >> "$SB/successes"
     fi
   done
+}
+
+# pam_wrapper copies the services to /tmp/pam.X, one of only 62 names, and writes its pid there
+# a moment later; a login killed in between leaves a directory without a pid (or an empty one) that
+# pam_wrapper never reclaims, and after 62 of them every login fails in pwrap_init without
+# reaching the module. Remove those (ours, no pid, untouched for 2 s) as the run goes.
+reap_pam_wrapper_dirs() {
+  local d
+  for d in /tmp/pam.?; do
+    [ -d "$d" ] && [ -O "$d" ] && [ ! -s "$d/pid" ] || continue
+    [ $(( $(date +%s) - $(stat -c %Y "$d" 2>/dev/null || date +%s) )) -ge 2 ] && rm -rf "$d"
+  done
+  return 0
 }
 
 monitor() {  # reads the state until $SB/stop appears; records problems in $SB/monitor
@@ -67,6 +81,7 @@ monitor() {  # reads the state until $SB/stop appears; records problems in $SB/m
     if [ "$last" -lt "$max" ]; then echo "watermark went back from $max to $last" >> "$SB/monitor"; fi
     [ "$last" -gt "$max" ] && max=$last
     echo "$max" > "$SB/max_step"
+    reap_pam_wrapper_dirs
   done
 }
 
@@ -77,10 +92,12 @@ wait_workers() { local p; for p in $(jobs -p); do [ "$p" = "$MONITOR" ] || wait 
 wait_workers
 touch "$SB/stop"
 wait "$MONITOR"
+sleep 2; reap_pam_wrapper_dirs
 killed=$(cat "$SB"/killed.* 2>/dev/null | wc -l)
-echo "# $KILLS logins, $killed killed while running, $(wc -l < "$SB/successes") completed with success, $((SECONDS - START)) s"
+refused=$(cat "$SB"/refused.* 2>/dev/null | wc -l)
+echo "# $KILLS logins, $killed killed while running, $refused refused, $(wc -l < "$SB/successes") completed with success, $((SECONDS - START)) s"
 
-check "at least a third of the logins were killed mid-run ($killed of $KILLS)" [ "$killed" -ge $((KILLS / 3)) ]
+check "at least a quarter of the logins were killed mid-run ($killed of $KILLS)" [ "$killed" -ge $((KILLS / 4)) ]
 check "the state file parsed every time the monitor read it, watermark never went back" [ ! -s "$SB/monitor" ]
 [ -s "$SB/monitor" ] && sort "$SB/monitor" | uniq -c | head -n 5 | sed 's/^/#   /'
 check "the state file parses at the end" "$VALIX_TEST_STATE" "$SB/state" alice show
@@ -88,7 +105,7 @@ dup=$(grep '^backup ' "$SB/successes" | sort | uniq -d | wc -l)
 check "no backup code succeeded twice" [ "$dup" -eq 0 ]
 used=$(grep -c '^backup ' "$SB/successes" || true)
 left=$(state_field alice backup_left)
-check "backup codes left ($left) <= 300 - observed successes ($used)" [ "$left" -le $((300 - used)) ]
+check "backup codes left ($left) <= 400 - observed successes ($used)" [ "$left" -le $((400 - used)) ]
 # TOTP: a step is accepted at most once (a watermark that went back would accept one again).
 check "no TOTP step accepted twice" [ -z "$(grep '^totp ' "$SB/successes" | sort | uniq -d)" ]
 # Final watermark: at least every accepted step.
@@ -101,9 +118,10 @@ back=0
 # Refusals count as failures: when one locks the account (1 s), wait and ask again, so that
 # every refusal below is a real "wrong code" and not a lockout.
 login_unlocked() {
-  while :; do
+  local tries
+  for tries in 1 2 3; do
     login valix alice "$1"
-    log_has "locked out" || return 0
+    log_has "denied: locked out for another" || return 0
     sleep 1.1
   done
 }

@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Full or read-only disk (issue 6, item 5): the state directory is a small tmpfs mounted for the
+# test (inside the build tree, unmounted on exit). A login that must write state (the watermark,
+# a consumed backup code) and cannot is refused, with a log line naming the cause; the state file
+# keeps the same bytes (never zero-size or torn), no temp file is left, and the refused code is
+# not burnt: it works once space is back.
+source "$(dirname "$0")/lib.sh"
+require_root "mounting a tmpfs"
+sandbox_init hardening_disk
+SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+STATE="$SB/state"
+
+cleanup() { while mountpoint -q "$STATE"; do umount "$STATE" || break; done; }
+trap cleanup EXIT
+mount_state() {  # mount_state OPTIONS: a fresh tmpfs as the state directory
+  cleanup
+  if ! mount -t tmpfs -o "mode=0700,$1" valix-test "$STATE" 2>"$SB/mount.err"; then
+    echo "SKIP: cannot mount a tmpfs here ($(cat "$SB/mount.err")); needs CAP_SYS_ADMIN"
+    exit 77
+  fi
+}
+
+state_intact() {  # the state file has the bytes saved in $SB/good.state
+  [ -s "$STATE/alice.state" ] && cmp -s "$STATE/alice.state" "$SB/good.state"
+}
+refused_intact() {  # refused_intact DESCRIPTION LOG_FRAGMENT ANSWER
+  login valix alice "$3"
+  if [ "$LOGIN_RC" -ne 0 ] && log_has "$2" && out_has "not available right now"; then
+    pass "$1: refused, logged '$2'"
+  else
+    failure "$1 (exit $LOGIN_RC, wanted a refusal logging '$2')"
+  fi
+  [ "$LOGIN_RC" -eq 0 ] || grep -a SYSLOG "$SB/err" | tail -n 3 | sed "s/^/#   /"
+  check "$1: state file unchanged and not empty" state_intact
+  check "$1: no temp file left" [ ! -e "$STATE/.alice.tmp" ]
+}
+
+# A full disk: the temp file is created but writing it fails with ENOSPC.
+mount_state size=64k
+mapfile -t CODES < <(enroll_test_user alice "$SECRET")
+cp "$STATE/alice.state" "$SB/good.state"
+dd if=/dev/zero of="$STATE/filler" bs=4k 2>/dev/null || true
+check "the tmpfs is full" [ "$(df --output=avail "$STATE" | tail -n 1)" -eq 0 ]
+wait_fresh_step
+code=$(totp_now "$SECRET")
+refused_intact "full disk, right TOTP code" "No space left on device" "$code"
+refused_intact "full disk, right backup code" "No space left on device" "${CODES[0]}"
+refused_intact "full disk, wrong code (the failure cannot be counted either)" "No space left on device" 123456
+rm "$STATE/filler"
+expect_login ok "space back: the same TOTP code now works (the refusal did not burn it)" valix alice "$code"
+expect_login ok "space back: the same backup code now works" valix alice "${CODES[0]}"
+check "backup code consumed once space was back" [ "$(state_field alice backup_left)" -eq 9 ]
+
+# No inode left for the temp file: root dir + lock + state use all three.
+mount_state size=64k,nr_inodes=3
+enroll_test_user alice "$SECRET" >/dev/null
+cp "$STATE/alice.state" "$SB/good.state"
+wait_fresh_step
+code=$(totp_now "$SECRET")
+refused_intact "no inode for the temp file" "No space left on device" "$code"
+check "the log names the temp file it could not create" log_has "cannot create '.alice.tmp'"
+
+# A read-only state directory.
+mount_state size=64k
+mapfile -t CODES < <(enroll_test_user alice "$SECRET")
+cp "$STATE/alice.state" "$SB/good.state"
+mount -o remount,ro "$STATE"
+wait_fresh_step
+code=$(totp_now "$SECRET")
+refused_intact "read-only state dir, right TOTP code" "Read-only file system" "$code"
+refused_intact "read-only state dir, right backup code" "Read-only file system" "${CODES[1]}"
+mount -o remount,rw "$STATE"
+expect_login ok "writable again: the same code works" valix alice "$code"
+
+cleanup
+finish

@@ -9,7 +9,8 @@ namespace {
 
 std::string_view trim_spaces(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r')) s.remove_suffix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -71,9 +72,9 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
   if (answer.size() > 256) {  // NOLINT(bugprone-branch-clone)
     verdict.outcome = Outcome::malformed;
   } else if (const auto code = as_totp_code(answer, enrollment.otp.digits)) {
-    auto step = find_totp_step(enrollment.secret.span(), *code,
-                               totp_step(now, enrollment.otp.period), config.window,
-                               enrollment.otp);
+    auto step =
+        find_totp_step(enrollment.secret.span(), *code, totp_step(now, enrollment.otp.period),
+                       config.window, enrollment.otp);
     if (!step) return std::unexpected(step.error());
     if (!*step) {
       verdict.outcome = Outcome::wrong;

@@ -22,7 +22,7 @@ enum class Outcome {
 
 struct Verdict {
   Outcome outcome = Outcome::wrong;
-  std::int64_t locked_for = 0;      // seconds left in a lockout (locked, or just raised)
+  std::int64_t locked_for = 0;  // seconds left in a lockout (locked, or just raised)
   std::size_t backup_codes_left = 0;
   bool accepted() const {
     return outcome == Outcome::totp_accepted || outcome == Outcome::backup_accepted;

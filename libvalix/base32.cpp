@@ -51,8 +51,8 @@ Result<SecretBytes> base32_decode(std::string_view text) {
   }
   const std::size_t n = symbols.size();
   // Valid unpadded lengths modulo 8 are 0, 2, 4, 5 and 7 (RFC 4648 section 6).
-  static constexpr std::array<bool, 8> kValidRemainder = {true,  false, true, false,
-                                                          true,  true,  false, true};
+  static constexpr std::array<bool, 8> kValidRemainder = {true, false, true,  false,
+                                                          true, true,  false, true};
   if (!kValidRemainder[n % 8]) return fail(Errc::invalid, "base32: impossible length");
   if (padding > 0 && (n + padding) % 8 != 0) return fail(Errc::invalid, "base32: bad padding");
 

@@ -173,8 +173,8 @@ Result<Config> parse_config(std::string_view text, std::string_view filename) {
     }
   }
   if (config.lockout_max_seconds < config.lockout_seconds) {
-    return fail(Errc::config, std::string(filename) +
-                                  ": lockout_max_seconds is smaller than lockout_seconds");
+    return fail(Errc::config,
+                std::string(filename) + ": lockout_max_seconds is smaller than lockout_seconds");
   }
   return config;
 }

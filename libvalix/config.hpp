@@ -34,12 +34,12 @@ struct Config {
   std::vector<std::string> require_groups;
   std::vector<std::string> exempt_groups;
   UnenrolledAction unenrolled = UnenrolledAction::deny;
-  int max_failures = 5;           // consecutive failures before a lockout
-  int lockout_seconds = 60;       // first lockout; doubles with each further failure
+  int max_failures = 5;      // consecutive failures before a lockout
+  int lockout_seconds = 60;  // first lockout; doubles with each further failure
   int lockout_max_seconds = 3600;
-  int fail_delay_ms = 2000;       // pam_fail_delay after a failure
+  int fail_delay_ms = 2000;  // pam_fail_delay after a failure
   int backup_codes = 10;
-  int pending_lifetime = 600;     // seconds a `valix-enroll --begin` stays confirmable
+  int pending_lifetime = 600;  // seconds a `valix-enroll --begin` stays confirmable
   std::string prompt = "Verification code:";
   QrStyle qr = QrStyle::utf8;
 };

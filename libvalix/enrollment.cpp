@@ -50,8 +50,8 @@ std::string issuer_name(const Config& config) {
 
 std::string account_label(std::string_view user) { return std::string(user) + "@" + host_name(); }
 
-SecretString otpauth_uri(std::string_view issuer, std::string_view label,
-                         const SecretBytes& secret, const OtpParameters& otp) {
+SecretString otpauth_uri(std::string_view issuer, std::string_view label, const SecretBytes& secret,
+                         const OtpParameters& otp) {
   SecretString encoded(base32_encode(secret.span()));
   SecretString uri;
   uri.str().reserve(512);

@@ -25,8 +25,8 @@ std::string issuer_name(const Config& config);
 std::string account_label(std::string_view user);
 
 // otpauth://totp/ISSUER:LABEL?secret=...&issuer=...&algorithm=...&digits=...&period=...
-SecretString otpauth_uri(std::string_view issuer, std::string_view label,
-                         const SecretBytes& secret, const OtpParameters& otp);
+SecretString otpauth_uri(std::string_view issuer, std::string_view label, const SecretBytes& secret,
+                         const OtpParameters& otp);
 
 // The base32 secret in groups of four, for typing into an app by hand.
 SecretString grouped_secret(const SecretBytes& secret);

@@ -9,15 +9,15 @@
 namespace valix {
 
 enum class Errc {
-  io,          // a system call failed
-  no_space,    // the file system is full (ENOSPC/EDQUOT)
-  corrupt,     // a file exists but does not parse
-  unsafe,      // ownership, mode or file type is not what we trust
-  not_found,   // the thing asked for does not exist
-  invalid,     // bad input from a caller or an administrator
-  config,      // valix.conf is wrong
-  crypto,      // OpenSSL or libcrypt failed
-  busy,        // a lock could not be taken in time
+  io,         // a system call failed
+  no_space,   // the file system is full (ENOSPC/EDQUOT)
+  corrupt,    // a file exists but does not parse
+  unsafe,     // ownership, mode or file type is not what we trust
+  not_found,  // the thing asked for does not exist
+  invalid,    // bad input from a caller or an administrator
+  config,     // valix.conf is wrong
+  crypto,     // OpenSSL or libcrypt failed
+  busy,       // a lock could not be taken in time
 };
 
 struct Error {

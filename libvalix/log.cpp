@@ -2,13 +2,12 @@
 
 #include <syslog.h>
 
+#include <cerrno>
 #include <cstdio>
+#include <cstring>
 #include <string>
 
 #include "error.hpp"
-
-#include <cerrno>
-#include <cstring>
 
 namespace valix {
 

@@ -28,8 +28,7 @@ std::string_view otp_algorithm_name(OtpAlgorithm algorithm) {
 }
 
 bool valid_otp_parameters(const OtpParameters& params) {
-  return (params.digits == 6 || params.digits == 8) && params.period > 0 &&
-         params.period <= 3600;
+  return (params.digits == 6 || params.digits == 8) && params.period > 0 && params.period <= 3600;
 }
 
 Result<SecretString> hotp(std::span<const std::uint8_t> key, std::uint64_t counter,
@@ -45,8 +44,8 @@ Result<SecretString> hotp(std::span<const std::uint8_t> key, std::uint64_t count
   }
   std::uint8_t mac[EVP_MAX_MD_SIZE];
   unsigned int mac_len = 0;
-  if (HMAC(md, key.data(), static_cast<int>(key.size()), message, sizeof message, mac,
-           &mac_len) == nullptr ||
+  if (HMAC(md, key.data(), static_cast<int>(key.size()), message, sizeof message, mac, &mac_len) ==
+          nullptr ||
       mac_len < 20) {
     return fail(Errc::crypto, "HMAC failed");
   }

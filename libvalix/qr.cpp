@@ -35,7 +35,8 @@ bool dark(const QRcode& code, int x, int y) {
   return (code.data[y * code.width + x] & 1) != 0;
 }
 
-std::string half_blocks(const QRcode& code, std::string_view line_start, std::string_view line_end) {
+std::string half_blocks(const QRcode& code, std::string_view line_start,
+                        std::string_view line_end) {
   const int size = code.width + 2 * kQuietZone;
   std::string out;
   for (int y = 0; y < size; y += 2) {

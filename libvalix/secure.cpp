@@ -84,8 +84,8 @@ Result<void> random_bytes(std::span<std::uint8_t> out) {
 Result<std::uint32_t> random_below(std::uint32_t bound) {
   if (bound == 0) return fail(Errc::invalid, "random_below: empty range");
   // Reject the top partial block so every residue is equally likely.
-  const std::uint32_t limit = std::numeric_limits<std::uint32_t>::max() -
-                              std::numeric_limits<std::uint32_t>::max() % bound;
+  const std::uint32_t limit =
+      std::numeric_limits<std::uint32_t>::max() - std::numeric_limits<std::uint32_t>::max() % bound;
   for (;;) {
     std::uint8_t raw[4];
     if (auto r = random_bytes(raw); !r) return std::unexpected(r.error());

@@ -39,12 +39,12 @@ std::optional<Int> parse_number(std::string_view text) {
 UserState UserState::clone() const {
   UserState copy;
   if (enrollment) {
-    copy.enrollment = Enrollment{enrollment->secret.clone(), enrollment->otp,
-                                 enrollment->enrolled_at, enrollment->last_step,
-                                 enrollment->backup};
+    copy.enrollment =
+        Enrollment{enrollment->secret.clone(), enrollment->otp, enrollment->enrolled_at,
+                   enrollment->last_step, enrollment->backup};
   }
-  if (pending) copy.pending = PendingEnrollment{pending->secret.clone(), pending->otp,
-                                                pending->expires_at};
+  if (pending)
+    copy.pending = PendingEnrollment{pending->secret.clone(), pending->otp, pending->expires_at};
   copy.required = required;
   copy.failures = failures;
   copy.locked_until = locked_until;
@@ -130,9 +130,10 @@ Result<UserState> parse_state(std::string_view text) {
       continue;
     }
     static const std::set<std::string, std::less<>> kKnown = {
-        "required",    "failures",       "locked_until",      "last_login",
-        "algorithm",   "digits",         "period",            "enrolled_at",
-        "last_step",   "backup_setting", "pending_algorithm", "pending_digits",
+        "required",       "failures",          "locked_until",
+        "last_login",     "algorithm",         "digits",
+        "period",         "enrolled_at",       "last_step",
+        "backup_setting", "pending_algorithm", "pending_digits",
         "pending_period", "pending_expires"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));

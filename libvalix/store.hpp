@@ -46,9 +46,9 @@ class StateStore {
 class FileStateStore final : public StateStore {
  public:
   // Opens and checks the directory. lock_timeout bounds how long update() waits for a lock.
-  static Result<FileStateStore> open(const std::string& directory, uid_t trusted_uid,
-                                     std::chrono::milliseconds lock_timeout =
-                                         std::chrono::seconds(15));
+  static Result<FileStateStore> open(
+      const std::string& directory, uid_t trusted_uid,
+      std::chrono::milliseconds lock_timeout = std::chrono::seconds(15));
 
   Result<std::optional<UserState>> load(std::string_view user) override;
   Result<void> update(std::string_view user, const Mutator& mutate) override;

@@ -8,7 +8,8 @@ bool valid_username(std::string_view name) noexcept {
   for (std::size_t i = 0; i < name.size(); ++i) {
     const char c = name[i];
     const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-                    c == '_' || c == '.' || c == '-' || c == '@' || (c == '$' && i + 1 == name.size());
+                    c == '_' || c == '.' || c == '-' || c == '@' ||
+                    (c == '$' && i + 1 == name.size());
     if (!ok) return false;
   }
   return name != "$";

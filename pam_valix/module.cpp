@@ -45,7 +45,11 @@ class Login {
  public:
   Login(PamSession& session, const Config& config, const ModuleOptions& options, std::string user,
         const Clock& clock)
-      : session_(session), config_(config), options_(options), user_(std::move(user)), clock_(clock) {
+      : session_(session),
+        config_(config),
+        options_(options),
+        user_(std::move(user)),
+        clock_(clock) {
     where_ = "service=" + printable(session_.item(PAM_SERVICE)) +
              " rhost=" + printable(session_.item(PAM_RHOST));
     shown_user_ = valid_username(user_) ? user_ : "(invalid user name)";
@@ -70,7 +74,8 @@ class Login {
 
  private:
   void log(LogLevel level, std::string_view message) {
-    session_.logger().log(level, "user " + shown_user_ + " (" + where_ + "): " + std::string(message));
+    session_.logger().log(level,
+                          "user " + shown_user_ + " (" + where_ + "): " + std::string(message));
   }
 
   int internal_error(std::string_view why) {
@@ -109,12 +114,12 @@ class Login {
 
   Result<SecretString> collect_answer(int digits) {
     switch (options_.source) {
-      case AnswerSource::prompt:
-        return session_.ask(prompt(), Echo::off);
+      case AnswerSource::prompt: return session_.ask(prompt(), Echo::off);
       case AnswerSource::use_first_pass: {
         auto token = session_.authtok();
         if (!token) return std::unexpected(token.error());
-        if (!*token) return fail(Errc::invalid, "use_first_pass: no PAM_AUTHTOK from an earlier module");
+        if (!*token)
+          return fail(Errc::invalid, "use_first_pass: no PAM_AUTHTOK from an earlier module");
         return std::move(**token);
       }
       case AnswerSource::try_first_pass: {
@@ -143,16 +148,17 @@ class Login {
       return PAM_AUTH_ERR;
     }
     Verdict verdict;
-    auto updated = store_->update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
-      if (!current || !current->enrollment) {
-        return fail(Errc::corrupt, "2FA state was removed during the login");
-      }
-      // The time is read after the answer arrived: the user may have taken a while to type.
-      auto checked = verify_answer(*current, answer->view(), clock_(), config_);
-      if (!checked) return std::unexpected(checked.error());
-      verdict = *checked;
-      return verdict.outcome == Outcome::locked ? StateChange::keep : StateChange::write;
-    });
+    auto updated =
+        store_->update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+          if (!current || !current->enrollment) {
+            return fail(Errc::corrupt, "2FA state was removed during the login");
+          }
+          // The time is read after the answer arrived: the user may have taken a while to type.
+          auto checked = verify_answer(*current, answer->view(), clock_(), config_);
+          if (!checked) return std::unexpected(checked.error());
+          verdict = *checked;
+          return verdict.outcome == Outcome::locked ? StateChange::keep : StateChange::write;
+        });
     // A verdict only counts once the state that records it is safely on disk: an accepted
     // code whose watermark could not be written must not log anyone in.
     if (!updated) return internal_error(updated.error().message);
@@ -171,14 +177,16 @@ class Login {
       return PAM_SUCCESS;
     }
     if (verdict.outcome == Outcome::locked) {
-      log(LogLevel::notice, "denied: locked out for another " + std::to_string(verdict.locked_for) + " s");
+      log(LogLevel::notice,
+          "denied: locked out for another " + std::to_string(verdict.locked_for) + " s");
       session_.tell("Too many failed attempts. Try again in " + minutes_text(verdict.locked_for) +
                         ", or ask your administrator to unlock your account.",
                     MessageKind::error);
       return PAM_AUTH_ERR;
     }
     std::string reason = "denied: " + std::string(outcome_name(verdict.outcome));
-    if (verdict.locked_for > 0) reason += "; locked out for " + std::to_string(verdict.locked_for) + " s";
+    if (verdict.locked_for > 0)
+      reason += "; locked out for " + std::to_string(verdict.locked_for) + " s";
     log(LogLevel::notice, reason);
     session_.tell(verdict.outcome == Outcome::replayed
                       ? "This code has already been used. Wait for the next code from your "
@@ -195,7 +203,8 @@ class Login {
       log(LogLevel::debug, "not enrolled and not required to use 2FA: ignored");
       return PAM_IGNORE;
     }
-    const bool enroll = *reason == RequiredBy::admin_flag || config_.unenrolled == UnenrolledAction::enroll;
+    const bool enroll =
+        *reason == RequiredBy::admin_flag || config_.unenrolled == UnenrolledAction::enroll;
     if (enroll && options_.source == AnswerSource::forward_pass) {
       // With forward_pass the password is checked by a later module: enrolling here would let
       // someone without the password bind their phone to the account.
@@ -204,8 +213,8 @@ class Login {
       return PAM_AUTH_ERR;
     }
     if (enroll && store_) return enroll_at_login(account.has_value());
-    log(LogLevel::notice, "denied: 2FA required (" + std::string(required_by_name(*reason)) +
-                              ") but not enrolled");
+    log(LogLevel::notice,
+        "denied: 2FA required (" + std::string(required_by_name(*reason)) + ") but not enrolled");
     session_.tell(kNotSetUp, MessageKind::error);
     return PAM_AUTH_ERR;
   }
@@ -216,8 +225,8 @@ class Login {
   int enroll_at_login(bool real_account) {
     auto pending = new_pending_enrollment(config_, clock_());
     if (!pending) return internal_error(pending.error().message);
-    const SecretString uri = otpauth_uri(issuer_name(config_), account_label(user_),
-                                         pending->secret, pending->otp);
+    const SecretString uri =
+        otpauth_uri(issuer_name(config_), account_label(user_), pending->secret, pending->otp);
     std::string intro =
         "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"
         "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan "
@@ -250,9 +259,10 @@ class Login {
       if (real_account && *match) {
         step = *match;
       } else if (attempt < kEnrollmentTries) {
-        session_.tell("That code is not correct. Check that the time on your phone is right and "
-                      "try again.",
-                      MessageKind::error);
+        session_.tell(
+            "That code is not correct. Check that the time on your phone is right and "
+            "try again.",
+            MessageKind::error);
       }
     }
     if (!step) {
@@ -262,24 +272,27 @@ class Login {
     }
 
     std::vector<SecretString> codes;
-    auto updated = store_->update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
-      if (current && current->enrollment) return fail(Errc::invalid, "already enrolled by another login");
-      if (!current) current.emplace();
-      current->pending = std::move(*pending);
-      auto activated = activate_enrollment(*current, *step, clock_(), config_);
-      if (!activated) return std::unexpected(activated.error());
-      codes = std::move(*activated);
-      return StateChange::write;
-    });
+    auto updated =
+        store_->update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+          if (current && current->enrollment)
+            return fail(Errc::invalid, "already enrolled by another login");
+          if (!current) current.emplace();
+          current->pending = std::move(*pending);
+          auto activated = activate_enrollment(*current, *step, clock_(), config_);
+          if (!activated) return std::unexpected(activated.error());
+          codes = std::move(*activated);
+          return StateChange::write;
+        });
     if (!updated) return internal_error(updated.error().message);
     log(LogLevel::notice, "enrolled in 2FA at login");
-    session_.tell("Two-factor authentication is now on. Every login will ask for a code from "
-                  "your authenticator app.\n\nYour backup codes (each works once, if you lose "
-                  "your phone):\n" +
-                      format_backup_codes(codes) +
-                      "\nSave them somewhere secure: a password manager, or a printed sheet in a "
-                      "safe. They will not be shown again.",
-                  MessageKind::info);
+    session_.tell(
+        "Two-factor authentication is now on. Every login will ask for a code from "
+        "your authenticator app.\n\nYour backup codes (each works once, if you lose "
+        "your phone):\n" +
+            format_backup_codes(codes) +
+            "\nSave them somewhere secure: a password manager, or a printed sheet in a "
+            "safe. They will not be shown again.",
+        MessageKind::info);
     return PAM_SUCCESS;
   }
 
@@ -323,8 +336,7 @@ int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** arg
   const auto options = parse_module_options(
       std::span<const char* const>(argv, argc > 0 ? static_cast<std::size_t>(argc) : 0));
   const bool verbose = options && options->verbosity == Verbosity::debug;
-  PamHandleSession session(pamh, verbose,
-                           (flags & PAM_SILENT) != 0 ? Quiet::yes : Quiet::no);
+  PamHandleSession session(pamh, verbose, (flags & PAM_SILENT) != 0 ? Quiet::yes : Quiet::no);
   const Clock wall_clock = [] { return static_cast<std::int64_t>(std::time(nullptr)); };
   const int result = authenticate(session, options, wall_clock);
   // Remembered for pam_sm_setcred, which must not report success after a failed check.

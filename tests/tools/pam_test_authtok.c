@@ -9,11 +9,13 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
   (void)flags;
   for (int i = 0; i < argc; ++i) {
     if (strncmp(argv[i], "set=", 4) == 0) {
-      return pam_set_item(pamh, PAM_AUTHTOK, argv[i] + 4) == PAM_SUCCESS ? PAM_SUCCESS : PAM_AUTH_ERR;
+      return pam_set_item(pamh, PAM_AUTHTOK, argv[i] + 4) == PAM_SUCCESS ? PAM_SUCCESS
+                                                                         : PAM_AUTH_ERR;
     }
     if (strncmp(argv[i], "expect=", 7) == 0) {
       const void *token = NULL;
-      if (pam_get_item(pamh, PAM_AUTHTOK, &token) != PAM_SUCCESS || token == NULL) return PAM_AUTH_ERR;
+      if (pam_get_item(pamh, PAM_AUTHTOK, &token) != PAM_SUCCESS || token == NULL)
+        return PAM_AUTH_ERR;
       return strcmp((const char *)token, argv[i] + 7) == 0 ? PAM_SUCCESS : PAM_AUTH_ERR;
     }
   }
@@ -21,13 +23,17 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
 }
 
 int pam_sm_setcred(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-  (void)pamh; (void)flags; (void)argc; (void)argv;
+  (void)pamh;
+  (void)flags;
+  (void)argc;
+  (void)argv;
   return PAM_SUCCESS;
 }
 
 /* account: acct=success|new_authtok|expired (the outcome valix-enroll's check must handle). */
 int pam_sm_acct_mgmt(pam_handle_t *pamh, int flags, int argc, const char **argv) {
-  (void)pamh; (void)flags;
+  (void)pamh;
+  (void)flags;
   for (int i = 0; i < argc; ++i) {
     if (strcmp(argv[i], "acct=success") == 0) return PAM_SUCCESS;
     if (strcmp(argv[i], "acct=new_authtok") == 0) return PAM_NEW_AUTHTOK_REQD;

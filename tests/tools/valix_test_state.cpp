@@ -75,7 +75,8 @@ int main(int argc, char** argv) {
     const std::string arg = argv[i];
     auto next = [&]() -> std::string { return i + 1 < argc ? argv[++i] : ""; };
     if (arg == "--backup-codes") config.backup_codes = std::atoi(next().c_str());
-    else if (arg == "--last-step") enrollment.last_step = std::strtoull(next().c_str(), nullptr, 10);
+    else if (arg == "--last-step")
+      enrollment.last_step = std::strtoull(next().c_str(), nullptr, 10);
     else if (arg == "--digits") enrollment.otp.digits = std::atoi(next().c_str());
     else if (arg == "--period") enrollment.otp.period = std::atoi(next().c_str());
     else if (arg == "--algorithm") enrollment.otp.algorithm = *parse_otp_algorithm(next());

@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# Hostile user names and files (issue 6, item 6), beyond test_module_fail_closed.sh: names with
+# '/', '..', control characters, spaces, 65+ characters, a leading '-' or '.' reach the module
+# through pamtester. Each is treated as a user who has no 2FA state (denied under require=all,
+# ignored under require=none), is logged without raw control characters, and nothing outside
+# the state directory is created or touched (a decoy tree and the whole sandbox are compared
+# before and after). Also: a directory, FIFO, hard link or huge file planted at the temp-file
+# path. (Swapping a parent directory of the state dir during a login is out of scope: the state
+# dir is opened once, by path, and its parents belong to root.)
+source "$(dirname "$0")/lib.sh"
+sandbox_init hardening_hostile
+SECRET=MFRGGZDFMZTWQ2LKNNWG23TPOBYXE43U
+
+mkdir -p "$SB/decoy/sub" "$SB/state/sub"
+echo keep > "$SB/decoy/victim.state"
+# Every path under the sandbox with size, mode, owner and mtime, except the test's own files.
+snapshot() {
+  find "$SB" -mindepth 1 \( -path "$SB/out" -o -path "$SB/err" -o -path "$SB/before" -o -path "$SB/after" \) \
+    -prune -o -printf '%p %s %m %U %T@\n' | sort
+}
+snapshot > "$SB/before"
+
+NAMES=(
+  "../decoy/victim" "../../etc/passwd" "a/b" "sub/x" ".." "." "-x" ".hidden"
+  "with space" $'tab\there' $'new\nline' $'esc\e[31mred' "$(printf 'x%.0s' $(seq 65))"
+  "$(printf 'y%.0s' $(seq 300))" "@x" "a\$b" ""
+)
+write_config "require = none"
+for name in "${NAMES[@]}"; do
+  shown=$(printf '%q' "$name")
+  login valix "$name" 123456
+  # pamtester itself refuses an empty name; everything else must reach the module.
+  if [ -n "$name" ]; then
+    check "require=none: $shown is ignored like a user without state" \
+      log_has "user name is not valid for 2FA state; treating as not enrolled"
+  fi
+  check "require=none: $shown logged without raw control characters" \
+    bash -c '! grep -a "SYSLOG(" "$1" | tr -d "\n" | grep -qP "[\x00-\x08\x0b-\x1f\x7f]"' _ "$SB/err"
+done
+write_config "require = all"
+for name in "${NAMES[@]}"; do
+  login valix "$name" 123456
+  check "require=all: $(printf '%q' "$name") is denied" [ "$LOGIN_RC" -ne 0 ]
+done
+snapshot > "$SB/after"
+# valix.conf was rewritten by the test itself: compare everything else.
+check "nothing created, removed or changed outside the state dir (and nothing inside either)" \
+  diff <(grep -v "/etc/valix.conf " "$SB/before") <(grep -v "/etc/valix.conf " "$SB/after")
+check "decoy untouched" [ "$(cat "$SB/decoy/victim.state")" = keep ]
+
+# Things planted at the temp-file path of an enrolled user.
+write_config ""
+mapfile -t CODES < <(enroll_test_user alice "$SECRET")
+cp "$SB/state/alice.state" "$SB/good.state"
+USED=0
+planted() {  # a login with a fresh backup code (every case writes state)
+  login valix alice "${CODES[$USED]}"
+  USED=$((USED + 1))
+}
+mkdir "$SB/state/.alice.tmp"; touch "$SB/state/.alice.tmp/inner"
+planted
+check "directory at the temp path: refused" [ "$LOGIN_RC" -ne 0 ]
+check "directory at the temp path: logged" log_has "cannot remove stale '.alice.tmp'"
+check "directory at the temp path: state unchanged" cmp -s "$SB/state/alice.state" "$SB/good.state"
+check "directory at the temp path: its content untouched" [ -e "$SB/state/.alice.tmp/inner" ]
+rm -rf "$SB/state/.alice.tmp"
+echo outside > "$SB/decoy/linked"; ln "$SB/decoy/linked" "$SB/state/.alice.tmp"
+planted
+check "hard link at the temp path: login works (the link is removed, not written through)" [ "$LOGIN_RC" -eq 0 ]
+check "hard link at the temp path: the other name keeps its content" [ "$(cat "$SB/decoy/linked")" = outside ]
+mkfifo "$SB/state/.alice.tmp"
+planted
+check "FIFO at the temp path: removed, login works, no hang" [ "$LOGIN_RC" -eq 0 ]
+head -c 10000000 /dev/zero > "$SB/state/.alice.tmp"
+planted
+check "huge file at the temp path: removed, login works" [ "$LOGIN_RC" -eq 0 ]
+check "no temp file left" [ ! -e "$SB/state/.alice.tmp" ]
+finish

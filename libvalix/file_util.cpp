@@ -90,7 +90,8 @@ Result<UniqueFd> open_trusted_dir(const std::string& path, uid_t trusted_uid) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
     const int err = errno;
-    if (err == ENOENT) return fail(Errc::not_found, "directory " + quoted(path) + " does not exist");
+    if (err == ENOENT)
+      return fail(Errc::not_found, "directory " + quoted(path) + " does not exist");
     if (err == ELOOP || err == ENOTDIR) {
       return fail(Errc::unsafe, quoted(path) + " is not a directory (or is a symbolic link)");
     }
@@ -167,8 +168,8 @@ Result<void> remove_file_durably(int dirfd, std::string_view name) {
 }
 
 Result<void> create_new_private_file(const std::string& path, std::string_view content) {
-  UniqueFd fd(open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY,
-                   0600));
+  UniqueFd fd(
+      open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
   if (!fd) {
     if (errno == EEXIST) return fail(Errc::invalid, quoted(path) + " already exists");
     return fail_errno("cannot create " + quoted(path), errno);

@@ -87,10 +87,8 @@ Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate
   if (!change) return std::unexpected(change.error());
   const std::string file = *name + std::string(kStateSuffix);
   switch (*change) {
-    case StateChange::keep:
-      return {};
-    case StateChange::remove:
-      return remove_file_durably(dir_.get(), file);
+    case StateChange::keep: return {};
+    case StateChange::remove: return remove_file_durably(dir_.get(), file);
     case StateChange::write:
       if (!*state) return fail(Errc::invalid, "write requested without a state");
       const SecretString text = serialize_state(**state);

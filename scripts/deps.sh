@@ -2,7 +2,7 @@
 # install_deps demo|test|bench|package (each includes the build dependencies)
 VALIX_BUILD_DEPS=(g++ cmake make pkg-config libpam0g-dev libssl-dev libqrencode-dev libcrypt-dev)
 VALIX_DEMO_DEPS=(libpam-wrapper libnss-wrapper pamtester oathtool expect python3)
-VALIX_TEST_DEPS=(libcmocka-dev libpam-google-authenticator zbar-tools librsvg2-bin clang-format clang-tidy clang-tidy-19 valgrind clang-19 libclang-rt-19-dev)
+VALIX_TEST_DEPS=(libcmocka-dev libpam-google-authenticator openssh-server openssh-client zbar-tools librsvg2-bin clang-format clang-tidy clang-tidy-19 valgrind clang-19 libclang-rt-19-dev)
 VALIX_BENCH_DEPS=(libpam-google-authenticator libpam-oath nettle-dev)
 # scripts/test-package: build the .deb, lint it, "sshd -t" the shipped drop-ins.
 VALIX_PACKAGE_DEPS=(debhelper dpkg-dev build-essential lintian openssh-server)

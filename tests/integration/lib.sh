@@ -91,13 +91,34 @@ pam_env() {
     NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" "$@"
 }
 
+# pam_tester ARGS...: pamtester under the wrappers, answers on stdin. pam_wrapper 1.1.4 picks
+# its /tmp/pam.X directory with a check-then-mkdir race, so when processes start at the same
+# moment one can fail before PAM even starts (the module never runs). Only such a run is
+# retried; a run that reached PAM is final, whatever its result.
+pam_tester() {
+  local input rc=1 errfile
+  input=$(cat)
+  for _ in 1 2 3 4 5 6; do
+    errfile=$(mktemp "$SB/.pam_tester.XXXXXX")
+    printf '%s\n' "$input" | pam_env pamtester "$@" 2>"$errfile" && rc=0 || rc=$?
+    if ! grep -aq 'Failed to create pam_wrapper config dir' "$errfile"; then
+      cat "$errfile" >&2
+      rm -f "$errfile"
+      return "$rc"
+    fi
+    rm -f "$errfile"
+    sleep "0.$((RANDOM % 5 + 1))"
+  done
+  return "$rc"
+}
+
 # login SERVICE USER ANSWER...: pamtester authenticate, answers fed one per prompt line.
 # Sets LOGIN_RC; output in $SB/out, pam_wrapper log (including syslog lines) in $SB/err.
 login() {
   local service=$1 user=$2
   shift 2
   set +e
-  printf '%s\n' "$@" | pam_env pamtester -v "$service" "$user" authenticate >"$SB/out" 2>"$SB/err"
+  printf '%s\n' "$@" | pam_tester -v "$service" "$user" authenticate >"$SB/out" 2>"$SB/err"
   LOGIN_RC=$?
   set -e
 }

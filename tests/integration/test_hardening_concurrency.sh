@@ -22,7 +22,7 @@ done
 
 # try USER ANSWER: one login in the background; prints "ok USER ANSWER" on success.
 try() {
-  ( printf '%s\n' "$2" | pam_env pamtester valix "$1" authenticate >/dev/null 2>"$SB/err.$BASHPID" && echo "ok $1 $2" ) &
+  ( printf '%s\n' "$2" | pam_tester valix "$1" authenticate >/dev/null 2>"$SB/err.$BASHPID" && echo "ok $1 $2" ) &
 }
 
 bad_rounds=0

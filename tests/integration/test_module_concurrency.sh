@@ -13,7 +13,7 @@ parallel_logins() {
   shift
   for answer in "$@"; do
     i=$((i + 1))
-    ( printf '%s\n' "$answer" | pam_env pamtester valix "$user" authenticate >/dev/null 2>&1 && echo ok ) &
+    ( printf '%s\n' "$answer" | pam_tester valix "$user" authenticate >/dev/null 2>&1 && echo ok ) &
   done
   wait
 }
@@ -46,7 +46,7 @@ check "exactly one code consumed" [ "$(state_field carol backup_left)" -eq 9 ]
 for u in alice bob carol dave erin; do enroll_test_user $u "$SECRET" >/dev/null; done
 for _ in 1 2 3; do
   for u in alice bob carol dave erin; do
-    ( printf '000000\n' | pam_env pamtester valix "$u" authenticate >/dev/null 2>&1 ) &
+    ( printf '000000\n' | pam_tester valix "$u" authenticate >/dev/null 2>&1 ) &
   done
 done
 wait

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # valix-enroll installed setuid root and run by an ordinary user, as in production: it writes
 # only that user's state, creates the files the user names with the user's own identity (a
-# root-only directory stays out of reach), ignores --config and refuses --user.
+# root-only directory stays out of reach), ignores --config and refuses --user, is not steered
+# by LD_PRELOAD, PATH or umask, and leaves whole state when the user kills it mid-write.
 #
 # Needs root: it creates two throwaway system users and, for the length of the test, the
 # compiled-in valix.conf (pointing at the sandbox state directory), which a setuid run cannot
@@ -153,5 +154,92 @@ check "... the temp file's target untouched" [ "$(cat "$SB/victim.tmp")" = keep 
 check "... the state file is a regular file, root's" \
   bash -c "[ -f '$SB/state/$user.state' ] && [ ! -L '$SB/state/$user.state' ] && [ \"\$(stat -c %U '$SB/state/$user.state')\" = root ]"
 check "... the failure recorded" [ "$(state_field "$user" failures)" = 1 ]
+
+# --- environment tricks: LD_PRELOAD, PATH, umask -------------------------------------------
+# A library and a set of programs that leave a mark wherever they run. Run through the plain
+# copy they do (so the trap works); through the setuid copy they must not.
+mkdir -m 1777 "$bindir/marks"
+mkdir -m 755 "$bindir/evil"
+cat > "$bindir/evil/evil.c" <<EOF
+#include <fcntl.h>
+#include <unistd.h>
+__attribute__((constructor)) static void mark(void) {
+  int fd = open("$bindir/marks/library", O_WRONLY | O_CREAT, 0666);
+  if (fd >= 0) close(fd);
+}
+EOF
+cc -shared -fPIC -o "$bindir/evil/libevil.so" "$bindir/evil/evil.c"
+for prog in sh bash unix_chkpwd getent hostname id passwd chage qrencode sendmail logger; do
+  printf '#!/bin/sh\n: > %s/marks/path-%s\n' "$bindir" "$prog" > "$bindir/evil/$prog"
+  chmod 755 "$bindir/evil/$prog"
+done
+chmod 644 "$bindir/evil/"*.so*
+# hostile_env BINARY ARGS...: BINARY run by $user with every trick at once and umask 000.
+hostile_env() {
+  local binary=$1
+  shift
+  set +e
+  (cd "$home" && umask 000 && setpriv --reuid="$user" --regid="$user" --init-groups \
+    env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$bindir/evil/libevil.so" \
+    PATH="$bindir/evil:$PATH" "$binary" "$@" >"$SB/eout" 2>"$SB/eerr" </dev/null)
+  RC=$?
+  set -e
+}
+hostile_env "$bindir/valix-enroll-plain" --config "$SB/etc/valix.conf" --status --json
+check "control: the planted library loads into an unprivileged copy" [ -e "$bindir/marks/library" ]
+rm -f "$bindir/marks/"*
+rm "$SB/state/$user.state"   # as a reset would: the user enrolls again below
+hostile_env "$bindir/valix-enroll" --begin --json --qr-svg "$home/qr2.svg"
+check "--begin under LD_PRELOAD, PATH and umask 000 works" [ "$RC" -eq 0 ]
+check "... no planted library or program ran" [ -z "$(ls -A "$bindir/marks")" ]
+check "... the state file is still root's, mode 0600" [ "$(owner_mode "$SB/state/$user.state")" = "root 600" ]
+check "... the QR image is still mode 0600" [ "$(owner_mode "$home/qr2.svg")" = "$user 600" ]
+secret=$(json 'd["secret"]')
+wait_fresh_step
+hostile_env "$bindir/valix-enroll" --confirm "$(totp_now "$secret")" --json --backup-codes-file "$home/codes2.txt"
+check "--confirm under the same tricks works" [ "$RC" -eq 0 ]
+check "... no planted library or program ran" [ -z "$(ls -A "$bindir/marks")" ]
+check "... the codes file is still mode 0600" [ "$(owner_mode "$home/codes2.txt")" = "$user 600" ]
+check "... the state file is still root's, mode 0600" [ "$(owner_mode "$SB/state/$user.state")" = "root 600" ]
+
+# --- signals mid-write ----------------------------------------------------------------------
+# The user may signal the setuid process they started (its real uid is theirs). Runs of
+# --begin (each one writes the state file) are cut short by the user's own SIGKILL, SIGTERM,
+# SIGINT or SIGHUP at random moments; afterwards the state is whole, the lock free and the
+# next enrollment succeeds. SIGINT is ignored while the state is written, by design.
+rm "$SB/state/$user.state"
+# How long one run takes here, so the signals land across its whole life.
+start=$(date +%s%N)
+expect_rc 0 "--begin, timed" --begin --json
+run_ms=$(( ($(date +%s%N) - start) / 1000000 + 1 ))
+(( run_ms < 1000 )) || run_ms=999
+signals=(KILL TERM INT HUP)
+cut_short=0
+torn=0
+for i in $(seq 1 80); do
+  (cd "$home" && exec setpriv --reuid="$user" --regid="$user" --init-groups \
+    "$bindir/valix-enroll" --begin --json >/dev/null 2>&1 </dev/null) &
+  pid=$!
+  sleep "$(printf '0.%03d' $((RANDOM % run_ms)))"
+  setpriv --reuid="$user" --regid="$user" --init-groups kill -s "${signals[i % 4]}" "$pid" 2>/dev/null || true
+  rc=0
+  wait "$pid" || rc=$?
+  if [ "$rc" -gt 128 ]; then cut_short=$((cut_short + 1)); fi
+  if [ -e "$SB/state/$user.state" ] && ! "$VALIX_TEST_STATE" "$SB/state" "$user" show >/dev/null 2>&1; then
+    torn=$((torn + 1))
+  fi
+done
+check "some runs were cut short by a signal ($cut_short of 80)" [ "$cut_short" -gt 0 ]
+check "after every run the state file, if any, parses" [ "$torn" -eq 0 ]
+check "... and is still root's, mode 0600" \
+  bash -c "[ ! -e '$SB/state/$user.state' ] || [ \"\$(stat -c '%U %a' '$SB/state/$user.state')\" = 'root 600' ]"
+expect_rc 0 "a --begin after the interrupted ones" --begin --json
+secret=$(json 'd["secret"]')
+wait_fresh_step
+expect_rc 0 "... and its --confirm succeed" --confirm "$(totp_now "$secret")" --json
+check "... enrolled" [ "$(state_field "$user" enrolled)" = 1 ]
+check "no temp file is left in the state directory" \
+  bash -c "! ls -A '$SB/state' | grep -q tmp"
+check "the other user's state is still unchanged" cmp -s "$SB/state/$other.state" "$SB/other.before"
 
 finish

@@ -2,7 +2,8 @@
 # A real OpenSSH server on a loopback port, with its own config, host key and PAM service
 # (bind-mounted over /etc/pam.d in a private mount namespace that dies with the test), and a
 # real ssh client driven by expect: password + code, a replayed code, a wrong code, a backup
-# code, and in-login enrollment through keyboard-interactive.
+# code, in-login enrollment through keyboard-interactive, and public key + code with the
+# shipped sshd drop-in and pam.d example (AuthenticationMethods publickey,keyboard-interactive:pam).
 source "$(dirname "$0")/lib.sh"
 require_root "sshd needs real accounts and a mount namespace"
 if [ -n "${VALIX_SANITIZER_PRELOAD:-}" ]; then
@@ -18,8 +19,10 @@ SECRET=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 USER_NAME=valixssh$$
 PASSWORD=Pa55-word-$$
 SSHD_PID=
+PK_SSHD_PID=
 cleanup() {
   [ -n "$SSHD_PID" ] && kill "$SSHD_PID" 2>/dev/null
+  [ -n "$PK_SSHD_PID" ] && kill "$PK_SSHD_PID" 2>/dev/null
   userdel -r "$USER_NAME" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
@@ -99,5 +102,74 @@ check "in-login enrollment over ssh lets the user in" logged_in
 check "the QR code reaches the ssh client intact (half blocks)" seen "▀"
 check "the backup codes reach the client (final info message)" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/out"
 check "now enrolled, flag consumed" [ "$(state_field "$USER_NAME" enrolled)/$(state_field "$USER_NAME" required)" = "1/0" ]
+
+# --- public key + code: conf/sshd/valix-publickey-and-code.conf as shipped, and the auth
+# lines of conf/pam.d/sshd-publickey-and-code.example (its account and session lines include
+# Debian's common-* files, which need a full system login: not part of this test).
+PK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+{
+  printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\nLogLevel VERBOSE\n' "$PK_PORT" "$SB/hostkey" "$SB/sshd-pk.pid"
+  cat "$VALIX_SOURCE_DIR/conf/sshd/valix-publickey-and-code.conf"
+} > "$SB/sshd_config-pk"
+mkdir -p "$SB/etc-pam.d-pk"
+cp "$SB/etc-pam.d/other" "$SB/etc-pam.d-pk/other"
+{
+  grep '^auth' "$VALIX_SOURCE_DIR/conf/pam.d/sshd-publickey-and-code.example" |
+    sed "s|pam_valix.so|$VALIX_MODULE config=$SB/etc/valix.conf|"
+  printf 'account required pam_unix.so\nsession required pam_permit.so\n'
+} > "$SB/etc-pam.d-pk/sshd"
+check "the shipped pam.d example's auth stack is pam_valix then pam_permit" \
+  [ "$(grep -c '^auth' "$SB/etc-pam.d-pk/sshd")" -eq 2 ]
+unshare -m -- bash -c "mount --bind '$SB/etc-pam.d-pk' /etc/pam.d && exec /usr/sbin/sshd -D -e -f '$SB/sshd_config-pk'" \
+  >"$SB/sshd-pk.log" 2>&1 &
+PK_SSHD_PID=$!
+for _ in $(seq 50); do grep -q "Server listening" "$SB/sshd-pk.log" && break; sleep 0.1; done
+check "a second sshd with the publickey + code drop-in is listening on 127.0.0.1:$PK_PORT" \
+  grep -q "Server listening" "$SB/sshd-pk.log"
+
+home=$(getent passwd "$USER_NAME" | cut -d: -f6)
+ssh-keygen -q -t ed25519 -N '' -f "$SB/userkey"
+install -d -m 700 -o "$USER_NAME" -g "$USER_NAME" "$home/.ssh"
+install -m 600 -o "$USER_NAME" -g "$USER_NAME" "$SB/userkey.pub" "$home/.ssh/authorized_keys"
+mapfile -t CODES < <(enroll_test_user "$USER_NAME" "$SECRET")
+
+# pk_login KEY|nokey ANSWER: the client offers the key (or none), then ANSWER at the code
+# prompt if one comes. Sets RC like ssh_login.
+pk_login() {
+  local key_opts="-i $SB/userkey -o IdentitiesOnly=yes -o PreferredAuthentications=publickey,keyboard-interactive"
+  [ "$1" = nokey ] && key_opts="-o PubkeyAuthentication=no -o PreferredAuthentications=keyboard-interactive"
+  expect -f - "$2" <<EXPECT >"$SB/out" 2>&1 || true
+set timeout 30
+set answer [lindex \$argv 0]
+spawn ssh -p $PK_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o NumberOfPasswordPrompts=1 $key_opts $USER_NAME@127.0.0.1 echo LOGGED""IN
+expect {
+  "Verification code:" { send "\$answer\r"; exp_continue }
+  "Password:" { exit 4 }
+  "\nLOGGEDIN" { exit 0 }
+  "Permission denied" { exit 1 }
+  timeout { exit 2 }
+  eof { exit 3 }
+}
+EXPECT
+  if logged_in; then RC=0; else RC=1; fi
+}
+wait_fresh_step
+code=$(totp_now "$SECRET")
+pk_login key "$code"
+check "public key + TOTP code over ssh" [ "$RC" -eq 0 ]
+check "... with no password asked" bash -c "! grep -q 'Password:' '$SB/out'"
+check "... the code was asked" seen "Verification code:"
+check "... after sshd accepted the key as the first of two methods" grep -q "Partial publickey for $USER_NAME" "$SB/sshd-pk.log"
+pk_login key "$code"
+check "public key + the same code again is refused" [ "$RC" -eq 1 ]
+pk_login key 000000
+check "public key + a wrong code is refused" [ "$RC" -eq 1 ]
+check "... with the module's message" seen "Invalid verification code."
+pk_login key "${CODES[0]}"
+check "public key + a backup code over ssh" [ "$RC" -eq 0 ]
+pk_login nokey "$(totp_now "$SECRET")"
+check "a right code without the key is refused" [ "$RC" -eq 1 ]
+check "... before any code is asked (the key comes first)" bash -c "! grep -q 'Verification code:' '$SB/out'"
+check "... and sshd says the key is what is missing" grep -q "Permission denied (publickey)" "$SB/out"
 
 finish

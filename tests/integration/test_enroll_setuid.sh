@@ -53,14 +53,16 @@ install -m 4755 -o root -g root "$VALIX_ENROLL" "$bindir/valix-enroll"
 install -m 755 "$VALIX_ENROLL" "$bindir/valix-enroll-plain"
 chmod 755 "$bindir"
 
-# as_user ARGS...: the setuid copy run by $user in their home; RC, $SB/eout, $SB/eerr.
-as_user() {
+# run_as_user COMMAND...: COMMAND run by $user in their home; RC, $SB/eout, $SB/eerr.
+as_the_user=(setpriv --reuid="$user" --regid="$user" --init-groups)
+run_as_user() {
   set +e
-  (cd "$home" && setpriv --reuid="$user" --regid="$user" --init-groups \
-    "$bindir/valix-enroll" "$@" >"$SB/eout" 2>"$SB/eerr" </dev/null)
+  (cd "$home" && "${as_the_user[@]}" "$@" >"$SB/eout" 2>"$SB/eerr" </dev/null)
   RC=$?
   set -e
 }
+# as_user ARGS...: the setuid copy, run by $user.
+as_user() { run_as_user "$bindir/valix-enroll" "$@"; }
 json() { python3 -c "import json,sys; d=json.load(open('$SB/eout')); print($1)"; }
 expect_rc() {  # expect_rc RC DESCRIPTION ARGS...
   local want=$1 description=$2
@@ -119,12 +121,7 @@ check "status shows no secret" bash -c "! grep -q '$secret' '$SB/eout'"
 expect_rc 1 "--user is refused for an ordinary user" --user "$other" --status
 check "... with the reason" eerr_has "only root may use --user"
 expect_rc 1 "--user with a change is refused too" --user "$other" --begin --json
-set +e
-(cd "$home" && setpriv --reuid="$user" --regid="$user" --init-groups \
-  "$bindir/valix-enroll-plain" --config "$SB/etc/valix.conf" --user "$other" --status \
-  >"$SB/eout" 2>"$SB/eerr" </dev/null)
-RC=$?
-set -e
+run_as_user "$bindir/valix-enroll-plain" --config "$SB/etc/valix.conf" --user "$other" --status
 check "--user is refused for an ordinary user without setuid too" [ "$RC" -eq 1 ]
 check "... with the reason" eerr_has "only root may use --user"
 mkdir -m 700 "$home/mystate"
@@ -176,14 +173,12 @@ done
 chmod 644 "$bindir/evil/"*.so*
 # hostile_env BINARY ARGS...: BINARY run by $user with every trick at once and umask 000.
 hostile_env() {
-  local binary=$1
-  shift
-  set +e
-  (cd "$home" && umask 000 && setpriv --reuid="$user" --regid="$user" --init-groups \
-    env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$bindir/evil/libevil.so" \
-    PATH="$bindir/evil:$PATH" "$binary" "$@" >"$SB/eout" 2>"$SB/eerr" </dev/null)
-  RC=$?
-  set -e
+  local umask_before
+  umask_before=$(umask)
+  umask 000
+  run_as_user env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$bindir/evil/libevil.so" \
+    PATH="$bindir/evil:$PATH" "$@"
+  umask "$umask_before"
 }
 hostile_env "$bindir/valix-enroll-plain" --config "$SB/etc/valix.conf" --status --json
 check "control: the planted library loads into an unprivileged copy" [ -e "$bindir/marks/library" ]
@@ -217,11 +212,10 @@ signals=(KILL TERM INT HUP)
 cut_short=0
 torn=0
 for i in $(seq 1 80); do
-  (cd "$home" && exec setpriv --reuid="$user" --regid="$user" --init-groups \
-    "$bindir/valix-enroll" --begin --json >/dev/null 2>&1 </dev/null) &
+  (cd "$home" && exec "${as_the_user[@]}" "$bindir/valix-enroll" --begin --json >/dev/null 2>&1 </dev/null) &
   pid=$!
   sleep "$(printf '0.%03d' $((RANDOM % run_ms)))"
-  setpriv --reuid="$user" --regid="$user" --init-groups kill -s "${signals[i % 4]}" "$pid" 2>/dev/null || true
+  "${as_the_user[@]}" kill -s "${signals[i % 4]}" "$pid" 2>/dev/null || true
   rc=0
   wait "$pid" || rc=$?
   if [ "$rc" -gt 128 ]; then cut_short=$((cut_short + 1)); fi

@@ -29,7 +29,15 @@ trap cleanup EXIT
 useradd -m "$USER_NAME"
 echo "$USER_NAME:$PASSWORD" | chpasswd
 
-PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])'; }
+# start_sshd CONFIG PAM_DIR LOG: sshd in the background, in a private mount namespace whose
+# /etc/pam.d is PAM_DIR; sets STARTED_PID and waits until it listens.
+start_sshd() {
+  unshare -m -- bash -c "mount --bind '$2' /etc/pam.d && exec /usr/sbin/sshd -D -e -f '$1'" >"$3" 2>&1 &
+  STARTED_PID=$!
+  for _ in $(seq 50); do grep -q "Server listening" "$3" && break; sleep 0.1; done
+}
+PORT=$(free_port)
 ssh-keygen -q -t ed25519 -N '' -f "$SB/hostkey"
 cat > "$SB/sshd_config" <<CONF
 Port $PORT
@@ -50,26 +58,36 @@ session required pam_permit.so
 PAM
 printf 'auth required pam_deny.so\naccount required pam_deny.so\nsession required pam_deny.so\n' > "$SB/etc-pam.d/other"
 mkdir -p /run/sshd
-unshare -m -- bash -c "mount --bind '$SB/etc-pam.d' /etc/pam.d && exec /usr/sbin/sshd -D -e -f '$SB/sshd_config'" \
-  >"$SB/sshd.log" 2>&1 &
-SSHD_PID=$!
-for _ in $(seq 50); do grep -q "Server listening" "$SB/sshd.log" && break; sleep 0.1; done
+start_sshd "$SB/sshd_config" "$SB/etc-pam.d" "$SB/sshd.log"
+SSHD_PID=$STARTED_PID
 check "sshd is listening on 127.0.0.1:$PORT" grep -q "Server listening" "$SB/sshd.log"
 
-# ssh_login ANSWER: password, then ANSWER at the code prompt; sets RC: 0 when the remote
-# command ran (its output line is there), 1 otherwise.
+# ssh_session PORT PASSWORD ANSWER SSH_OPTION...: a real ssh client driven by expect.
+# PASSWORD goes to a password prompt (empty: a password prompt ends the session), ANSWER to
+# every code prompt. Output in $SB/out; sets RC: 0 when the remote command ran (its output
+# line is there), 1 otherwise.
 logged_in() { tr -d '\r' < "$SB/out" | grep -qx LOGGEDIN; }
-ssh_login() {
-  expect -f - "$1" <<EXPECT >"$SB/out" 2>&1 || true
+ssh_session() {
+  local port=$1 password=$2 answer=$3
+  shift 3
+  expect -f - "$password" "$answer" <<EXPECT >"$SB/out" 2>&1 || true
 set timeout 30
-set answer [lindex \$argv 0]
-spawn ssh -p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PreferredAuthentications=keyboard-interactive -o NumberOfPasswordPrompts=1 $USER_NAME@127.0.0.1 echo LOGGED""IN
-expect "Password:" { send "$PASSWORD\r" }
-expect "Verification code:" { send "\$answer\r" }
-expect { "\nLOGGEDIN" { exit 0 } "Permission denied" { exit 1 } timeout { exit 2 } eof { exit 3 } }
+set password [lindex \$argv 0]
+set answer [lindex \$argv 1]
+spawn ssh -p $port -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o NumberOfPasswordPrompts=1 $* $USER_NAME@127.0.0.1 echo LOGGED""IN
+expect {
+  "Password:" { if {\$password eq ""} { exit 4 }; send "\$password\r"; exp_continue }
+  "Verification code:" { send "\$answer\r"; exp_continue }
+  "\nLOGGEDIN" { exit 0 }
+  "Permission denied" { exit 1 }
+  timeout { exit 2 }
+  eof { exit 3 }
+}
 EXPECT
   if logged_in; then RC=0; else RC=1; fi
 }
+# ssh_login ANSWER: password, then ANSWER at the code prompt.
+ssh_login() { ssh_session "$PORT" "$PASSWORD" "$1" -o PreferredAuthentications=keyboard-interactive; }
 seen() { grep -qF -- "$1" "$SB/out"; }
 
 mapfile -t CODES < <(enroll_test_user "$USER_NAME" "$SECRET")
@@ -106,7 +124,7 @@ check "now enrolled, flag consumed" [ "$(state_field "$USER_NAME" enrolled)/$(st
 # --- public key + code: conf/sshd/valix-publickey-and-code.conf as shipped, and the auth
 # lines of conf/pam.d/sshd-publickey-and-code.example (its account and session lines include
 # Debian's common-* files, which need a full system login: not part of this test).
-PK_PORT=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+PK_PORT=$(free_port)
 {
   printf 'Port %s\nListenAddress 127.0.0.1\nHostKey %s\nPidFile %s\nLogLevel VERBOSE\n' "$PK_PORT" "$SB/hostkey" "$SB/sshd-pk.pid"
   cat "$VALIX_SOURCE_DIR/conf/sshd/valix-publickey-and-code.conf"
@@ -120,10 +138,8 @@ cp "$SB/etc-pam.d/other" "$SB/etc-pam.d-pk/other"
 } > "$SB/etc-pam.d-pk/sshd"
 check "the shipped pam.d example's auth stack is pam_valix then pam_permit" \
   [ "$(grep -c '^auth' "$SB/etc-pam.d-pk/sshd")" -eq 2 ]
-unshare -m -- bash -c "mount --bind '$SB/etc-pam.d-pk' /etc/pam.d && exec /usr/sbin/sshd -D -e -f '$SB/sshd_config-pk'" \
-  >"$SB/sshd-pk.log" 2>&1 &
-PK_SSHD_PID=$!
-for _ in $(seq 50); do grep -q "Server listening" "$SB/sshd-pk.log" && break; sleep 0.1; done
+start_sshd "$SB/sshd_config-pk" "$SB/etc-pam.d-pk" "$SB/sshd-pk.log"
+PK_SSHD_PID=$STARTED_PID
 check "a second sshd with the publickey + code drop-in is listening on 127.0.0.1:$PK_PORT" \
   grep -q "Server listening" "$SB/sshd-pk.log"
 
@@ -133,25 +149,15 @@ install -d -m 700 -o "$USER_NAME" -g "$USER_NAME" "$home/.ssh"
 install -m 600 -o "$USER_NAME" -g "$USER_NAME" "$SB/userkey.pub" "$home/.ssh/authorized_keys"
 mapfile -t CODES < <(enroll_test_user "$USER_NAME" "$SECRET")
 
-# pk_login KEY|nokey ANSWER: the client offers the key (or none), then ANSWER at the code
-# prompt if one comes. Sets RC like ssh_login.
+# pk_login key|nokey ANSWER: the client offers the key (or none) and never a password, then
+# ANSWER at the code prompt if one comes.
 pk_login() {
-  local key_opts="-i $SB/userkey -o IdentitiesOnly=yes -o PreferredAuthentications=publickey,keyboard-interactive"
-  [ "$1" = nokey ] && key_opts="-o PubkeyAuthentication=no -o PreferredAuthentications=keyboard-interactive"
-  expect -f - "$2" <<EXPECT >"$SB/out" 2>&1 || true
-set timeout 30
-set answer [lindex \$argv 0]
-spawn ssh -p $PK_PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o NumberOfPasswordPrompts=1 $key_opts $USER_NAME@127.0.0.1 echo LOGGED""IN
-expect {
-  "Verification code:" { send "\$answer\r"; exp_continue }
-  "Password:" { exit 4 }
-  "\nLOGGEDIN" { exit 0 }
-  "Permission denied" { exit 1 }
-  timeout { exit 2 }
-  eof { exit 3 }
-}
-EXPECT
-  if logged_in; then RC=0; else RC=1; fi
+  if [ "$1" = key ]; then
+    ssh_session "$PK_PORT" "" "$2" -i "$SB/userkey" -o IdentitiesOnly=yes \
+      -o PreferredAuthentications=publickey,keyboard-interactive
+  else
+    ssh_session "$PK_PORT" "" "$2" -o PubkeyAuthentication=no -o PreferredAuthentications=keyboard-interactive
+  fi
 }
 wait_fresh_step
 code=$(totp_now "$SECRET")

@@ -5,6 +5,8 @@
 #include <cstring>
 #include <memory>
 
+#include "lazy_library.hpp"
+
 namespace valix {
 namespace {
 
@@ -20,9 +22,11 @@ std::optional<char> crockford_canonical(char c) {
 
 // crypt_rn with heap scratch space, wiped afterwards.
 Result<std::string> crypt_once(const char* phrase, const char* setting) {
+  auto crypt_rn_function = libcrypt_library().function<decltype(crypt_rn)>("crypt_rn");
+  if (!crypt_rn_function) return std::unexpected(crypt_rn_function.error());
   auto data = std::make_unique<crypt_data>();
   std::memset(data.get(), 0, sizeof(crypt_data));
-  const char* hashed = crypt_rn(phrase, setting, data.get(), sizeof(crypt_data));
+  const char* hashed = (*crypt_rn_function)(phrase, setting, data.get(), sizeof(crypt_data));
   Result<std::string> result;
   if (hashed == nullptr || hashed[0] == '*') {
     result = fail(Errc::crypto, "crypt_rn failed");
@@ -85,8 +89,10 @@ std::optional<SecretString> normalize_backup_code(std::string_view typed) {
 }
 
 Result<BackupCodeHashes> hash_backup_codes(const std::vector<SecretString>& codes) {
+  auto gensalt = libcrypt_library().function<decltype(crypt_gensalt_rn)>("crypt_gensalt_rn");
+  if (!gensalt) return std::unexpected(gensalt.error());
   char setting[CRYPT_GENSALT_OUTPUT_SIZE];
-  if (crypt_gensalt_rn(nullptr, 0, nullptr, 0, setting, sizeof setting) == nullptr) {
+  if ((*gensalt)(nullptr, 0, nullptr, 0, setting, sizeof setting) == nullptr) {
     return fail(Errc::crypto, "crypt_gensalt_rn failed");
   }
   BackupCodeHashes result;

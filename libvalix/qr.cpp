@@ -4,6 +4,7 @@
 
 #include <memory>
 
+#include "lazy_library.hpp"
 #include "secure.hpp"
 
 namespace valix {
@@ -11,18 +12,25 @@ namespace {
 
 constexpr int kQuietZone = 4;
 
+// Holds the matching QRcode_free: a code only exists once libqrencode has been loaded.
 struct QrDeleter {
+  decltype(QRcode_free)* free_code = nullptr;
   void operator()(QRcode* code) const {
     if (code == nullptr) return;
     wipe(code->data, static_cast<std::size_t>(code->width) * static_cast<std::size_t>(code->width));
-    QRcode_free(code);
+    free_code(code);
   }
 };
 using QrPtr = std::unique_ptr<QRcode, QrDeleter>;
 
 Result<QrPtr> encode(std::string_view data) {
+  auto& library = libqrencode_library();
+  auto encode_string = library.function<decltype(QRcode_encodeString)>("QRcode_encodeString");
+  if (!encode_string) return std::unexpected(encode_string.error());
+  auto free_code = library.function<decltype(QRcode_free)>("QRcode_free");
+  if (!free_code) return std::unexpected(free_code.error());
   const std::string text(data);
-  QrPtr code(QRcode_encodeString(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1));
+  QrPtr code((*encode_string)(text.c_str(), 0, QR_ECLEVEL_M, QR_MODE_8, 1), QrDeleter{*free_code});
   if (!code) return fail(Errc::invalid, "the text is too long for a QR code");
   return code;
 }

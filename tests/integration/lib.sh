@@ -84,9 +84,10 @@ write_service() {
   } > "$SB/pam.d/$name"
 }
 
-# pam_env CMD...: run CMD with pam_wrapper and nss_wrapper preloaded.
+# pam_env CMD...: run CMD with pam_wrapper and nss_wrapper preloaded (and VALIX_TEST_PRELOAD,
+# if set, after them).
 pam_env() {
-  env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$PAM_WRAPPER_LIB:$NSS_WRAPPER_LIB" PAM_WRAPPER=1 \
+  env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$PAM_WRAPPER_LIB:$NSS_WRAPPER_LIB${VALIX_TEST_PRELOAD:+:$VALIX_TEST_PRELOAD}" PAM_WRAPPER=1 \
     PAM_WRAPPER_SERVICE_DIR="$SB/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
     NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" "$@"
 }

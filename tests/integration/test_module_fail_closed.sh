@@ -128,6 +128,39 @@ rm "$SB/etc/valix.conf"
 denied "missing valix.conf" "does not exist" alice
 mv "$SB/etc/real.conf" "$SB/etc/valix.conf"
 
+# Libraries loaded on first use: libcrypt (backup codes) and libqrencode (QR codes). When one
+# cannot be loaded, a login that needs it is denied, changes nothing and says why; a login
+# that does not need it is unaffected.
+rm -f "$SB/state/alice.state" "$SB/state/alice.lock"
+mapfile -t CODES < <(enroll_test_user alice "$SECRET")
+without() {  # without SONAME login ARGS...: the login, with dlopen(SONAME) failing
+  local soname=$1
+  shift
+  VALIX_TEST_PRELOAD=$VALIX_FAIL_DLOPEN VALIX_TEST_FAIL_DLOPEN=$soname "$@"
+}
+wait_fresh_step
+without "$VALIX_LIBCRYPT_SONAME" login permissive alice "${CODES[0]}"
+if [ "$LOGIN_RC" -ne 0 ] && log_has "cannot load $VALIX_LIBCRYPT_SONAME" && out_has "not available right now"; then
+  pass "backup code without libcrypt: denied, logged"
+else
+  failure "backup code without libcrypt (exit $LOGIN_RC)"
+fi
+check "... the backup code was not used up" [ "$(state_field alice backup_left)" -eq 10 ]
+check "... and no failure was counted" [ "$(state_field alice failures)" -eq 0 ]
+without "$VALIX_LIBCRYPT_SONAME" expect_login ok "a TOTP code does not need libcrypt" permissive alice "$(totp_now "$SECRET")"
+without "$VALIX_LIBQRENCODE_SONAME" expect_login ok "a backup code does not need libqrencode" permissive alice "${CODES[0]}"
+check "... and that code is now used" [ "$(state_field alice backup_left)" -eq 9 ]
+write_config "require = all
+unenrolled = enroll"
+without "$VALIX_LIBQRENCODE_SONAME" login permissive dave
+if [ "$LOGIN_RC" -ne 0 ] && log_has "cannot load $VALIX_LIBQRENCODE_SONAME" && out_has "not available right now"; then
+  pass "enrollment at login without libqrencode: denied before any prompt, logged"
+else
+  failure "enrollment at login without libqrencode (exit $LOGIN_RC)"
+fi
+check "... and nothing was written for the user" [ ! -e "$SB/state/dave.state" ]
+write_config ""
+
 # A sane setup still works after all that.
 fresh alice
 wait_fresh_step

@@ -1,6 +1,16 @@
 // Secrets and comparison, user names, the otpauth URI and key display, activation of an
-// enrollment, and QR rendering.
+// enrollment, QR rendering, and the libraries loaded on first use.
+#include <crypt.h>
+#include <dlfcn.h>
+#include <stdlib.h>
+#include <unistd.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
 #include "enrollment.hpp"
+#include "lazy_library.hpp"
 #include "qr.hpp"
 #include "unit.hpp"
 #include "username.hpp"
@@ -149,10 +159,63 @@ void qr(void**) {
   assert_false(render_qr_svg(huge).has_value());
 }
 
+bool mapped(std::string_view library_name) {
+  std::ifstream maps("/proc/self/maps");
+  std::stringstream text;
+  text << maps.rdbuf();
+  return text.str().find(library_name) != std::string::npos;
+}
+
+// Runs first: nothing has needed libcrypt or libqrencode yet, so neither is mapped (the core
+// does not name them in DT_NEEDED); the first QR code and the first backup code load them.
+void libraries_load_on_first_use(void**) {
+  assert_false(mapped("libqrencode"));
+  assert_false(mapped("libcrypt.so"));
+  ASSERT_OK(render_qr_svg("otpauth://totp/X:y?secret=GEZDGNBVGY3TQOJQ"));
+  assert_true(mapped("libqrencode"));
+  auto codes = generate_backup_codes(2);
+  ASSERT_OK(codes);
+  ASSERT_OK(hash_backup_codes(*codes));
+  assert_true(mapped("libcrypt.so"));
+}
+
+void lazy_library_failures_and_retry(void**) {
+  LazyLibrary missing("libvalix-no-such-library.so.0");
+  auto no_library = missing.function<int()>("anything");
+  assert_false(no_library.has_value());
+  assert_int_equal(static_cast<int>(no_library.error().code), static_cast<int>(Errc::io));
+  assert_true(no_library.error().message.find("cannot load libvalix-no-such-library.so.0") == 0);
+
+  auto no_symbol = libcrypt_library().function<int()>("valix_no_such_symbol");
+  assert_false(no_symbol.has_value());
+  assert_true(no_symbol.error().message.find("cannot find valix_no_such_symbol in ") == 0);
+
+  auto gensalt = libcrypt_library().function<decltype(crypt_gensalt_rn)>("crypt_gensalt_rn");
+  ASSERT_OK(gensalt);
+  char setting[CRYPT_GENSALT_OUTPUT_SIZE];
+  assert_non_null((*gensalt)(nullptr, 0, nullptr, 0, setting, sizeof setting));
+  assert_int_equal(setting[0], '$');
+
+  // A failed load is not remembered: once the library appears, the next call loads it.
+  Dl_info info{};
+  assert_true(dladdr(reinterpret_cast<void*>(*gensalt), &info) != 0);
+  char dir_template[] = "/tmp/valix-lazy-XXXXXX";
+  assert_non_null(mkdtemp(dir_template));
+  const std::filesystem::path dir(dir_template);
+  const std::string later = (dir / "libcrypt-later.so").string();
+  LazyLibrary appears_later(later.c_str());
+  assert_false(appears_later.function<decltype(crypt_gensalt_rn)>("crypt_gensalt_rn").has_value());
+  std::filesystem::create_symlink(info.dli_fname, later);
+  ASSERT_OK(appears_later.function<decltype(crypt_gensalt_rn)>("crypt_gensalt_rn"));
+  std::filesystem::remove_all(dir);
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
+      cmocka_unit_test(libraries_load_on_first_use),
+      cmocka_unit_test(lazy_library_failures_and_retry),
       cmocka_unit_test(secrets),
       cmocka_unit_test(randomness_and_wipe),
       cmocka_unit_test(issuer_and_label),

@@ -23,6 +23,7 @@
 // pam_end (to show whether the next pam_start really loads the module again).
 #define _GNU_SOURCE
 #include <errno.h>
+#include <fcntl.h>
 #include <security/pam_appl.h>
 
 #ifdef VALIX_BENCH_LIKE_SSHD
@@ -205,6 +206,40 @@ static int timed_login(const char* service, int fresh, const struct entry* e, in
   return rc;
 }
 
+// The reference, timed between logins: one durable atomic replace (write a temp file
+// of the state file's size, fsync, rename over one of 100 targets, fsync the directory) in
+// VALIX_BENCH_REFERENCE_DIR, the directory the logins write to. Interleaved with the logins, it
+// meets the file system in the same condition they do (ext4 without a journal makes each file
+// creation scan past every inode freed in its block group in the last minutes).
+static int reference_dir = -1;
+static size_t reference_size;
+
+static void open_reference(void) {
+  const char* dir = getenv("VALIX_BENCH_REFERENCE_DIR");
+  const char* size = getenv("VALIX_BENCH_REFERENCE_SIZE");
+  if (dir == NULL || size == NULL) return;
+  reference_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  reference_size = (size_t)atoll(size);
+  if (reference_dir < 0 || reference_size == 0 || reference_size > 65536)
+    die("bad VALIX_BENCH_REFERENCE_DIR or VALIX_BENCH_REFERENCE_SIZE");
+}
+
+static int64_t timed_reference_replace(int i) {
+  static char content[65536];
+  memset(content, 'x', reference_size);
+  char target[32];
+  snprintf(target, sizeof target, ".bench-ref-%d", i % 100);
+  const int64_t t0 = now_ns();
+  const int fd =
+      openat(reference_dir, ".bench-ref.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, content, reference_size) != (ssize_t)reference_size || fsync(fd) != 0 ||
+      close(fd) != 0 || renameat(reference_dir, ".bench-ref.tmp", reference_dir, target) != 0 ||
+      fsync(reference_dir) != 0) {
+    die("reference replace failed");
+  }
+  return now_ns() - t0;
+}
+
 // Logins from the list after the warm-up line, until the list or the time budget runs out.
 // Prints the total and the median time of one login (the median shrugs off the moments when
 // other work on the machine preempts a login). With a floor service, every login is paired
@@ -219,13 +254,15 @@ static void timed_logins(const char* service, int fresh, int64_t budget_ns, cons
   int64_t* times = calloc((size_t)entry_count, sizeof *times);
   int64_t* floors = calloc((size_t)entry_count, sizeof *floors);
   int64_t* diffs = calloc((size_t)entry_count, sizeof *diffs);
-  if (times == NULL || floors == NULL || diffs == NULL) die("out of memory");
+  int64_t* references = calloc((size_t)entry_count, sizeof *references);
+  if (times == NULL || floors == NULL || diffs == NULL || references == NULL) die("out of memory");
   const int64_t start = now_ns();
   for (int i = 1; i < entry_count; ++i) {
     if (floor != NULL && i % 2 == 0) timed_login(floor, fresh, &entries[i], &floors[n]);
     const int rc = timed_login(service, fresh, &entries[i], &times[n]);
     if (floor != NULL && i % 2 == 1) timed_login(floor, fresh, &entries[i], &floors[n]);
     diffs[n] = times[n] - floors[n];
+    if (reference_dir >= 0) references[n] = timed_reference_replace(i);
     total += times[n++];
     if (rc == PAM_SUCCESS) ++ok;
     else ++failed;
@@ -237,6 +274,8 @@ static void timed_logins(const char* service, int fresh, int64_t budget_ns, cons
     printf("floor_median_ns %lld\nnet_median_ns %lld\n", (long long)median_of(floors, n),
            (long long)median_of(diffs, n));
   }
+  if (reference_dir >= 0) printf("reference_median_ns %lld\n", (long long)median_of(references, n));
+  free(references);
   free(times);
   free(floors);
   free(diffs);
@@ -332,6 +371,7 @@ int main(int argc, char** argv) {
   }
   if ((strcmp(mode, "inproc") == 0 || strcmp(mode, "fresh") == 0) && (argc == 5 || argc == 6)) {
     read_list(argv[3]);
+    if (mode[0] == 'i') open_reference();
     timed_logins(argv[2], mode[0] == 'f', (int64_t)atoll(argv[4]) * 1000000,
                  argc == 6 ? argv[5] : NULL);
     return 0;

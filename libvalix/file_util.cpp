@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 
 namespace valix {
@@ -56,8 +57,15 @@ Result<UniqueFd> open_trusted_file(int dirfd, std::string_view name, int flags, 
 }
 
 Result<SecretString> read_all(int fd, std::size_t max_size) {
+  // The buffer is sized from fstat rather than max_size, because all of it is wiped when it
+  // is freed (a state file is about 1 KiB, its limit 64 KiB, and a login reads it twice).
+  struct stat st {};
+  std::size_t expected = 4096;
+  if (fstat(fd, &st) == 0 && st.st_size > 0) {
+    expected = std::min(static_cast<std::size_t>(st.st_size), max_size);
+  }
   SecretString out;
-  out.str().reserve(max_size + 1);
+  out.str().reserve(expected + 1);
   char buffer[4096];
   for (;;) {
     const ssize_t n = read(fd, buffer, sizeof buffer);
@@ -70,6 +78,14 @@ Result<SecretString> read_all(int fd, std::size_t max_size) {
     if (out.size() + static_cast<std::size_t>(n) > max_size) {
       wipe(buffer, sizeof buffer);
       return fail(Errc::unsafe, "file is larger than " + std::to_string(max_size) + " bytes");
+    }
+    if (out.size() + static_cast<std::size_t>(n) + 1 > out.str().capacity()) {
+      // The file grew while being read. Never let std::string reallocate: that would free
+      // the old buffer unwiped. Move to a bigger one; `bigger` wipes the old one on its way.
+      SecretString bigger;
+      bigger.str().reserve(std::min(max_size, 2 * (out.size() + static_cast<std::size_t>(n))) + 1);
+      bigger.str().append(out.view());
+      out.str().swap(bigger.str());
     }
     out.str().append(buffer, static_cast<std::size_t>(n));
   }

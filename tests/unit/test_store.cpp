@@ -9,6 +9,7 @@
 #include <cstdlib>
 #include <fstream>
 
+#include "file_util.hpp"
 #include "store.hpp"
 #include "unit.hpp"
 
@@ -187,11 +188,33 @@ void concurrent_increments(void**) {
   assert_int_equal((*store.load("frank"))->failures, kProcesses * kIncrements);
 }
 
+// read_all sizes its buffer from fstat; a source with no size (a pipe here, a file that grows
+// while read) still reads whole, and the limit still holds.
+void read_all_sizes(void**) {
+  const std::string text(10000, 'q');
+  for (const std::size_t limit : {std::size_t{65536}, std::size_t{10000}, std::size_t{9999}}) {
+    int fds[2];
+    assert_int_equal(pipe(fds), 0);
+    assert_int_equal(write(fds[1], text.data(), text.size()), static_cast<ssize_t>(text.size()));
+    close(fds[1]);
+    auto read = read_all(fds[0], limit);
+    close(fds[0]);
+    if (limit >= text.size()) {
+      ASSERT_OK(read);
+      assert_true(read->view() == text);
+    } else {
+      assert_false(read.has_value());
+      assert_true(read.error().message.find("larger than 9999 bytes") != std::string::npos);
+    }
+  }
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(basics),
+      cmocka_unit_test(read_all_sizes),
       cmocka_unit_test(user_names),
       cmocka_unit_test(unsafe_files),
       cmocka_unit_test(unsafe_directory),

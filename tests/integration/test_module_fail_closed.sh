@@ -128,6 +128,20 @@ rm "$SB/etc/valix.conf"
 denied "missing valix.conf" "does not exist" alice
 mv "$SB/etc/real.conf" "$SB/etc/valix.conf"
 
+# A lock held by someone else (a stopped valix-enroll, say) past the 15 s lock timeout: the
+# login waits, then is denied; once the lock is free, logins work again.
+fresh alice
+flock "$SB/state/alice.lock" sleep 25 &
+holder=$!
+sleep 1
+wait_fresh_step
+started=$(date +%s)
+denied "state lock held by another process for longer than 15 s" "timed out waiting for the state lock" alice
+waited=$(( $(date +%s) - started ))
+check "... after waiting for it ($waited s)" [ "$waited" -ge 14 ]
+kill "$holder" 2>/dev/null || true
+wait "$holder" 2>/dev/null || true
+
 # Libraries loaded on first use: libcrypt (backup codes) and libqrencode (QR codes). When one
 # cannot be loaded, a login that needs it is denied, changes nothing and says why; a login
 # that does not need it is unaffected.

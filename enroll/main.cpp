@@ -58,7 +58,8 @@ Options:
   --confirm CODE             scripts: finish it with the first code, print backup codes
   --code CODE                the current code from your app, when you are already
                              enrolled (re-enrolling, --regenerate-backup-codes)
-  --json                     machine-readable output for --begin, --confirm, --status
+  --json                     machine-readable output for --begin, --confirm, --status,
+                             --regenerate-backup-codes
   --user NAME                root only: act for NAME
   --config FILE              valix.conf to use (default: )" VALIX_DEFAULT_CONFIG R"(;
                              ignored when run setuid)
@@ -229,9 +230,9 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
     }
     if (!ok) return std::unexpected(ok.error());
   }
-  if (o.json &&
-      (o.action == Options::Action::interactive || o.action == Options::Action::regenerate)) {
-    return fail(Errc::invalid, "--json goes with --begin, --confirm or --status");
+  if (o.json && o.action == Options::Action::interactive) {
+    return fail(Errc::invalid,
+                "--json goes with --begin, --confirm, --status or --regenerate-backup-codes");
   }
   return std::optional<Options>(std::move(o));
 }
@@ -283,9 +284,11 @@ class Enroller {
 
  private:
   // Reads one line from the terminal; nullopt at end of input.
-  static std::optional<SecretString> read_line(const char* prompt) {
-    std::fputs(prompt, stdout);
-    std::fflush(stdout);
+  // The prompt goes to stderr under --json, so stdout stays one JSON document.
+  std::optional<SecretString> read_line(const char* prompt) const {
+    FILE* to = o_.json ? stderr : stdout;
+    std::fputs(prompt, to);
+    std::fflush(to);
     char buffer[256];
     if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
     buffer[std::strcspn(buffer, "\r\n")] = '\0';
@@ -527,7 +530,7 @@ class Enroller {
       return StateChange::write;
     });
     if (!updated) return internal(updated.error());
-    std::printf("New backup codes made; the old ones no longer work.\n");
+    if (!o_.json) std::printf("New backup codes made; the old ones no longer work.\n");
     return show_codes(codes);
   }
 

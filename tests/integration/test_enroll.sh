@@ -83,7 +83,15 @@ check "new codes printed" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout"
 check "the code used is not replayable" [ "$(state_field alice last_step)" -eq $(( $(date +%s) / 30 + 1 )) ]
 expect_login fail "old backup codes stop working" valix alice "${codes2[0]}"
 new_code=$(grep -oE '^ +1\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout" | awk '{print $2}')
+unused_code=$(grep -oE '^ +2\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout" | awk '{print $2}')
 expect_login ok "regenerated backup code works" valix alice "$new_code"
+wait_next_step
+expect_rc 0 "--regenerate-backup-codes --json" --user alice --regenerate-backup-codes --json --code "$(totp_at "$secret2" $(( $(date +%s) + 30 )))"
+mapfile -t codes3 < <(json '"\n".join(d["backup_codes"])')
+check "... stdout is one JSON object with ten backup codes" [ "${#codes3[@]}" -eq 10 ]
+expect_login fail "... the codes it replaced stop working" valix alice "$unused_code"
+expect_login ok "... a code from the JSON works" valix alice "${codes3[0]}"
+expect_rc 2 "--json without --begin, --confirm, --status or --regenerate-backup-codes" --user alice --json
 
 # --- expiry -------------------------------------------------------------------------------
 expect_rc 0 "bob begins" --user bob --begin --json

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin.hpp"
+#include "log.hpp"
 #include "username.hpp"
 
 using namespace valix;
@@ -46,7 +47,8 @@ Options:
 
 Exit status:
   0  success
-  1  valix.conf, the state store or an import file could not be used
+  1  valix.conf, the state store or an import file could not be used, or the
+     output could not be written
   2  bad command line
   3  refused: a user or group is invalid or unknown, a user has no 2FA state,
      or (import) is already enrolled; nothing was changed for that user
@@ -168,9 +170,7 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
   return std::nullopt;
 }
 
-}  // namespace
-
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CommandLine cl;
   if (auto bad = parse(argc, argv, cl)) return static_cast<int>(*bad);
   if (cl.help) {
@@ -224,6 +224,16 @@ int main(int argc, char** argv) {
         cl.no_backup_codes ? BackupCodesOnImport::none : BackupCodesOnImport::generate,
         cl.force ? ExistingEnrollment::replace : ExistingEnrollment::refuse);
   }
-  if (std::fflush(stdout) != 0) return static_cast<int>(Exit::failed);
   return static_cast<int>(result);
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int status = run(argc, argv);
+  if (auto written = flush_stdout(); !written) {
+    std::fprintf(stderr, "valix-admin: %s\n", written.error().message.c_str());
+    return static_cast<int>(Exit::failed);
+  }
+  return status;
 }

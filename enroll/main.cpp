@@ -29,6 +29,7 @@
 #include "config.hpp"
 #include "enrollment.hpp"
 #include "file_util.hpp"
+#include "log.hpp"
 #include "policy.hpp"
 #include "qr.hpp"
 #include "store.hpp"
@@ -642,10 +643,18 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  int status = kInternal;
   try {
-    return run(argc, argv);
+    status = run(argc, argv);
   } catch (const std::exception& e) {
     std::fprintf(stderr, "valix-enroll: internal error: %s\n", e.what());
+  }
+  if (auto written = flush_stdout(); !written) {
+    std::fprintf(stderr,
+                 "valix-enroll: %s; if backup codes were being shown, they may be lost: make "
+                 "new ones with valix-enroll --regenerate-backup-codes\n",
+                 written.error().message.c_str());
     return kInternal;
   }
+  return status;
 }

@@ -45,4 +45,12 @@ void SyslogTeeLogger::log(LogLevel level, std::string_view message) {
   next_.log(level, message);
 }
 
+Result<void> flush_stdout() {
+  errno = 0;
+  if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
+    return fail_errno("could not write the output", errno != 0 ? errno : EIO);
+  }
+  return {};
+}
+
 }  // namespace valix

@@ -4,6 +4,8 @@
 
 #include <string_view>
 
+#include "error.hpp"
+
 namespace valix {
 
 enum class LogLevel { error, warning, notice, info, debug };
@@ -39,5 +41,10 @@ class SyslogTeeLogger final : public Logger {
 };
 
 int syslog_priority(LogLevel level);
+
+// Flushes stdout and says whether everything written to it arrived. The tools call it last,
+// so that output that was lost (a full disk, a closed pipe: backup codes nobody saw) never
+// ends in a success exit code; their individual printf calls go unchecked for that reason.
+Result<void> flush_stdout();
 
 }  // namespace valix

@@ -17,6 +17,8 @@ exists() { [ "$(state_field "$1" exists)" = "$2" ]; }
 # --- command line ---------------------------------------------------------------------------
 check "--help exits 0 and documents exit codes" bash -c "'$VALIX_ADMIN' --help | grep -q '4  not run as root'"
 check "--version" bash -c "'$VALIX_ADMIN' --version | grep -qx 'valix-admin [0-9.]*'"
+check "output that cannot be written (/dev/full) fails (exit 1) and says so" bash -c \
+  "'$VALIX_ADMIN' --help >/dev/full 2>'$SB/full.err'; [ \$? -eq 1 ] && grep -q 'could not write the output' '$SB/full.err'"
 expect_admin 2 "no command is a usage error"
 expect_admin 2 "unknown command" frobnicate alice
 check "unknown command named" stderr_has "unknown command 'frobnicate'"

@@ -218,4 +218,17 @@ check "reference wording: open your authenticator app" grep -q "Open your authen
 check "numbered backup codes" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout"
 check "advice on keeping them" grep -q "password manager, or a printed sheet in a safe" "$SB/eout"
 
+# --- output that cannot be written --------------------------------------------------------
+# Backup codes nobody saw (stdout on a full disk) must not end in success.
+expect_rc 0 "bob begins again" --user bob --begin --json
+bsecret=$(json 'd["secret"]')
+wait_fresh_step
+set +e
+pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user bob --confirm "$(totp_now "$bsecret")" \
+  >/dev/full 2>"$SB/eerr" </dev/null
+RC=$?
+set -e
+check "backup codes written to a full disk (/dev/full): exit 3, not success" [ "$RC" -eq 3 ]
+check "... and the user is told to make new ones" eerr_has "make new ones with valix-enroll --regenerate-backup-codes"
+
 finish

@@ -166,7 +166,7 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
     } else if (name == "WINDOW_SIZE") {
       auto window = args.size() == 1 ? parse_number<int>(args[0], 1, 100) : std::nullopt;
       if (!window) return bad("WINDOW_SIZE must be one number from 1 to 100");
-      file.window_size = *window;
+      file.window_size = window;
     } else if (name == "RATE_LIMIT") {
       // "n m" followed by the module's own bookkeeping (timestamps of recent logins).
       auto n = args.size() >= 2 ? parse_number<int>(args[0], 1, 100) : std::nullopt;
@@ -184,7 +184,7 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
     } else if (name == "TIME_SKEW") {
       auto skew = args.size() == 1 ? parse_number<int>(args[0], -1000000, 1000000) : std::nullopt;
       if (!skew) return bad("TIME_SKEW must be one number");
-      file.time_skew = *skew;
+      file.time_skew = skew;
     } else if (name == "RESETTING_TIME_SKEW" || name == "RWINDOW_SIZE") {
       // Bookkeeping of the skew detection, and a HOTP-only setting: nothing to carry over.
     } else {

@@ -213,6 +213,7 @@ static int timed_login(const char* service, int fresh, const struct entry* e, in
 // creation scan past every inode freed in its block group in the last minutes).
 static int reference_dir = -1;
 static size_t reference_size;
+static char reference_content[65536];
 
 static void open_reference(void) {
   const char* dir = getenv("VALIX_BENCH_REFERENCE_DIR");
@@ -222,18 +223,18 @@ static void open_reference(void) {
   reference_size = (size_t)atoll(size);
   if (reference_dir < 0 || reference_size == 0 || reference_size > 65536)
     die("bad VALIX_BENCH_REFERENCE_DIR or VALIX_BENCH_REFERENCE_SIZE");
+  memset(reference_content, 'x', reference_size);
 }
 
 static int64_t timed_reference_replace(int i) {
-  static char content[65536];
-  memset(content, 'x', reference_size);
   char target[32];
   snprintf(target, sizeof target, ".bench-ref-%d", i % 100);
   const int64_t t0 = now_ns();
   const int fd =
       openat(reference_dir, ".bench-ref.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-  if (fd < 0 || write(fd, content, reference_size) != (ssize_t)reference_size || fsync(fd) != 0 ||
-      close(fd) != 0 || renameat(reference_dir, ".bench-ref.tmp", reference_dir, target) != 0 ||
+  if (fd < 0 || write(fd, reference_content, reference_size) != (ssize_t)reference_size ||
+      fsync(fd) != 0 || close(fd) != 0 ||
+      renameat(reference_dir, ".bench-ref.tmp", reference_dir, target) != 0 ||
       fsync(reference_dir) != 0) {
     die("reference replace failed");
   }

@@ -92,6 +92,15 @@ pam_env() {
     NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" "$@"
 }
 
+# without_library SONAME CMD...: CMD (a command or one of these helpers) with dlopen(SONAME)
+# failing, as if the library were not installed (tests/tools/fail_dlopen.c, preloaded by
+# pam_env).
+without_library() {
+  local soname=$1
+  shift
+  VALIX_TEST_PRELOAD=$VALIX_FAIL_DLOPEN VALIX_TEST_FAIL_DLOPEN=$soname "$@"
+}
+
 # pam_tester ARGS...: pamtester under the wrappers, answers on stdin. pam_wrapper 1.1.4 picks
 # its /tmp/pam.X directory with a check-then-mkdir race and removes the directory when its
 # process exits, even if a sibling shares it: a login started at the same moment as another

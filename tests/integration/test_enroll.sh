@@ -102,8 +102,7 @@ check "told it expired" eerr_has "expired"
 check "expired enrollment removed" [ "$(state_field bob pending)" = 0 ]
 
 # --- files handed to the user -------------------------------------------------------------
-VALIX_TEST_PRELOAD=$VALIX_FAIL_DLOPEN VALIX_TEST_FAIL_DLOPEN=$VALIX_LIBQRENCODE_SONAME \
-  expect_rc 3 "without libqrencode (loaded on first use) a QR code cannot be drawn: internal error" \
+without_library "$VALIX_LIBQRENCODE_SONAME" expect_rc 3 "without libqrencode (loaded on first use) a QR code cannot be drawn: internal error" \
   --user carol --begin --json --qr-svg "$SB/carol.svg"
 check "... says which library is missing" eerr_has "cannot load $VALIX_LIBQRENCODE_SONAME"
 check "... and writes no state" [ ! -e "$SB/state/carol.state" ]

@@ -21,6 +21,7 @@
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <csignal>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
@@ -48,9 +49,24 @@ using namespace valix;
 
 namespace {
 
+// Set while the benchmark serves /dev/log (SyslogSink below), so that an early exit removes it.
+volatile std::sig_atomic_t serving_dev_log = 0;
+
+void remove_served_dev_log() {
+  if (serving_dev_log != 0) unlink("/dev/log");  // async-signal-safe
+}
+
 [[noreturn]] void die(const std::string& message) {
   std::fprintf(stderr, "valix-bench: %s\n", message.c_str());
+  remove_served_dev_log();
   std::exit(2);
+}
+
+[[noreturn]] void die_on_signal(int signal_number) {
+  remove_served_dev_log();
+  std::signal(signal_number, SIG_DFL);
+  std::raise(signal_number);
+  _exit(128 + signal_number);
 }
 
 template <typename T>
@@ -166,6 +182,10 @@ class SyslogSink {
         chmod(kPath, 0666) != 0) {
       die(std::string("cannot listen at ") + kPath + ": " + std::strerror(errno));
     }
+    serving_dev_log = 1;
+    for (const int signal_number : {SIGINT, SIGTERM, SIGHUP}) {
+      std::signal(signal_number, die_on_signal);
+    }
     reader_ = std::thread([this] { drain(); });
   }
   SyslogSink(const SyslogSink&) = delete;
@@ -176,6 +196,7 @@ class SyslogSink {
     reader_.join();
     close(fd_);
     unlink(kPath);
+    serving_dev_log = 0;
   }
 
   std::string description() const {

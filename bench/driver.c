@@ -9,6 +9,8 @@
 //   valix-bench-driver one      SERVICE USER ANSWER      one login; exit 0 on success
 //   valix-bench-driver parallel SERVICE LIST PROCS       PROCS processes share the list
 //   valix-bench-driver race     SERVICE USER ANSWER PROCS  PROCS logins released at once
+//   valix-bench-driver reference DIR SIZE COUNT FILES  COUNT durable replaces of SIZE bytes
+//                                                      over FILES targets in turn, no login
 //
 // Built twice: valix-bench-driver links libpam and libc only; valix-bench-driver-sshd also
 // links libcrypto and uses it before PAM starts, as sshd does (it needs libcrypto for the
@@ -206,29 +208,27 @@ static int timed_login(const char* service, int fresh, const struct entry* e, in
   return rc;
 }
 
-// The reference, timed between logins: one durable atomic replace (write a temp file
-// of the state file's size, fsync, rename over one of 100 targets, fsync the directory) in
-// VALIX_BENCH_REFERENCE_DIR, the directory the logins write to. Interleaved with the logins, it
-// meets the file system in the same condition they do (ext4 without a journal makes each file
-// creation scan past every inode freed in its block group in the last minutes).
+// The reference: one durable atomic replace (write a temp file of the state file's
+// size, fsync, rename over one of the targets, fsync the directory). Timed on its own in a
+// quiet directory (mode "reference"), and between logins in VALIX_BENCH_REFERENCE_DIR, the
+// directory the logins write to: interleaved, it meets the file system in the condition they
+// do (ext4 without a journal makes each file creation scan past every inode freed in its
+// block group in the last minutes).
 static int reference_dir = -1;
 static size_t reference_size;
 static char reference_content[65536];
 
-static void open_reference(void) {
-  const char* dir = getenv("VALIX_BENCH_REFERENCE_DIR");
-  const char* size = getenv("VALIX_BENCH_REFERENCE_SIZE");
-  if (dir == NULL || size == NULL) return;
+static void open_reference(const char* dir, const char* size) {
   reference_dir = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   reference_size = (size_t)atoll(size);
-  if (reference_dir < 0 || reference_size == 0 || reference_size > 65536)
-    die("bad VALIX_BENCH_REFERENCE_DIR or VALIX_BENCH_REFERENCE_SIZE");
+  if (reference_dir < 0 || reference_size == 0 || reference_size > sizeof reference_content)
+    die("bad reference directory or size");
   memset(reference_content, 'x', reference_size);
 }
 
-static int64_t timed_reference_replace(int i) {
+static int64_t timed_reference_replace(int i, int files) {
   char target[32];
-  snprintf(target, sizeof target, ".bench-ref-%d", i % 100);
+  snprintf(target, sizeof target, ".bench-ref-%d", i % files);
   const int64_t t0 = now_ns();
   const int fd =
       openat(reference_dir, ".bench-ref.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
@@ -239,6 +239,14 @@ static int64_t timed_reference_replace(int i) {
     die("reference replace failed");
   }
   return now_ns() - t0;
+}
+
+static void reference_replaces(int count, int files) {
+  int64_t* times = calloc((size_t)count, sizeof *times);
+  if (times == NULL) die("out of memory");
+  for (int i = 0; i < count; ++i) times[i] = timed_reference_replace(i, files);
+  printf("reference_median_ns %lld\n", (long long)median_of(times, count));
+  free(times);
 }
 
 // Logins from the list after the warm-up line, until the list or the time budget runs out.
@@ -263,7 +271,7 @@ static void timed_logins(const char* service, int fresh, int64_t budget_ns, cons
     const int rc = timed_login(service, fresh, &entries[i], &times[n]);
     if (floor != NULL && i % 2 == 1) timed_login(floor, fresh, &entries[i], &floors[n]);
     diffs[n] = times[n] - floors[n];
-    if (reference_dir >= 0) references[n] = timed_reference_replace(i);
+    if (reference_dir >= 0) references[n] = timed_reference_replace(i, 100);
     total += times[n++];
     if (rc == PAM_SUCCESS) ++ok;
     else ++failed;
@@ -359,7 +367,7 @@ static void race(const char* service, const char* user, const char* answer, int 
 
 int main(int argc, char** argv) {
   setvbuf(stdout, NULL, _IOLBF, 0);
-  if (argc < 2) die("usage: inproc|fresh|one|parallel|race ...");
+  if (argc < 2) die("usage: inproc|fresh|one|parallel|race|reference ...");
   const char* mode = argv[1];
 #ifdef VALIX_BENCH_LIKE_SSHD
   start_like_sshd();
@@ -372,7 +380,11 @@ int main(int argc, char** argv) {
   }
   if ((strcmp(mode, "inproc") == 0 || strcmp(mode, "fresh") == 0) && (argc == 5 || argc == 6)) {
     read_list(argv[3]);
-    if (mode[0] == 'i') open_reference();
+    const char* reference = getenv("VALIX_BENCH_REFERENCE_DIR");
+    if (mode[0] == 'i' && reference != NULL) {
+      const char* size = getenv("VALIX_BENCH_REFERENCE_SIZE");
+      open_reference(reference, size != NULL ? size : "0");
+    }
     timed_logins(argv[2], mode[0] == 'f', (int64_t)atoll(argv[4]) * 1000000,
                  argc == 6 ? argv[5] : NULL);
     return 0;
@@ -380,6 +392,11 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "parallel") == 0 && argc == 5) {
     read_list(argv[3]);
     parallel(argv[2], atoi(argv[4]));
+    return 0;
+  }
+  if (strcmp(mode, "reference") == 0 && argc == 6 && atoi(argv[4]) > 0 && atoi(argv[5]) > 0) {
+    open_reference(argv[2], argv[3]);
+    reference_replaces(atoi(argv[4]), atoi(argv[5]));
     return 0;
   }
   if (strcmp(mode, "race") == 0 && argc == 6) {

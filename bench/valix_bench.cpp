@@ -608,24 +608,10 @@ void Bench::timed_run(const std::string& variant, const std::string& module, int
 // state directory, the conditions the logins meet (a crowded directory whose inodes churn).
 void Bench::baseline_run(const fs::path& dir, int files, const std::string& key) {
   make_dir(dir, 0700);
-  const int dirfd = open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  const std::string content(state_size_, 'x');
-  const int ops = o_.logins;
-  const auto t0 = std::chrono::steady_clock::now();
-  for (int i = 0; i < ops; ++i) {
-    const std::string target = ".bench-" + std::to_string(i % files);
-    const int fd = openat(dirfd, ".bench.tmp", O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
-    if (fd < 0 ||
-        write(fd, content.data(), content.size()) != static_cast<ssize_t>(content.size()) ||
-        fsync(fd) != 0 || close(fd) != 0 ||
-        renameat(dirfd, ".bench.tmp", dirfd, target.c_str()) != 0 || fsync(dirfd) != 0) {
-      die("baseline replace failed");
-    }
-  }
-  const double us =
-      std::chrono::duration<double, std::micro>(std::chrono::steady_clock::now() - t0).count();
-  close(dirfd);
-  samples_[key].push_back(us / ops);
+  auto out = drive({"reference", dir.string(), std::to_string(state_size_),
+                    std::to_string(o_.logins), std::to_string(files)});
+  if (!out.values.contains("reference_median_ns")) die(key + ": the reference replace failed");
+  samples_[key].push_back(std::stod(out.values["reference_median_ns"]) / 1000.0);
   std::fprintf(stderr, "  %-28s %9.1f us/op\n", key.c_str(), samples_[key].back());
 }
 

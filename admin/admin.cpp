@@ -96,9 +96,13 @@ Result<Target> resolve_user(std::string_view name) {
   if (!valid_username(name)) {
     return fail(Errc::invalid, "'" + shown(name) + "' is not a valid user name");
   }
-  auto account = lookup_account(name);
-  if (!account) return std::unexpected(account.error());
-  return Target{std::string(name), std::move(*account)};
+  auto owner = state_owner(name);
+  if (!owner) return std::unexpected(owner.error());
+  if (owner->key.empty()) {
+    const std::string account = owner->account ? shown(owner->account->name) : shown(name);
+    return fail(Errc::invalid, "the account name '" + account + "' cannot be used for 2FA state");
+  }
+  return Target{std::move(owner->key), std::move(owner->account)};
 }
 
 Result<std::vector<std::string>> group_members(const std::string& group) {

@@ -56,6 +56,7 @@ struct Target {
 std::string shown(std::string_view name);
 
 // Checks name (valid_username) and looks up its account. An invalid name is Errc::invalid.
+// The target is named by the account's own name (state_owner), whatever spelling was given.
 Result<Target> resolve_user(std::string_view name);
 
 // Every user whose primary or supplementary group is group, sorted. A group that does not

@@ -7,6 +7,8 @@
 #include <cerrno>
 #include <vector>
 
+#include "username.hpp"
+
 namespace valix {
 namespace {
 
@@ -54,6 +56,14 @@ Result<std::optional<Account>> lookup_account(uid_t uid) {
   passwd* found = nullptr;
   const int rc = getpwuid_r(uid, &pw, buffer.data(), buffer.size(), &found);
   return from_passwd(rc, found);
+}
+
+Result<StateOwner> state_owner(std::string_view name) {
+  auto account = lookup_account(name);
+  if (!account) return std::unexpected(account.error());
+  std::string key = *account ? (*account)->name : std::string(name);
+  if (!valid_username(key)) key.clear();
+  return StateOwner{std::move(key), std::move(*account)};
 }
 
 Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups) {

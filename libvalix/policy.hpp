@@ -27,6 +27,20 @@ struct Account {
 Result<std::optional<Account>> lookup_account(std::string_view name);
 Result<std::optional<Account>> lookup_account(uid_t uid);
 
+// Whose 2FA state a user name reaches. A name service may accept other spellings of an
+// account's name (SSSD or winbind matching without regard to case, user@domain forms) and
+// answer with the account's own name; a factor that looked up state by the spelling the client
+// sent would find none for an enrolled user and treat them as unenrolled. So the state of an
+// account is always filed under the name its passwd entry gives, which is also the name
+// valix-enroll uses, and every spelling reaches the same state. A name with no account keeps
+// its spelling (its state, if any, was left by an account since removed). key is empty when
+// that name cannot be a state file name (valid_username).
+struct StateOwner {
+  std::string key;
+  std::optional<Account> account;
+};
+Result<StateOwner> state_owner(std::string_view name);
+
 // Why account must use 2FA. An admin's flag always counts; otherwise require=all applies to
 // everyone not in an exempt group, require=groups to members of require_groups not in an
 // exempt group. account may be nullopt (unknown user): then only require=all applies.

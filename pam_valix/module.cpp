@@ -56,20 +56,24 @@ class Login {
   }
 
   int run() {
-    if (!valid_username(user_)) {
+    auto owner = state_owner(user_);
+    if (!owner) return internal_error(owner.error().message);
+    if (owner->account && owner->account->name != user_) {
+      shown_user_ += " (account " + printable(owner->account->name) + ")";
+    }
+    if (owner->key.empty()) {
       // Cannot have state; treated exactly like a user who has none.
       log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
-      return not_enrolled(std::nullopt, false);
+      return not_enrolled(owner->account, false);
     }
+    state_user_ = owner->key;
     auto store = FileStateStore::open(config_.state_dir, geteuid());
     if (!store) return internal_error(store.error().message);
     store_.emplace(std::move(*store));
-    auto state = store_->load(user_);
+    auto state = store_->load(state_user_);
     if (!state) return internal_error(state.error().message);
     if (*state && (*state)->enrollment) return challenge(*(*state)->enrollment);
-    auto account = lookup_account(user_);
-    if (!account) return internal_error(account.error().message);
-    return not_enrolled(*account, *state && (*state)->required);
+    return not_enrolled(owner->account, *state && (*state)->required);
   }
 
  private:
@@ -149,7 +153,7 @@ class Login {
     }
     Verdict verdict;
     auto updated =
-        store_->update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+        store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
           if (!current || !current->enrollment) {
             return fail(Errc::corrupt, "2FA state was removed during the login");
           }
@@ -225,8 +229,8 @@ class Login {
   int enroll_at_login(bool real_account) {
     auto pending = new_pending_enrollment(config_, clock_());
     if (!pending) return internal_error(pending.error().message);
-    const SecretString uri =
-        otpauth_uri(issuer_name(config_), account_label(user_), pending->secret, pending->otp);
+    const SecretString uri = otpauth_uri(issuer_name(config_), account_label(state_user_),
+                                         pending->secret, pending->otp);
     std::string intro =
         "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"
         "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan "
@@ -273,7 +277,7 @@ class Login {
 
     std::vector<SecretString> codes;
     auto updated =
-        store_->update(user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+        store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
           if (current && current->enrollment)
             return fail(Errc::invalid, "already enrolled by another login");
           if (!current) current.emplace();
@@ -299,7 +303,8 @@ class Login {
   PamSession& session_;
   const Config& config_;
   const ModuleOptions& options_;
-  std::string user_;
+  std::string user_;        // as the PAM client sent it
+  std::string state_user_;  // the account's own name, under which its state is filed
   std::string shown_user_;
   std::string where_;
   const Clock& clock_;

@@ -8,19 +8,20 @@ at_exit() { ADMIN_AT_EXIT+=("$1"); }
 run_at_exit() { local c; for c in "${ADMIN_AT_EXIT[@]}"; do eval "$c" || true; done; }
 trap run_at_exit EXIT
 
-# admin ARGS...: runs valix-admin on the sandbox config with nss_wrapper users. Sets
+# admin ARGS...: runs valix-admin on the sandbox config with nss_wrapper users (and
+# VALIX_TEST_PRELOAD, if set, before it). Sets
 # ADMIN_RC; stdout in $SB/out, stderr in $SB/err. When syslog capture is on, runs it in a
 # private mount namespace whose /dev/log is the capture socket (nothing outside changes).
 admin() {
   set +e
   if [ -n "${SYSLOG_DEV:-}" ]; then
-    env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" \
+    env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}${VALIX_TEST_PRELOAD:+$VALIX_TEST_PRELOAD:}$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" \
       NSS_WRAPPER_GROUP="$SB/etc/group" unshare -m -- bash -c \
       'for f in null zero full random urandom tty; do mount --bind "/dev/$f" "$0/$f"; done
        mount --rbind "$0" /dev && exec "$@"' \
       "$SYSLOG_DEV" "$VALIX_ADMIN" --config "$SB/etc/valix.conf" "$@" >"$SB/out" 2>"$SB/err"
   else
-    env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" \
+    env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}${VALIX_TEST_PRELOAD:+$VALIX_TEST_PRELOAD:}$NSS_WRAPPER_LIB" NSS_WRAPPER_PASSWD="$SB/etc/passwd" \
       NSS_WRAPPER_GROUP="$SB/etc/group" \
       "$VALIX_ADMIN" --config "$SB/etc/valix.conf" "$@" >"$SB/out" 2>"$SB/err"
   fi

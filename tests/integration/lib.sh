@@ -85,9 +85,9 @@ write_service() {
 }
 
 # pam_env CMD...: run CMD with pam_wrapper and nss_wrapper preloaded (and VALIX_TEST_PRELOAD,
-# if set, after them).
+# if set, before them, so that a shim can pass lookups on to nss_wrapper).
 pam_env() {
-  env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$PAM_WRAPPER_LIB:$NSS_WRAPPER_LIB${VALIX_TEST_PRELOAD:+:$VALIX_TEST_PRELOAD}" PAM_WRAPPER=1 \
+  env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}${VALIX_TEST_PRELOAD:+$VALIX_TEST_PRELOAD:}$PAM_WRAPPER_LIB:$NSS_WRAPPER_LIB" PAM_WRAPPER=1 \
     PAM_WRAPPER_SERVICE_DIR="$SB/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
     NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" "$@"
 }
@@ -99,6 +99,15 @@ without_library() {
   local soname=$1
   shift
   VALIX_TEST_PRELOAD=$VALIX_FAIL_DLOPEN VALIX_TEST_FAIL_DLOPEN=$soname "$@"
+}
+
+# with_name_aliases ALIAS=NAME[:ALIAS=NAME...] CMD...: CMD (a command or one of these helpers)
+# with a name service that answers ALIAS with NAME's account, as SSSD or winbind may
+# (tests/tools/nss_alias.c, preloaded by pam_env).
+with_name_aliases() {
+  local aliases=$1
+  shift
+  VALIX_TEST_PRELOAD=$VALIX_NSS_ALIAS VALIX_TEST_NSS_ALIASES=$aliases "$@"
 }
 
 # pam_tester ARGS...: pamtester under the wrappers, answers on stdin. pam_wrapper 1.1.4 picks

@@ -98,6 +98,14 @@ write_config "require = all"
 expect_admin 0 "unrequire under require=all" unrequire frank
 check "policy still requires: said so" stdout_has "still requires 2FA for frank (host policy)"
 write_config ""
+
+# --- another spelling of a name (SSSD or winbind matching without regard to case) -------------
+with_name_aliases "ALICE=alice" expect_admin 0 "require through another spelling of alice" require ALICE
+check "the account's own name is flagged" [ "$(state_field alice required)" = 1 ]
+check "no state under the spelling typed" [ ! -e "$SB/state/ALICE.state" ]
+check "output names the account" stdout_has "2FA is now required for alice."
+with_name_aliases "ALICE=alice" expect_admin 0 "unrequire through another spelling" unrequire ALICE
+check "alice's flag cleared" exists alice 0
 expect_admin 3 "unrequire --group of a group that does not exist" unrequire --group nosuchgroup
 check "missing group: clear error" stderr_has "there is no group named 'nosuchgroup'"
 "$VALIX_TEST_STATE" "$SB/state" ghost flag

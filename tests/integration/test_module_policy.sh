@@ -59,6 +59,25 @@ write_config "require = none"
 enroll_test_user alice "$SECRET" >/dev/null
 expect_login fail "require=none does not exempt an enrolled user" policy alice 000000
 
+# A name service that matches names without regard to case (SSSD, winbind) or accepts
+# user@domain answers another spelling with the account's own name: the state reached is the
+# account's, whatever was typed, so no spelling skips the code (it used to find no state under
+# the typed name and return PAM_IGNORE).
+aliases='ALICE=alice:alice@corp.example=alice:CORP\alice=alice'
+failures_before=$(state_field alice failures)
+for spelling in ALICE alice@corp.example 'CORP\alice'; do
+  with_name_aliases "$aliases" expect_login fail "require=none: '$spelling' (enrolled alice's account) must give a code" policy "$spelling" 000000
+  check "'$spelling': the code was asked" out_has "Verification code:"
+  check "'$spelling': logged with the account" log_has "(account alice)"
+done
+check "the wrong codes counted against alice" [ "$(state_field alice failures)" = $((failures_before + 3)) ]
+with_name_aliases "$aliases" expect_login ok "require=none: unknown spelling of no account still passes" policy NOSUCHUSER
+wait_fresh_step  # 4 failures so far, one short of the default lockout
+step_before=$(state_field alice last_step)
+with_name_aliases "$aliases" expect_login ok "the right code typed as ALICE logs in" policy ALICE "$(totp_now "$SECRET")"
+check "alice's own state recorded the code" [ "$(state_field alice last_step)" != "$step_before" ]
+check "no state filed under the spelling" [ ! -e "$SB/state/ALICE.state" ]
+
 # --- lockout and back-off -----------------------------------------------------------------
 write_config "max_failures = 3
 lockout_seconds = 60

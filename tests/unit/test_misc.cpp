@@ -1,5 +1,5 @@
-// Secrets and comparison, user names, the otpauth URI and key display, activation of an
-// enrollment, QR rendering, and the libraries loaded on first use.
+// Secrets and comparison, user names and whose state they reach, the otpauth URI and key display,
+// activation of an enrollment, QR rendering, and the libraries loaded on first use.
 #include <crypt.h>
 #include <dlfcn.h>
 #include <stdlib.h>
@@ -11,6 +11,7 @@
 
 #include "enrollment.hpp"
 #include "lazy_library.hpp"
+#include "policy.hpp"
 #include "qr.hpp"
 #include "unit.hpp"
 #include "username.hpp"
@@ -89,6 +90,24 @@ void user_names(void**) {
   }
   assert_true(valid_username(std::string(64, 'a')));
   assert_false(valid_username(std::string(65, 'a')));
+}
+
+// The aliasing case (a name service answering another spelling with the account's own
+// name) is tested through the module and valix-admin with tests/tools/nss_alias.c.
+void state_owners(void**) {
+  auto root = state_owner("root");  // every system has it
+  ASSERT_OK(root);
+  assert_string_equal(root->key.c_str(), "root");
+  assert_true(root->account.has_value());
+  assert_int_equal(root->account->uid, 0);
+  auto unknown = state_owner("valix-no-such-user");
+  ASSERT_OK(unknown);
+  assert_string_equal(unknown->key.c_str(), "valix-no-such-user");  // keeps its spelling
+  assert_false(unknown->account.has_value());
+  auto invalid = state_owner("../valix-no-such-user");
+  ASSERT_OK(invalid);
+  assert_true(invalid->key.empty());  // can never be a state file name
+  assert_false(invalid->account.has_value());
 }
 
 void uri_and_key(void**) {
@@ -220,6 +239,7 @@ int main() {
       cmocka_unit_test(randomness_and_wipe),
       cmocka_unit_test(issuer_and_label),
       cmocka_unit_test(user_names),
+      cmocka_unit_test(state_owners),
       cmocka_unit_test(uri_and_key),
       cmocka_unit_test(activation),
       cmocka_unit_test(qr),

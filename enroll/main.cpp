@@ -93,6 +93,12 @@ int internal(const Error& error) {
   return kInternal;
 }
 
+// A conflict (the state changed while the user was at a prompt) is a refusal with its own
+// explanation; anything else is an internal error.
+int failed(const Error& error) {
+  return error.code == Errc::conflict ? refuse(error.message) : internal(error);
+}
+
 std::string json_string(std::string_view text) {
   std::string out = "\"";
   for (const char c : text) {
@@ -378,16 +384,46 @@ class Enroller {
     return kOk;
   }
 
-  // Allowed to (re-)enroll: not enrolled, or enrolled and the current code verifies.
-  std::optional<int> may_enroll() {
+  // The enrollment that may_enroll allowed to be replaced: none, or the one it saw.
+  struct SeenEnrollment {
+    bool enrolled = false;
+    SecretBytes secret;
+    std::int64_t enrolled_at = 0;
+  };
+
+  // Allowed to (re-)enroll: not enrolled, or enrolled and the current code verifies. seen
+  // records which enrollment that decision was about.
+  std::optional<int> may_enroll(SeenEnrollment& seen) {
     auto state = load();
     if (!state) return internal(state.error());
     if (*state && (*state)->enrollment) {
       auto ok = current_code_verifies(**state);
       if (!ok) return internal(ok.error());
       if (!*ok) return kRefused;
+      seen = {true, (*state)->enrollment->secret.clone(), (*state)->enrollment->enrolled_at};
     }
     return std::nullopt;
+  }
+
+  static std::string_view as_text(const SecretBytes& bytes) {
+    return {reinterpret_cast<const char*>(bytes.span().data()), bytes.span().size()};
+  }
+
+  // Re-checked under the lock before a new enrollment is stored: may_enroll's decision was
+  // made without it, and the interactive run then waits at a prompt (up to an hour). Without
+  // this, a run started before the user enrolled (at login, or in another run) could replace
+  // that enrollment without its code.
+  static Result<void> unchanged_since_seen(const std::optional<UserState>& current,
+                                           const SeenEnrollment& seen) {
+    const bool enrolled = current && current->enrollment;
+    const bool same = enrolled == seen.enrolled &&
+                      (!enrolled || (current->enrollment->enrolled_at == seen.enrolled_at &&
+                                     constant_time_equal(as_text(current->enrollment->secret),
+                                                         as_text(seen.secret))));
+    if (same) return {};
+    return fail(Errc::conflict,
+                "your 2FA settings changed while valix-enroll was running; nothing was "
+                "changed. Run valix-enroll again.");
   }
 
   SecretString uri_for(const PendingEnrollment& p) {
@@ -408,7 +444,8 @@ class Enroller {
   }
 
   int begin() {
-    if (auto refused = may_enroll()) return *refused;
+    SeenEnrollment seen;
+    if (auto refused = may_enroll(seen)) return *refused;
     auto pending = new_pending_enrollment(config_, now());
     if (!pending) return internal(pending.error());
     const SecretString uri = uri_for(*pending);
@@ -416,11 +453,13 @@ class Enroller {
     // The image first: if it cannot be written, nothing is stored.
     if (auto refused = write_svg(uri)) return *refused;
     auto stored = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (auto unchanged = unchanged_since_seen(current, seen); !unchanged)
+        return std::unexpected(unchanged.error());
       if (!current) current.emplace();
       current->pending = std::move(*pending);
       return StateChange::write;
     });
-    if (!stored) return internal(stored.error());
+    if (!stored) return failed(stored.error());
     drop_privileges_for_good();
     if (o_.json) {
       std::printf("{\"secret\": %s, \"uri\": %s, \"expires_in\": %d}\n",
@@ -467,10 +506,19 @@ class Enroller {
 
   // Activates the pending enrollment if code matches it. Returns the backup codes, or nullopt
   // for a wrong code (nothing changed).
+  // in_memory (the interactive run's enrollment, never stored as pending) comes with the
+  // SeenEnrollment that allowed it. A stored pending enrollment needs no such check: storing it
+  // was checked, and every activation since (at login, in another run, by an import) would
+  // have cleared it.
   Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
-                                                            const PendingEnrollment* in_memory) {
+                                                            const PendingEnrollment* in_memory,
+                                                            const SeenEnrollment* seen) {
     std::optional<std::vector<SecretString>> codes;
     auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (seen != nullptr) {
+        if (auto unchanged = unchanged_since_seen(current, *seen); !unchanged)
+          return std::unexpected(unchanged.error());
+      }
       if (!current) current.emplace();
       if (in_memory != nullptr) {
         current->pending =
@@ -502,11 +550,11 @@ class Enroller {
     if (!*state || !(*state)->pending)
       return refuse("nothing to confirm: run valix-enroll --begin first");
     if ((*state)->pending->expires_at < now()) {
-      auto codes = activate(code, nullptr);  // clears the expired enrollment
+      auto codes = activate(code, nullptr, nullptr);  // clears the expired enrollment
       if (!codes) return internal(codes.error());
       return refuse("the enrollment expired; run valix-enroll --begin again");
     }
-    auto codes = activate(code, nullptr);
+    auto codes = activate(code, nullptr, nullptr);
     if (!codes) return internal(codes.error());
     if (!*codes)
       return refuse("that code is not correct; check the time on your phone and try again");
@@ -541,7 +589,8 @@ class Enroller {
                    "valix-enroll: not on a terminal; use --begin and --confirm CODE in scripts\n");
       return kUsage;
     }
-    if (auto refused = may_enroll()) return *refused;
+    SeenEnrollment seen;
+    if (auto refused = may_enroll(seen)) return *refused;
     auto pending = new_pending_enrollment(config_, now());
     if (!pending) return internal(pending.error());
     pending->expires_at = now() + 3600;
@@ -565,8 +614,8 @@ class Enroller {
     for (int attempt = 1; attempt <= kTries; ++attempt) {
       auto code = read_line(prompt.c_str());
       if (!code) return refuse("2FA was not turned on.");
-      auto codes = activate(code->view(), &*pending);
-      if (!codes) return internal(codes.error());
+      auto codes = activate(code->view(), &*pending, &seen);
+      if (!codes) return failed(codes.error());
       if (*codes) {
         show_codes(**codes);
         std::printf(

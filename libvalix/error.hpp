@@ -18,6 +18,7 @@ enum class Errc {
   config,     // valix.conf is wrong
   crypto,     // OpenSSL or libcrypt failed
   busy,       // a lock could not be taken in time
+  conflict,   // the state changed since a decision was made on it; nothing was written
 };
 
 struct Error {

@@ -71,6 +71,22 @@ check "--qr none: no QR code, the key and URI still shown" \
 drive alice "" --qr sideways
 check "--qr with an unknown style: exit 2" [ "$RC" -eq 2 ]
 
+# --- an enrollment made while a run waits at its prompt is not replaced ------------------------
+# The run decided that carol needed no current code before prompting; by the time she typed
+# the code, she had enrolled elsewhere (at login, another run). Storing the waiting run's
+# secret would replace that enrollment without its code.
+OTHER=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+OTHER=$OTHER drive carol "
+expect -re {key by hand: ([A-Z2-7 ]+)\r?\n} { set key [string map {\" \" \"\"} \$expect_out(1,string)] }
+expect \"$prompt\"
+exec -ignorestderr \$env(VALIX_TEST_STATE) \$env(SB)/state carol write \$env(OTHER) >/dev/null
+send \"[exec oathtool --totp -b \$key 2>/dev/null]\r\"
+"
+check "an enrollment made meanwhile: refused (exit 1)" [ "$RC" -eq 1 ]
+check "... told why" out_contains "your 2FA settings changed while valix-enroll was running"
+check "... the other enrollment stays" grep -qF "$OTHER" "$SB/state/carol.state"
+check "... no backup codes shown" bash -c "! grep -qa 'Your backup codes' '$SB/eout'"
+
 # --- an enrolled user re-enrolls -------------------------------------------------------------
 OLD=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
 enroll_test_user bob "$OLD" >/dev/null

@@ -412,7 +412,7 @@ void Bench::prepare_size(int size) {
     if (i == 0) state_size_ = text.size();
 
     // What `google-authenticator -t -d -r 3 -R 30 -w 3` writes: secret, options, 5 scratch codes.
-    std::string g = base32_encode(secret.span()) +
+    std::string g = std::string(base32_encode(secret.span()).view()) +
                     "\n\" RATE_LIMIT 3 30\n\" WINDOW_SIZE 3\n\" DISALLOW_REUSE\n\" TOTP_AUTH\n";
     for (int k = 0; k < 5; ++k) g += std::to_string(10000000 + scratch() % 90000000) + "\n";
     write_file(ga / user, g, 0400);

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "backup_codes.hpp"
 #include "base32.hpp"
 #include "config.hpp"
 #include "enrollment.hpp"
@@ -449,7 +450,7 @@ class Enroller {
     auto pending = new_pending_enrollment(config_, now());
     if (!pending) return internal(pending.error());
     const SecretString uri = uri_for(*pending);
-    const SecretString secret(base32_encode(pending->secret.span()));
+    const SecretString secret = base32_encode(pending->secret.span());
     // The image first: if it cannot be written, nothing is stored.
     if (auto refused = write_svg(uri)) return *refused;
     auto stored = update([&](std::optional<UserState>& current) -> Result<StateChange> {
@@ -475,11 +476,12 @@ class Enroller {
   // Called once the state work is done: shows and saves the codes without privilege.
   int show_codes(const std::vector<SecretString>& codes) {
     drop_privileges_for_good();
-    std::string text;
-    for (const auto& code : codes) text.append(code.view()).append("\n");
+    // Built in place (reserved, never reallocated) so that no unwiped copy of a code is freed.
+    SecretString text;
+    text.str().reserve(codes.size() * (kBackupCodeLength + 2));
+    for (const auto& code : codes) text.str().append(code.view()).append("\n");
     if (o_.codes_file) {
-      auto saved = create_new_private_file(*o_.codes_file, text);
-      wipe(text.data(), text.size());
+      auto saved = create_new_private_file(*o_.codes_file, text.view());
       if (!saved) {
         std::fprintf(stderr, "valix-enroll: could not save the backup codes: %s\n",
                      saved.error().message.c_str());
@@ -488,12 +490,14 @@ class Enroller {
       }
     }
     if (o_.json) {
-      std::string out = "{\"backup_codes\": [";
+      // Codes are drawn from a fixed alphabet of letters, digits and '-': nothing to escape.
+      SecretString out;
+      out.str().reserve(32 + codes.size() * (kBackupCodeLength + 8));
+      out.str().append("{\"backup_codes\": [");
       for (std::size_t i = 0; i < codes.size(); ++i)
-        out += (i ? ", " : "") + json_string(codes[i].view());
-      out += "]}\n";
+        out.str().append(i ? ", \"" : "\"").append(codes[i].view()).append("\"");
+      out.str().append("]}\n");
       std::fputs(out.c_str(), stdout);
-      wipe(out.data(), out.size());
       return kOk;
     }
     std::printf("\nYour backup codes. Each works once, if you lose your phone:\n\n%s\n",

@@ -16,9 +16,10 @@ int decode_char(char c) {
 
 }  // namespace
 
-std::string base32_encode(std::span<const std::uint8_t> bytes) {
-  std::string out;
-  out.reserve((bytes.size() * 8 + 4) / 5);
+SecretString base32_encode(std::span<const std::uint8_t> bytes) {
+  SecretString encoded;
+  std::string& out = encoded.str();
+  out.reserve((bytes.size() * 8 + 4) / 5);  // so that no unwiped copy is left behind
   std::uint32_t buffer = 0;
   int bits = 0;
   for (const std::uint8_t byte : bytes) {
@@ -31,7 +32,7 @@ std::string base32_encode(std::span<const std::uint8_t> bytes) {
   }
   if (bits > 0) out.push_back(kAlphabet[(buffer << (5 - bits)) & 0x1f]);
   wipe(&buffer, sizeof buffer);
-  return out;
+  return encoded;
 }
 
 Result<SecretBytes> base32_decode(std::string_view text) {

@@ -12,7 +12,7 @@
 namespace valix {
 
 // Encodes without padding, in upper case (the form otpauth:// URIs use).
-std::string base32_encode(std::span<const std::uint8_t> bytes);
+SecretString base32_encode(std::span<const std::uint8_t> bytes);
 
 // Decodes text, accepting lower case, spaces, hyphens between groups and missing or present
 // trailing '=' padding. Anything else, padding in the middle, an impossible length or

@@ -4,6 +4,7 @@
 
 #include <climits>
 
+#include "backup_codes.hpp"
 #include "base32.hpp"
 
 namespace valix {
@@ -52,7 +53,7 @@ std::string account_label(std::string_view user) { return std::string(user) + "@
 
 SecretString otpauth_uri(std::string_view issuer, std::string_view label, const SecretBytes& secret,
                          const OtpParameters& otp) {
-  SecretString encoded(base32_encode(secret.span()));
+  SecretString encoded = base32_encode(secret.span());
   SecretString uri;
   uri.str().reserve(512);
   uri.str().append("otpauth://totp/");
@@ -72,7 +73,7 @@ SecretString otpauth_uri(std::string_view issuer, std::string_view label, const 
 }
 
 SecretString grouped_secret(const SecretBytes& secret) {
-  SecretString encoded(base32_encode(secret.span()));
+  SecretString encoded = base32_encode(secret.span());
   SecretString out;
   out.str().reserve(encoded.size() * 2);
   for (std::size_t i = 0; i < encoded.size(); ++i) {
@@ -110,12 +111,15 @@ Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uin
   return codes;
 }
 
-std::string format_backup_codes(const std::vector<SecretString>& codes) {
-  std::string out;
+SecretString format_backup_codes(const std::vector<SecretString>& codes) {
+  SecretString listing;
+  std::string& out = listing.str();
+  out.reserve(codes.size() * (kBackupCodeLength + 16));  // no reallocation, no unwiped copy
   for (std::size_t i = 0; i < codes.size(); ++i) {
-    out += (i + 1 < 10 ? "   " : "  ") + std::to_string(i + 1) + ". " + codes[i].str() + "\n";
+    out.append(i + 1 < 10 ? "   " : "  ").append(std::to_string(i + 1)).append(". ");
+    out.append(codes[i].view()).append("\n");
   }
-  return out;
+  return listing;
 }
 
 }  // namespace valix

@@ -42,6 +42,6 @@ Result<std::vector<SecretString>> replace_backup_codes(Enrollment& enrollment,
                                                        const Config& config);
 
 // The text shown with backup codes (numbered list and how to keep them).
-std::string format_backup_codes(const std::vector<SecretString>& codes);
+SecretString format_backup_codes(const std::vector<SecretString>& codes);
 
 }  // namespace valix

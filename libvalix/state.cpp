@@ -61,7 +61,7 @@ SecretString serialize_state(const UserState& state) {
   append_line(out, "locked_until", std::to_string(state.locked_until));
   append_line(out, "last_login", std::to_string(state.last_login));
   if (const auto& e = state.enrollment) {
-    SecretString secret(base32_encode(e->secret.span()));
+    SecretString secret = base32_encode(e->secret.span());
     append_line(out, "secret", secret.view());
     append_line(out, "algorithm", otp_algorithm_name(e->otp.algorithm));
     append_line(out, "digits", std::to_string(e->otp.digits));
@@ -72,7 +72,7 @@ SecretString serialize_state(const UserState& state) {
     for (const auto& hash : e->backup.hashes) append_line(out, "backup", hash);
   }
   if (const auto& p = state.pending) {
-    SecretString secret(base32_encode(p->secret.span()));
+    SecretString secret = base32_encode(p->secret.span());
     append_line(out, "pending_secret", secret.view());
     append_line(out, "pending_algorithm", otp_algorithm_name(p->otp.algorithm));
     append_line(out, "pending_digits", std::to_string(p->otp.digits));

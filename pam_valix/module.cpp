@@ -289,14 +289,19 @@ class Login {
         });
     if (!updated) return internal_error(updated.error().message);
     log(LogLevel::notice, "enrolled in 2FA at login");
-    session_.tell(
-        "Two-factor authentication is now on. Every login will ask for a code from "
-        "your authenticator app.\n\nYour backup codes (each works once, if you lose "
-        "your phone):\n" +
-            format_backup_codes(codes) +
+    const SecretString listing = format_backup_codes(codes);
+    SecretString text;
+    text.str().reserve(listing.size() + 512);  // no reallocation, no unwiped copy
+    text.str()
+        .append(
+            "Two-factor authentication is now on. Every login will ask for a code from "
+            "your authenticator app.\n\nYour backup codes (each works once, if you lose "
+            "your phone):\n")
+        .append(listing.view())
+        .append(
             "\nSave them somewhere secure: a password manager, or a printed sheet in a "
-            "safe. They will not be shown again.",
-        MessageKind::info);
+            "safe. They will not be shown again.");
+    session_.tell(text.view(), MessageKind::info);
     return PAM_SUCCESS;
   }
 

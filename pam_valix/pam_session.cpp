@@ -46,7 +46,7 @@ Result<SecretString> PamHandleSession::ask(std::string_view prompt, Echo echo) {
 
 void PamHandleSession::tell(std::string_view text, MessageKind kind) {
   if (kind == MessageKind::info && quiet_ == Quiet::yes) return;
-  const std::string message(text);
+  const SecretString message(text);  // may carry a key or backup codes
   pam_prompt(pamh_, kind == MessageKind::error ? PAM_ERROR_MSG : PAM_TEXT_INFO, nullptr, "%s",
              message.c_str());
 }

@@ -13,8 +13,10 @@ std::string decoded(std::string_view text) {
 }
 
 std::string encoded(std::string_view text) {
-  return base32_encode(std::span<const std::uint8_t>(
-      reinterpret_cast<const std::uint8_t*>(text.data()), text.size()));
+  return std::string(
+      base32_encode(std::span<const std::uint8_t>(
+                        reinterpret_cast<const std::uint8_t*>(text.data()), text.size()))
+          .view());
 }
 
 void rfc4648_vectors(void**) {
@@ -50,7 +52,7 @@ void round_trip_random(void**) {
   for (std::size_t n = 0; n < 64; ++n) {
     SecretBytes bytes(n);
     ASSERT_OK(random_bytes(std::span<std::uint8_t>(bytes.data(), bytes.size())));
-    auto back = base32_decode(base32_encode(bytes.span()));
+    auto back = base32_decode(base32_encode(bytes.span()).view());
     ASSERT_OK(back);
     assert_int_equal(back->size(), n);
     assert_memory_equal(back->data(), bytes.data(), n);

@@ -150,7 +150,7 @@ void activation(void**) {
     ASSERT_OK(found);
     assert_true(found->has_value());
   }
-  const std::string listing = format_backup_codes(*codes);
+  const std::string listing(format_backup_codes(*codes).view());
   assert_true(listing.find("   1. ") == 0);
   assert_true(listing.find("  10. ") != std::string::npos);
 }

@@ -190,9 +190,23 @@ Result<void> create_new_private_file(const std::string& path, std::string_view c
     if (errno == EEXIST) return fail(Errc::invalid, quoted(path) + " already exists");
     return fail_errno("cannot create " + quoted(path), errno);
   }
-  if (fchmod(fd.get(), 0600) != 0) return fail_errno("fchmod " + quoted(path), errno);
-  if (auto written = write_all(fd.get(), content); !written) return written;
-  if (fsync(fd.get()) != 0) return fail_errno("fsync " + quoted(path), errno);
+  // A file we created but could not fill (a full disk) is removed, not left half-written.
+  auto remove_on_error = [&](Error error) -> Result<void> {
+    fd.reset();
+    unlink(path.c_str());
+    return std::unexpected(std::move(error));
+  };
+  if (fchmod(fd.get(), 0600) != 0)
+    return remove_on_error(fail_errno("fchmod " + quoted(path), errno).error());
+  if (auto written = write_all(fd.get(), content); !written)
+    return remove_on_error(written.error());
+  if (fsync(fd.get()) != 0)
+    return remove_on_error(fail_errno("fsync " + quoted(path), errno).error());
+  if (close(fd.release()) != 0) {
+    const int err = errno;
+    unlink(path.c_str());
+    return fail_errno("close " + quoted(path), err);
+  }
   return {};
 }
 

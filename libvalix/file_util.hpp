@@ -51,6 +51,7 @@ Result<void> remove_file_durably(int dirfd, std::string_view name);
 
 // Creates a new file at path (never overwriting, never following a symlink) with mode 0600
 // and content, fsynced. Used for files handed to the user, such as downloaded backup codes.
+// A file that cannot be written whole (a full disk) is removed again.
 Result<void> create_new_private_file(const std::string& path, std::string_view content);
 
 }  // namespace valix

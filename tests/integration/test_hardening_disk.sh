@@ -10,7 +10,11 @@ sandbox_init hardening_disk
 SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
 STATE="$SB/state"
 
-cleanup() { while mountpoint -q "$STATE"; do umount "$STATE" || break; done; }
+FULL="$SB/full"
+cleanup() {
+  while mountpoint -q "$STATE"; do umount "$STATE" || break; done
+  while mountpoint -q "$FULL"; do umount "$FULL" || break; done
+}
 trap cleanup EXIT
 mount_state() {  # mount_state OPTIONS: a fresh tmpfs as the state directory
   cleanup
@@ -71,6 +75,27 @@ refused_intact "read-only state dir, right TOTP code" "Read-only file system" "$
 refused_intact "read-only state dir, right backup code" "Read-only file system" "${CODES[1]}"
 mount -o remount,rw "$STATE"
 expect_login ok "writable again: the same code works" valix alice "$code"
+
+# valix-enroll --backup-codes-file on a full disk: the codes are shown instead, and no empty or
+# half-written file is left where the user expects their codes.
+: "${VALIX_ENROLL:?run through ctest}"
+printf 'account required %s acct=success\n' "$VALIX_TEST_AUTHTOK_MODULE" >"$SB/pam.d/valix-enroll"
+mount_state size=1m
+mkdir -p "$FULL"
+mount -t tmpfs -o size=4k,mode=1777 valix-test-full "$FULL"
+head -c 1M /dev/zero >"$FULL/filler" 2>/dev/null || true
+pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user bob --begin --json >"$SB/eout" 2>"$SB/eerr"
+bsecret=$(python3 -c "import json; print(json.load(open('$SB/eout'))['secret'])")
+wait_fresh_step
+set +e
+pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user bob --confirm "$(totp_now "$bsecret")" \
+  --backup-codes-file "$FULL/codes.txt" >"$SB/eout" 2>"$SB/eerr" </dev/null
+rc=$?
+set -e
+check "codes file on a full disk: enrolled anyway (exit 0)" [ "$rc" -eq 0 ]
+check "... the 10 codes are shown instead" [ "$(grep -cE '[0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout")" -eq 10 ]
+check "... and the user is told" grep -qF "could not save the backup codes" "$SB/eerr"
+check "... no partial file left" [ ! -e "$FULL/codes.txt" ]
 
 cleanup
 finish

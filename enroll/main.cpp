@@ -280,6 +280,19 @@ class Enroller {
       : o_(options), config_(std::move(config)), store_(std::move(store)), user_(std::move(user)) {}
 
   int run() {
+    const int exit_status = dispatch();
+    if (!unsynced_) return exit_status;
+    // The new state is in place and was shown; only its durability is in doubt.
+    std::fprintf(stderr,
+                 "valix-enroll: %s\nvalix-enroll: your 2FA settings were saved and are in use, "
+                 "but the disk reported an error: if this system crashes before it is fixed, "
+                 "run valix-enroll again.\n",
+                 unsynced_->c_str());
+    return exit_status == kOk ? kInternal : exit_status;
+  }
+
+ private:
+  int dispatch() {
     switch (o_.action) {
       case Options::Action::status: return status();
       case Options::Action::begin: return begin();
@@ -290,7 +303,6 @@ class Enroller {
     return kUsage;
   }
 
- private:
   // Reads one line from the terminal; nullopt at end of input.
   // The prompt goes to stderr under --json, so stdout stays one JSON document.
   std::optional<SecretString> read_line(const char* prompt) const {
@@ -347,9 +359,16 @@ class Enroller {
 
   Result<std::optional<UserState>> load() { return store_.load(user_); }
 
+  // A state that was replaced but whose directory could not be synced is in use: it counts as
+  // written, so the codes it holds are shown, and run() reports the error at the end.
   Result<void> update(const StateStore::Mutator& mutate) {
     const QuietSignals quiet;
-    return store_.update(user_, mutate);
+    auto updated = store_.update(user_, mutate);
+    if (!updated && updated.error().code == Errc::unsynced) {
+      unsynced_ = updated.error().message;
+      return {};
+    }
+    return updated;
   }
 
   int status() {
@@ -643,6 +662,7 @@ class Enroller {
   Config config_;
   FileStateStore store_;
   std::string user_;
+  std::optional<std::string> unsynced_;  // set when a written state's directory sync failed
 };
 
 int run(int argc, char** argv) {

@@ -19,6 +19,7 @@ enum class Errc {
   crypto,     // OpenSSL or libcrypt failed
   busy,       // a lock could not be taken in time
   conflict,   // the state changed since a decision was made on it; nothing was written
+  unsynced,   // the new content is in place, but the directory could not be synced after it
 };
 
 struct Error {

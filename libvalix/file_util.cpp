@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 
 namespace valix {
 namespace {
@@ -169,7 +170,13 @@ Result<void> replace_file_atomically(int dirfd, std::string_view name, std::stri
     unlinkat(dirfd, temp.c_str(), 0);
     return fail_errno("cannot rename into " + quoted(target), err);
   }
-  if (fsync(dirfd) != 0) return fail_errno("fsync of state directory", errno);
+  // From here the new content is what every reader sees: a failure is not "nothing changed".
+  if (fsync(dirfd) != 0) {
+    const int err = errno;
+    return fail(
+        Errc::unsynced,
+        quoted(target) + " was replaced, but syncing its directory failed: " + std::strerror(err));
+  }
   return {};
 }
 
@@ -179,7 +186,12 @@ Result<void> remove_file_durably(int dirfd, std::string_view name) {
     if (errno == ENOENT) return {};
     return fail_errno("cannot remove " + quoted(target), errno);
   }
-  if (fsync(dirfd) != 0) return fail_errno("fsync of state directory", errno);
+  if (fsync(dirfd) != 0) {
+    const int err = errno;
+    return fail(
+        Errc::unsynced,
+        quoted(target) + " was removed, but syncing its directory failed: " + std::strerror(err));
+  }
   return {};
 }
 

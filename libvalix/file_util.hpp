@@ -41,12 +41,15 @@ Result<void> write_all(int fd, std::string_view data);
 
 // Durably replaces dirfd/name with content: writes dirfd/temp_name (O_EXCL, O_NOFOLLOW, mode
 // 0600, any stale temp removed first), fsyncs it, renames it over name and fsyncs the
-// directory. On any failure the temp file is removed and name keeps its old content. The
+// directory. On a failure before the rename the temp file is removed and name keeps its old
+// content; if only the final directory fsync fails, name already has the new content and the
+// error is Errc::unsynced (a crash before the disk recovers could bring the old one back). The
 // caller must hold a lock that makes it the only writer of temp_name.
 Result<void> replace_file_atomically(int dirfd, std::string_view name, std::string_view temp_name,
                                      std::string_view content);
 
-// Removes dirfd/name (absent is fine) and fsyncs the directory.
+// Removes dirfd/name (absent is fine) and fsyncs the directory (Errc::unsynced when only that
+// fails: the file is gone).
 Result<void> remove_file_durably(int dirfd, std::string_view name);
 
 // Creates a new file at path (never overwriting, never following a symlink) with mode 0600

@@ -31,7 +31,8 @@ class StateStore {
   // Runs mutate on the current state (nullopt when there is none) while holding the user's
   // exclusive lock, then applies its decision atomically before releasing the lock. Either
   // the old state or the whole new one is visible afterwards, never a mix. An error from
-  // mutate is returned unchanged and nothing is written.
+  // mutate is returned unchanged and nothing is written. Errc::unsynced: the new state is in
+  // place, but the directory sync after it failed.
   using Mutator = std::function<Result<StateChange>(std::optional<UserState>&)>;
   virtual Result<void> update(std::string_view user, const Mutator& mutate) = 0;
 

@@ -110,6 +110,12 @@ with_name_aliases() {
   VALIX_TEST_PRELOAD=$VALIX_NSS_ALIAS VALIX_TEST_NSS_ALIASES=$aliases "$@"
 }
 
+# with_failing_dir_fsync CMD...: CMD (a command or one of these helpers) with fsync() of a
+# directory failing with EIO (tests/tools/fail_fsync.c, preloaded by pam_env).
+with_failing_dir_fsync() {
+  VALIX_TEST_PRELOAD=$VALIX_FAIL_FSYNC VALIX_TEST_FAIL_DIR_FSYNC=1 "$@"
+}
+
 # pam_tester ARGS...: pamtester under the wrappers, answers on stdin. pam_wrapper 1.1.4 picks
 # its /tmp/pam.X directory with a check-then-mkdir race and removes the directory when its
 # process exits, even if a sibling shares it: a login started at the same moment as another

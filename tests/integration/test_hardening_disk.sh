@@ -97,5 +97,25 @@ check "... the 10 codes are shown instead" [ "$(grep -cE '[0-9a-z]{5}-[0-9a-z]{5
 check "... and the user is told" grep -qF "could not save the backup codes" "$SB/eerr"
 check "... no partial file left" [ ! -e "$FULL/codes.txt" ]
 
+# A failing disk: the rename has replaced the state, then syncing the directory fails (EIO).
+# valix-enroll shows the new backup codes, which are the ones in force, says what happened and
+# exits 3; a login whose state write ends that way is refused (fail closed).
+mount_state size=1m
+enroll_test_user dave "$SECRET" >/dev/null
+wait_fresh_step
+set +e
+with_failing_dir_fsync pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user dave \
+  --regenerate-backup-codes --code "$(totp_now "$SECRET")" >"$SB/eout" 2>"$SB/eerr" </dev/null
+rc=$?
+set -e
+mapfile -t NEW < <(grep -oE '[0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout")
+check "directory sync fails after new backup codes: exit 3" [ "$rc" -eq 3 ]
+check "... the 10 new codes are shown" [ "${#NEW[@]}" -eq 10 ]
+check "... and the user is told they are in use" grep -qF "were saved and are in use, but the disk reported an error" "$SB/eerr"
+with_failing_dir_fsync login valix dave "${NEW[0]}"
+check "a login whose state write cannot be synced is refused" [ "$LOGIN_RC" -ne 0 ]
+check "... logged with the cause" log_has "syncing its directory failed"
+expect_login ok "the disk recovered: another new backup code logs in" valix dave "${NEW[1]}"
+
 cleanup
 finish

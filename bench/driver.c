@@ -26,6 +26,7 @@
 #define _GNU_SOURCE
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <security/pam_appl.h>
 
 #ifdef VALIX_BENCH_LIKE_SSHD
@@ -97,9 +98,12 @@ static int conversation(int count, const struct pam_message** messages,
   return PAM_SUCCESS;
 }
 
-// One login as sshd does it: a new PAM handle (libpam reads the service file and loads the
-// modules), pam_authenticate, pam_end (libpam unloads the modules).
+// One login as sshd does it: the user's passwd entry is looked up first (sshd, su, sudo and
+// login all do that before PAM starts, so the name service's modules are loaded by then), then
+// a new PAM handle (libpam reads the service file and loads the modules), pam_authenticate,
+// pam_end (libpam unloads the modules).
 static int login(const char* service, const char* user, const char* answer) {
+  (void)getpwnam(user);  // the benchmark's users have no passwd entries: found or not, alike
   struct pam_conv conv = {conversation, (void*)answer};
   pam_handle_t* pamh = NULL;
   int rc = pam_start_confdir(service, user, &conv, pam_dir, &pamh);
@@ -164,6 +168,7 @@ static void report_maps(int n_before, int n_during, int n_after) {
 
 // The warm-up login of inproc mode, with a look at the mappings while the module is loaded.
 static int warmup_with_maps(const char* service, const struct entry* e) {
+  (void)getpwnam(e->user);  // as login() does, so that the name service is not counted below
   const int n_before = mapped_objects(before, kMaxMaps);
   struct pam_conv conv = {conversation, (void*)e->answer};
   pam_handle_t* pamh = NULL;
@@ -340,6 +345,7 @@ static void race(const char* service, const char* user, const char* answer, int 
     if (pid == 0) {
       close(release[1]);
       close(ready[0]);
+      (void)getpwnam(user);
       struct pam_conv conv = {conversation, (void*)answer};
       pam_handle_t* pamh = NULL;
       if (pam_start_confdir(service, user, &conv, pam_dir, &pamh) != PAM_SUCCESS) _exit(3);

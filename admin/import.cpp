@@ -110,7 +110,14 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
     }
     return StateChange::write;
   });
-  if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
+  // Errc::unsynced: the import is in place and in use; its backup codes are shown like any
+  // other import's (they are the ones that work), and the error is reported at the end.
+  std::optional<std::string> unsynced;
+  if (!done) {
+    if (done.error().code != Errc::unsynced)
+      return ctx.error(action, user, done.error().message, Exit::failed);
+    unsynced = done.error().message;
+  }
 
   std::string what = "imported from " + shown(path) + " (TOTP SHA1, 6 digits, " +
                      std::to_string(otp.period) + " s steps)";
@@ -164,6 +171,13 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
       "\n%s was not changed. Remove it, and pam_google_authenticator from the PAM "
       "configuration, once the switch to Valix is done.\n",
       shown(path).c_str());
+  if (unsynced) {
+    return ctx.error(action, user,
+                     *unsynced +
+                         "; the import is in use, but if this system crashes before the "
+                         "disk is fixed, run the import again",
+                     Exit::failed);
+  }
   return Exit::ok;
 }
 

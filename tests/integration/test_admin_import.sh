@@ -140,6 +140,14 @@ expect_admin 0 "--force replaces an existing enrollment" import-google-authentic
 check "--force: said so" stdout_has "Their previous Valix enrollment has been replaced."
 check "--force: admin flag consumed" [ "$(state_field erin required)" = 0 ]
 expect_login ok "--force: the imported secret is the one in use" valix erin "$(totp_at "$ERIN" $(( $(date +%s) + 30 )))"
+# The directory sync fails after the import replaced the state (a failing disk): the import is
+# in use, so its backup codes are shown, and the error is reported (exit 1).
+with_failing_dir_fsync expect_admin 1 "import with a failing directory sync: exit 1" \
+  import-google-authenticator erin --force
+check "... the new backup codes are shown" [ "$(grep -cE '^ *[0-9]+\. [0-9a-z]{5}-[0-9a-z]{5}$' "$SB/out")" -eq 10 ]
+check "... the error explains the import is in use" stderr_has "the import is in use, but if this system crashes"
+code=$(sed -nE 's/^ *[0-9]+\. ([0-9a-z]{5}-[0-9a-z]{5})$/\1/p' "$SB/out" | head -n 1)
+expect_login ok "... and a code shown works" valix erin "$code"
 syslog_start
 expect_admin 0 "explicit FILE" import-google-authenticator erin "$HOMES/erin/$GA" --force
 syslog_check "import audited" "import-google-authenticator erin (by root): imported from $HOMES/erin/$GA"

@@ -93,7 +93,7 @@ pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user bob --confirm "$(to
 rc=$?
 set -e
 check "codes file on a full disk: enrolled anyway (exit 0)" [ "$rc" -eq 0 ]
-check "... the 10 codes are shown instead" [ "$(grep -cE '[0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout")" -eq 10 ]
+check "... the 10 codes are shown instead" [ "$(grep -cE '^ *[0-9]+\. [0-9a-z]{5}-[0-9a-z]{5}$' "$SB/eout")" -eq 10 ]
 check "... and the user is told" grep -qF "could not save the backup codes" "$SB/eerr"
 check "... no partial file left" [ ! -e "$FULL/codes.txt" ]
 
@@ -108,7 +108,7 @@ with_failing_dir_fsync pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --u
   --regenerate-backup-codes --code "$(totp_now "$SECRET")" >"$SB/eout" 2>"$SB/eerr" </dev/null
 rc=$?
 set -e
-mapfile -t NEW < <(grep -oE '[0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout")
+mapfile -t NEW < <(sed -nE 's/^ *[0-9]+\. ([0-9a-z]{5}-[0-9a-z]{5})$/\1/p' "$SB/eout")
 check "directory sync fails after new backup codes: exit 3" [ "$rc" -eq 3 ]
 check "... the 10 new codes are shown" [ "${#NEW[@]}" -eq 10 ]
 check "... and the user is told they are in use" grep -qF "were saved and are in use, but the disk reported an error" "$SB/eerr"

@@ -263,10 +263,11 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
   return result;
 }
 
-Exit cmd_reset(const Context& ctx, const std::string& user) {
+Exit cmd_reset(const Context& ctx, const std::string& typed) {
   constexpr std::string_view action = "reset";
-  auto target = resolve_user(user);
+  auto target = resolve_user(typed);
   if (!target) return refuse_resolution(ctx, action, target.error());
+  const std::string& user = target->name;  // the account's own name, as the module uses
   enum class Found { reset, nothing, no_state } found = Found::reset;
   std::size_t codes = 0;
   bool enrolled = false, pending = false, locked = false, flagged = false;
@@ -317,10 +318,11 @@ Exit cmd_reset(const Context& ctx, const std::string& user) {
   return Exit::ok;
 }
 
-Exit cmd_unlock(const Context& ctx, const std::string& user) {
+Exit cmd_unlock(const Context& ctx, const std::string& typed) {
   constexpr std::string_view action = "unlock";
-  auto target = resolve_user(user);
+  auto target = resolve_user(typed);
   if (!target) return refuse_resolution(ctx, action, target.error());
+  const std::string& user = target->name;  // the account's own name, as the module uses
   enum class Found { unlocked, not_locked, no_state } found = Found::unlocked;
   int failures = 0;
   std::int64_t locked_until = 0;

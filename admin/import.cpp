@@ -19,19 +19,20 @@ namespace valix::admin {
 // learned skew; beyond an hour's worth of steps a recorded step is not plausible.
 constexpr std::uint64_t kMaxStepsAhead = 120;
 
-Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user,
+Exit cmd_import_google_authenticator(const Context& ctx, const std::string& typed,
                                      const std::optional<std::string>& file,
                                      BackupCodesOnImport backup, ExistingEnrollment existing) {
   constexpr std::string_view action = "import-google-authenticator";
-  auto target = resolve_user(user);
+  auto target = resolve_user(typed);
   if (!target) {
-    return ctx.error(action, user, target.error().message + "; nothing changed",
+    return ctx.error(action, typed, target.error().message + "; nothing changed",
                      target.error().code == Errc::invalid ? Exit::refused : Exit::failed);
   }
   if (!target->account) {
-    return ctx.error(action, user, "there is no user named '" + user + "'; nothing changed",
+    return ctx.error(action, typed, "there is no user named '" + typed + "'; nothing changed",
                      Exit::refused);
   }
+  const std::string& user = target->name;  // the account's own name, as the module uses
   const Account& account = *target->account;
   std::string path;
   if (file) {

@@ -188,7 +188,8 @@ std::unordered_map<std::string, Account> enumerate_accounts() {
 Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, OutputFormat format) {
   constexpr std::string_view action = "status";
   std::vector<std::string> names = users;
-  if (names.empty()) {
+  const bool listing = names.empty();
+  if (listing) {
     auto listed = ctx.store.list_users();
     if (!listed) return ctx.error(action, "-", listed.error().message, Exit::failed);
     names = std::move(*listed);
@@ -202,6 +203,14 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
   for (const auto& name : names) {
     if (auto it = known.find(name); it != known.end() && valid_username(name)) {
       targets.push_back(Target{name, it->second});
+      continue;
+    }
+    if (listing) {
+      // A state file is shown under its own name, even one filed under another spelling of an
+      // account's name (by a version before the name service was asked), which logins refuse.
+      auto account = lookup_account(name);
+      if (!account) return ctx.error(action, name, account.error().message, Exit::failed);
+      targets.push_back(Target{name, std::move(*account)});
       continue;
     }
     auto target = resolve_user(name);

@@ -68,7 +68,8 @@ Options:
   --help, --version
 
 Exit status: 0 done; 1 refused (wrong code, not allowed, nothing pending);
-2 bad command line; 3 internal error (see the message; nothing was changed).
+2 bad command line; 3 internal error (see the message; nothing was changed, unless
+it says the change is in place but the disk reported an error).
 )";
 
 struct Options {
@@ -284,9 +285,9 @@ class Enroller {
     if (!unsynced_) return exit_status;
     // The new state is in place and was shown; only its durability is in doubt.
     std::fprintf(stderr,
-                 "valix-enroll: %s\nvalix-enroll: your 2FA settings were saved and are in use, "
-                 "but the disk reported an error: if this system crashes before it is fixed, "
-                 "run valix-enroll again.\n",
+                 "valix-enroll: %s\nvalix-enroll: the change is in place and in use, but the disk "
+                 "reported an error: if this system crashes before it is fixed, check with "
+                 "valix-enroll --status and run valix-enroll again.\n",
                  unsynced_->c_str());
     return exit_status == kOk ? kInternal : exit_status;
   }

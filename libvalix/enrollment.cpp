@@ -55,7 +55,9 @@ SecretString otpauth_uri(std::string_view issuer, std::string_view label, const 
                          const OtpParameters& otp) {
   SecretString encoded = base32_encode(secret.span());
   SecretString uri;
-  uri.str().reserve(512);
+  // Enough for the worst case (every byte of issuer and label percent-encoded), so that the
+  // buffer holding the secret is never reallocated and freed unwiped.
+  uri.str().reserve(3 * (2 * issuer.size() + label.size()) + encoded.size() + 128);
   uri.str().append("otpauth://totp/");
   percent_encode(uri.str(), issuer);
   uri.str().append(":");

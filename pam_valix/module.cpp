@@ -61,15 +61,27 @@ class Login {
     if (owner->account && owner->account->name != user_) {
       shown_user_ += " (account " + printable(owner->account->name) + ")";
     }
-    if (owner->key.empty()) {
-      // Cannot have state; treated exactly like a user who has none.
-      log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
-      return not_enrolled(owner->account, false);
-    }
-    state_user_ = owner->key;
     auto store = FileStateStore::open(config_.state_dir, geteuid());
     if (!store) return internal_error(store.error().message);
     store_.emplace(std::move(*store));
+    if (valid_username(user_) && user_ != owner->key) {
+      // Filed under the spelling typed, by a version that did not ask the name service. Using
+      // it or ignoring it could both be wrong (it may hold the user's enrollment), so the login
+      // is refused until an administrator renames it to the account's name.
+      auto stray = store_->load(user_);
+      if (!stray) return internal_error(stray.error().message);
+      if (*stray) {
+        return internal_error("2FA state is filed under '" + user_ +
+                              "', not under the account's own name; rename it");
+      }
+    }
+    if (owner->key.empty()) {
+      // Cannot have state; treated exactly like a user who has none.
+      log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
+      store_.reset();
+      return not_enrolled(owner->account, false);
+    }
+    state_user_ = owner->key;
     auto state = store_->load(state_user_);
     if (!state) return internal_error(state.error().message);
     if (*state && (*state)->enrollment) return challenge(*(*state)->enrollment);
@@ -242,7 +254,7 @@ class Login {
     }
     const SecretString grouped = grouped_secret(pending->secret);
     SecretString details("   Or enter this key by hand: ");
-    details.str().reserve(1024);
+    details.str().reserve(grouped.size() + uri.size() + 256);  // never reallocated
     details.str().append(grouped.view()).append("\n   Setup URI: ").append(uri.view());
     details.str().append("\n\n2. Your app shows a " + std::to_string(pending->otp.digits) +
                          "-digit code that refreshes every " + std::to_string(pending->otp.period) +
@@ -287,8 +299,11 @@ class Login {
           codes = std::move(*activated);
           return StateChange::write;
         });
-    if (!updated) return internal_error(updated.error().message);
-    log(LogLevel::notice, "enrolled in 2FA at login");
+    // Errc::unsynced: enrolled, but the disk reported an error after the state was replaced.
+    // The login is refused (fail closed), yet the backup codes now in force are still shown:
+    // the user would never see them otherwise.
+    const bool unsynced = !updated && updated.error().code == Errc::unsynced;
+    if (!updated && !unsynced) return internal_error(updated.error().message);
     const SecretString listing = format_backup_codes(codes);
     SecretString text;
     text.str().reserve(listing.size() + 512);  // no reallocation, no unwiped copy
@@ -301,6 +316,11 @@ class Login {
         .append(
             "\nSave them somewhere secure: a password manager, or a printed sheet in a "
             "safe. They will not be shown again.");
+    if (unsynced) {
+      session_.tell(text.view(), MessageKind::info);
+      return internal_error("enrolled in 2FA at login, but " + updated.error().message);
+    }
+    log(LogLevel::notice, "enrolled in 2FA at login");
     session_.tell(text.view(), MessageKind::info);
     return PAM_SUCCESS;
   }

@@ -106,6 +106,12 @@ check "no state under the spelling typed" [ ! -e "$SB/state/ALICE.state" ]
 check "output names the account" stdout_has "2FA is now required for alice."
 with_name_aliases "ALICE=alice" expect_admin 0 "unrequire through another spelling" unrequire ALICE
 check "alice's flag cleared" exists alice 0
+enroll_test_user alice "$SECRET" --failures 5 --locked-until $(( $(date +%s) + 600 )) >/dev/null
+with_name_aliases "ALICE=alice" expect_admin 0 "unlock through another spelling" unlock ALICE
+check "alice's own lockout ended" [ "$(state_field alice failures)" = 0 ]
+with_name_aliases "ALICE=alice" expect_admin 0 "reset through another spelling" reset ALICE
+check "alice's own state removed" exists alice 0
+check "nothing created under the spelling" [ ! -e "$SB/state/ALICE.lock" ]
 expect_admin 3 "unrequire --group of a group that does not exist" unrequire --group nosuchgroup
 check "missing group: clear error" stderr_has "there is no group named 'nosuchgroup'"
 "$VALIX_TEST_STATE" "$SB/state" ghost flag

@@ -111,7 +111,7 @@ set -e
 mapfile -t NEW < <(sed -nE 's/^ *[0-9]+\. ([0-9a-z]{5}-[0-9a-z]{5})$/\1/p' "$SB/eout")
 check "directory sync fails after new backup codes: exit 3" [ "$rc" -eq 3 ]
 check "... the 10 new codes are shown" [ "${#NEW[@]}" -eq 10 ]
-check "... and the user is told they are in use" grep -qF "were saved and are in use, but the disk reported an error" "$SB/eerr"
+check "... and the user is told they are in use" grep -qF "the change is in place and in use, but the disk reported an error" "$SB/eerr"
 with_failing_dir_fsync login valix dave "${NEW[0]}"
 check "a login whose state write cannot be synced is refused" [ "$LOGIN_RC" -ne 0 ]
 check "... logged with the cause" log_has "syncing its directory failed"

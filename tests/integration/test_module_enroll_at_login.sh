@@ -62,4 +62,17 @@ check "bob enrolled" [ "$(state_field bob enrolled)" = 1 ]
 bob_code=$(grep -aoE '^ +1\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/out" | awk '{print $2}' | tr -d '\r')
 expect_login ok "a backup code shown at enrollment works" valix bob "$bob_code"
 
+# A failing disk: the enrollment replaced the state, then syncing the directory failed. The
+# login is refused (fail closed), and the backup codes now in force are shown all the same.
+"$VALIX_TEST_STATE" "$SB/state" carol flag
+wait_fresh_step
+if with_failing_dir_fsync run_enrollment carol 0; then
+  failure "enrollment with a failing directory sync let the user in"
+else
+  pass "enrollment with a failing directory sync: login refused"
+fi
+check "... the backup codes in force are shown" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/out"
+check "... carol is enrolled with them" [ "$(state_field carol backup_left)" = 10 ]
+check "... the cause is logged" grep -q "syncing its directory failed" "$SB/out"
+
 finish

@@ -77,6 +77,12 @@ step_before=$(state_field alice last_step)
 with_name_aliases "$aliases" expect_login ok "the right code typed as ALICE logs in" policy ALICE "$(totp_now "$SECRET")"
 check "alice's own state recorded the code" [ "$(state_field alice last_step)" != "$step_before" ]
 check "no state filed under the spelling" [ ! -e "$SB/state/ALICE.state" ]
+# State filed under a spelling by an earlier version (which did not ask the name service) is
+# neither used nor skipped: the login is refused until an administrator renames it.
+enroll_test_user ALICE "$SECRET" >/dev/null
+with_name_aliases "$aliases" expect_login fail "state filed under another spelling: refused" policy ALICE 000000
+check "... logged with what to do" log_has "2FA state is filed under 'ALICE', not under the account's own name"
+rm -f "$SB/state/ALICE.state" "$SB/state/ALICE.lock"
 
 # --- lockout and back-off -----------------------------------------------------------------
 write_config "max_failures = 3

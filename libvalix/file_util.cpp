@@ -33,6 +33,16 @@ Result<void> check_file(int fd, std::string_view name, uid_t trusted_uid, FileAc
   return {};
 }
 
+// fsync of the directory once a change to target in it is visible: a failure is
+// Errc::unsynced, which says what was already done ("replaced", "removed") rather than
+// "nothing changed". The message is built only on failure: this runs on every login.
+Result<void> sync_directory_after(int dirfd, const std::string& target, const char* done) {
+  if (fsync(dirfd) == 0) return {};
+  const int err = errno;
+  return fail(Errc::unsynced, quoted(target) + " was " + done +
+                                  ", but syncing its directory failed: " + std::strerror(err));
+}
+
 }  // namespace
 
 Result<UniqueFd> open_trusted_file(int dirfd, std::string_view name, int flags, mode_t create_mode,
@@ -171,13 +181,7 @@ Result<void> replace_file_atomically(int dirfd, std::string_view name, std::stri
     return fail_errno("cannot rename into " + quoted(target), err);
   }
   // From here the new content is what every reader sees: a failure is not "nothing changed".
-  if (fsync(dirfd) != 0) {
-    const int err = errno;
-    return fail(
-        Errc::unsynced,
-        quoted(target) + " was replaced, but syncing its directory failed: " + std::strerror(err));
-  }
-  return {};
+  return sync_directory_after(dirfd, target, "replaced");
 }
 
 Result<void> remove_file_durably(int dirfd, std::string_view name) {
@@ -186,13 +190,7 @@ Result<void> remove_file_durably(int dirfd, std::string_view name) {
     if (errno == ENOENT) return {};
     return fail_errno("cannot remove " + quoted(target), errno);
   }
-  if (fsync(dirfd) != 0) {
-    const int err = errno;
-    return fail(
-        Errc::unsynced,
-        quoted(target) + " was removed, but syncing its directory failed: " + std::strerror(err));
-  }
-  return {};
+  return sync_directory_after(dirfd, target, "removed");
 }
 
 Result<void> create_new_private_file(const std::string& path, std::string_view content) {
@@ -214,11 +212,8 @@ Result<void> create_new_private_file(const std::string& path, std::string_view c
     return remove_on_error(written.error());
   if (fsync(fd.get()) != 0)
     return remove_on_error(fail_errno("fsync " + quoted(path), errno).error());
-  if (close(fd.release()) != 0) {
-    const int err = errno;
-    unlink(path.c_str());
-    return fail_errno("close " + quoted(path), err);
-  }
+  if (close(fd.release()) != 0)
+    return remove_on_error(fail_errno("close " + quoted(path), errno).error());
   return {};
 }
 

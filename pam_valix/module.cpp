@@ -316,12 +316,9 @@ class Login {
         .append(
             "\nSave them somewhere secure: a password manager, or a printed sheet in a "
             "safe. They will not be shown again.");
-    if (unsynced) {
-      session_.tell(text.view(), MessageKind::info);
-      return internal_error("enrolled in 2FA at login, but " + updated.error().message);
-    }
-    log(LogLevel::notice, "enrolled in 2FA at login");
     session_.tell(text.view(), MessageKind::info);
+    if (unsynced) return internal_error("enrolled in 2FA at login, but " + updated.error().message);
+    log(LogLevel::notice, "enrolled in 2FA at login");
     return PAM_SUCCESS;
   }
 

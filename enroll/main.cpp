@@ -458,7 +458,7 @@ class Enroller {
     if (!o_.qr_svg) return std::nullopt;
     auto svg = render_qr_svg(uri.view());
     if (!svg) return internal(svg.error());
-    if (!as_user([&] { return create_new_private_file(*o_.qr_svg, *svg); })) {
+    if (!as_user([&] { return create_new_private_file(*o_.qr_svg, svg->view()); })) {
       return refuse("could not write the QR image to " + *o_.qr_svg + "; nothing was changed");
     }
     return std::nullopt;

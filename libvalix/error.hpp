@@ -20,6 +20,7 @@ enum class Errc {
   busy,       // a lock could not be taken in time
   conflict,   // the state changed since a decision was made on it; nothing was written
   unsynced,   // the new content is in place, but the directory could not be synced after it
+  internal,   // a rule of our own code was broken (a bug); treated like any failure
 };
 
 struct Error {

@@ -194,16 +194,29 @@ Result<void> remove_file_durably(int dirfd, std::string_view name) {
 }
 
 Result<void> create_new_private_file(const std::string& path, std::string_view content) {
-  UniqueFd fd(
-      open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
+  // Created and, on failure, removed through one directory descriptor: a later change to the
+  // path's directories (a symlink swapped in) cannot make the cleanup remove another file.
+  const auto slash = path.rfind('/');
+  const std::string directory = slash == std::string::npos ? "."
+                                : slash == 0               ? "/"
+                                                           : path.substr(0, slash);
+  const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
+  if (name.empty() || name == "." || name == "..") {
+    return fail(Errc::invalid, quoted(path) + " does not name a file");
+  }
+  UniqueFd dirfd(open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!dirfd) return fail_errno("cannot open the directory of " + quoted(path), errno);
+  UniqueFd fd(openat(dirfd.get(), name.c_str(),
+                     O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
   if (!fd) {
     if (errno == EEXIST) return fail(Errc::invalid, quoted(path) + " already exists");
     return fail_errno("cannot create " + quoted(path), errno);
   }
-  // A file we created but could not fill (a full disk) is removed, not left half-written.
+  // A file we created but could not fill (a full disk) or make durable is removed, not left
+  // half-written.
   auto remove_on_error = [&](Error error) -> Result<void> {
     fd.reset();
-    unlink(path.c_str());
+    unlinkat(dirfd.get(), name.c_str(), 0);
     return std::unexpected(std::move(error));
   };
   if (fchmod(fd.get(), 0600) != 0)
@@ -214,6 +227,8 @@ Result<void> create_new_private_file(const std::string& path, std::string_view c
     return remove_on_error(fail_errno("fsync " + quoted(path), errno).error());
   if (close(fd.release()) != 0)
     return remove_on_error(fail_errno("close " + quoted(path), errno).error());
+  if (fsync(dirfd.get()) != 0)
+    return remove_on_error(fail_errno("fsync the directory of " + quoted(path), errno).error());
   return {};
 }
 

@@ -52,9 +52,10 @@ Result<void> replace_file_atomically(int dirfd, std::string_view name, std::stri
 // fails: the file is gone).
 Result<void> remove_file_durably(int dirfd, std::string_view name);
 
-// Creates a new file at path (never overwriting, never following a symlink) with mode 0600
-// and content, fsynced. Used for files handed to the user, such as downloaded backup codes.
-// A file that cannot be written whole (a full disk) is removed again.
+// Creates a new file at path (never overwriting, never following a symlink in its last
+// component) with mode 0600 and content, fsynced along with its directory. Used for files
+// handed to the user, such as downloaded backup codes. A file that cannot be written whole (a
+// full disk) or made durable is removed again, through the directory it was created in.
 Result<void> create_new_private_file(const std::string& path, std::string_view content);
 
 }  // namespace valix

@@ -243,14 +243,16 @@ class Login {
     if (!pending) return internal_error(pending.error().message);
     const SecretString uri = otpauth_uri(issuer_name(config_), account_label(state_user_),
                                          pending->secret, pending->otp);
-    std::string intro =
+    constexpr std::string_view kIntro =
         "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"
         "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan "
         "this QR code:\n";
+    SecretString intro(kIntro);
     if (config_.qr != QrStyle::none) {
       auto qr = render_qr_text_plain(uri.view());
       if (!qr) return internal_error(qr.error().message);
-      intro += *qr;
+      intro.str().reserve(kIntro.size() + qr->size() + 1);  // never reallocated
+      intro.str().append(qr->view());
     }
     const SecretString grouped = grouped_secret(pending->secret);
     SecretString details("   Or enter this key by hand: ");
@@ -259,7 +261,7 @@ class Login {
     details.str().append("\n\n2. Your app shows a " + std::to_string(pending->otp.digits) +
                          "-digit code that refreshes every " + std::to_string(pending->otp.period) +
                          " seconds. Enter it below.");
-    session_.tell(intro, MessageKind::info);
+    session_.tell(intro.view(), MessageKind::info);
     session_.tell(details.view(), MessageKind::info);
 
     std::optional<std::uint64_t> step;

@@ -1,5 +1,6 @@
 // FileStateStore: missing users, write/keep/remove, user names, unsafe files, the lock,
-// stale temp files, listing, and read-modify-write from many processes at once.
+// stale temp files, listing, read-modify-write from many processes at once, and the new
+// private files handed to users.
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -7,6 +8,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 
 #include "file_util.hpp"
@@ -209,12 +211,51 @@ void read_all_sizes(void**) {
   }
 }
 
+// create_new_private_file: a new 0600 file with the content; never over an existing file or
+// through a symlink; a path that names no file is refused; a relative name works.
+void new_private_files(void**) {
+  const std::string file = path("codes.txt");
+  ASSERT_OK(create_new_private_file(file, "one\ntwo\n"));
+  struct stat st {};
+  assert_int_equal(stat(file.c_str(), &st), 0);
+  assert_int_equal(st.st_mode & 07777, 0600);
+  std::ifstream in(file);
+  const std::string content((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  assert_true(content == "one\ntwo\n");
+
+  auto again = create_new_private_file(file, "other");
+  assert_false(again.has_value());
+  assert_true(again.error().message.find("already exists") != std::string::npos);
+
+  const std::string target = path("target"), link = path("link");
+  ASSERT_OK(create_new_private_file(target, "kept"));
+  assert_int_equal(symlink(target.c_str(), link.c_str()), 0);
+  assert_false(create_new_private_file(link, "through the link").has_value());
+  std::ifstream kept(target);
+  std::string kept_content;
+  std::getline(kept, kept_content);
+  assert_true(kept_content == "kept");
+
+  for (const std::string& bad : {g_dir + "/", g_dir + "/.", g_dir + "/..", std::string()}) {
+    assert_false(create_new_private_file(bad, "x").has_value());
+  }
+  assert_false(create_new_private_file(g_dir + "/missing-dir/file", "x").has_value());
+
+  const std::string cwd = std::filesystem::current_path();
+  assert_int_equal(chdir(g_dir.c_str()), 0);
+  const auto relative = create_new_private_file("relative.txt", "r");
+  assert_int_equal(chdir(cwd.c_str()), 0);
+  ASSERT_OK(relative);
+  assert_int_equal(access(path("relative.txt").c_str(), F_OK), 0);
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(basics),
       cmocka_unit_test(read_all_sizes),
+      cmocka_unit_test(new_private_files),
       cmocka_unit_test(user_names),
       cmocka_unit_test(unsafe_files),
       cmocka_unit_test(unsafe_directory),

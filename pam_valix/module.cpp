@@ -128,7 +128,13 @@ class Login {
             SecretString(combined.substr(n - code_length))};
   }
 
-  Result<SecretString> collect_answer(int digits) {
+  // Where the answer came from: with try_first_pass, a token from an earlier module that is
+  // not the code (a password that happens to look like one) must not stop the user from
+  // being asked.
+  enum class AnswerOrigin { typed_here, earlier_module };
+
+  Result<SecretString> collect_answer(int digits, AnswerOrigin& origin) {
+    origin = AnswerOrigin::typed_here;
     switch (options_.source) {
       case AnswerSource::prompt: return session_.ask(prompt(), Echo::off);
       case AnswerSource::use_first_pass: {
@@ -136,12 +142,16 @@ class Login {
         if (!token) return std::unexpected(token.error());
         if (!*token)
           return fail(Errc::invalid, "use_first_pass: no PAM_AUTHTOK from an earlier module");
+        origin = AnswerOrigin::earlier_module;
         return std::move(**token);
       }
       case AnswerSource::try_first_pass: {
         auto token = session_.authtok();
         if (!token) return std::unexpected(token.error());
-        if (*token && shaped_like_code((*token)->view(), digits)) return std::move(**token);
+        if (*token && shaped_like_code((*token)->view(), digits)) {
+          origin = AnswerOrigin::earlier_module;
+          return std::move(**token);
+        }
         return session_.ask(prompt(), Echo::off);
       }
       case AnswerSource::forward_pass: {
@@ -157,12 +167,9 @@ class Login {
     return fail(Errc::invalid, "unknown answer source");
   }
 
-  int challenge(const Enrollment& enrollment) {
-    auto answer = collect_answer(enrollment.otp.digits);
-    if (!answer) {
-      log(LogLevel::error, "denied: " + answer.error().message);
-      return PAM_AUTH_ERR;
-    }
+  // Checks answer and records the verdict (watermark, used backup code, failure count) under
+  // the lock; the verdict counts only once that state is on disk.
+  Result<Verdict> verify_and_record(std::string_view answer) {
     Verdict verdict;
     auto updated =
         store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
@@ -170,15 +177,45 @@ class Login {
             return fail(Errc::corrupt, "2FA state was removed during the login");
           }
           // The time is read after the answer arrived: the user may have taken a while to type.
-          auto checked = verify_answer(*current, answer->view(), clock_(), config_);
+          auto checked = verify_answer(*current, answer, clock_(), config_);
           if (!checked) return std::unexpected(checked.error());
           verdict = *checked;
           return verdict.outcome == Outcome::locked ? StateChange::keep : StateChange::write;
         });
-    // A verdict only counts once the state that records it is safely on disk: an accepted
-    // code whose watermark could not be written must not log anyone in.
-    if (!updated) return internal_error(updated.error().message);
+    if (!updated) return std::unexpected(updated.error());
+    return verdict;
+  }
 
+  int challenge(const Enrollment& enrollment) {
+    AnswerOrigin origin = AnswerOrigin::typed_here;
+    auto answer = collect_answer(enrollment.otp.digits, origin);
+    if (!answer) {
+      log(LogLevel::error, "denied: " + answer.error().message);
+      return PAM_AUTH_ERR;
+    }
+    // An accepted code whose watermark could not be written must not log anyone in.
+    auto verdict = verify_and_record(answer->view());
+    if (!verdict) return internal_error(verdict.error().message);
+    if (origin == AnswerOrigin::earlier_module && options_.source == AnswerSource::try_first_pass &&
+        !verdict->accepted() && verdict->outcome != Outcome::locked && verdict->locked_for == 0) {
+      // Counted like any wrong answer (otherwise each login would be a free guess), then the
+      // user is asked, as "try" promises.
+      log(LogLevel::notice, "the earlier module's password is not a valid code (" +
+                                std::string(outcome_name(verdict->outcome)) +
+                                "); asking for the code");
+      answer = session_.ask(prompt(), Echo::off);
+      if (!answer) {
+        log(LogLevel::error, "denied: " + answer.error().message);
+        return PAM_AUTH_ERR;
+      }
+      verdict = verify_and_record(answer->view());
+      if (!verdict) return internal_error(verdict.error().message);
+    }
+    return report(*verdict);
+  }
+
+  // Tells the user and the log what a recorded verdict means for this login.
+  int report(const Verdict& verdict) {
     if (verdict.accepted()) {
       log(LogLevel::info, std::string(outcome_name(verdict.outcome)));
       if (verdict.outcome == Outcome::backup_accepted) {

@@ -172,12 +172,29 @@ check "no prompt" bash -c "! grep -q 'Verification code' '$SB/out' '$SB/err'"
 } > "$SB/pam.d/first"
 expect_login ok "try_first_pass asks when PAM_AUTHTOK is not a code" first erin "$(totp_at "$SECRET" $(( $(date +%s) + 30 )))"
 check "asked for the code" out_has "Verification code:"
+ERIN_CODES=($(enroll_test_user erin "$SECRET"))
 {
-  echo "auth required $AUTHTOK set=$(totp_at "$SECRET" $(( $(date +%s) + 30 )))"
+  echo "auth required $AUTHTOK set=${ERIN_CODES[0]}"
   echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf try_first_pass"
 } > "$SB/pam.d/first"
-expect_login fail "try_first_pass uses a code-shaped PAM_AUTHTOK (already used: replay)" first erin
+expect_login ok "try_first_pass uses a code-shaped PAM_AUTHTOK that is a valid code" first erin
 check "used without asking" bash -c "! grep -q 'Verification code' '$SB/out' '$SB/err'"
+# A password that happens to look like a code (six digits, or letters and digits that read
+# as a backup code) is tried, counted as a wrong answer, and then the user is asked: it must
+# neither lock the user out nor be a free guess.
+for password in 000000 password12; do
+  ERIN_CODES=($(enroll_test_user erin "$SECRET"))
+  {
+    echo "auth required $AUTHTOK set=$password"
+    echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf try_first_pass"
+  } > "$SB/pam.d/first"
+  expect_login ok "try_first_pass: a code-shaped password '$password' falls back to asking" first erin "${ERIN_CODES[0]}"
+  check "asked for the code after '$password'" out_has "Verification code:"
+  check "the fallback is logged" log_has "the earlier module's password is not a valid code"
+  check "the success reset the failure count" [ "$(state_field erin failures)" = 0 ]
+  expect_login fail "try_first_pass: '$password' then a wrong typed code is denied" first erin 999999
+  check "both answers counted" [ "$(state_field erin failures)" = 2 ]
+done
 echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf use_first_pass" > "$SB/pam.d/first"
 expect_login fail "use_first_pass with no PAM_AUTHTOK is denied" first erin
 check "missing token logged" log_has "use_first_pass: no PAM_AUTHTOK"

@@ -145,27 +145,44 @@ void drop_privileges_for_good() {
   }
 }
 
-// Runs fn as the user before the state work is done (the QR image is wanted before the first
-// code is typed): while privileged, in a child that has dropped privileges for good, so only
-// the user's own permissions decide what a path they named may reach. fn reports its own
-// errors on stderr.
-Result<void> as_user(const std::function<Result<void>()>& fn) {
-  if (!privileged()) return fn();
+// Runs fn with the user's own identity, so that only the user's permissions decide what a
+// path they named (--qr-svg, --backup-codes-file) may reach and the files are theirs. Setuid
+// (privileges not dropped yet: the QR image is wanted before the first code is typed): in a
+// child that has dropped privileges for good. Root acting for another account (--user): in a
+// child that has taken on that account's uid, gid and groups. Otherwise (a user whose
+// privileges are already dropped, root for root): here. fn's error is reported on stderr;
+// the result only says whether fn succeeded.
+Result<void> as_user(const std::optional<Account>& acting_for,
+                     const std::function<Result<void>()>& fn) {
+  const auto report = [](const Result<void>& done) {
+    if (!done) std::fprintf(stderr, "valix-enroll: %s\n", done.error().message.c_str());
+    return done;
+  };
+  if (!privileged() && !acting_for) return report(fn());
   std::fflush(nullptr);
   const pid_t child = fork();
-  if (child < 0) return fail_errno("fork", errno);
+  if (child < 0) return report(fail_errno("fork", errno));
   if (child == 0) {
-    drop_privileges_for_good();
-    const auto done = fn();
-    if (!done) std::fprintf(stderr, "valix-enroll: %s\n", done.error().message.c_str());
+    if (acting_for) {
+      if (initgroups(acting_for->name.c_str(), acting_for->gid) != 0 ||
+          setresgid(acting_for->gid, acting_for->gid, acting_for->gid) != 0 ||
+          setresuid(acting_for->uid, acting_for->uid, acting_for->uid) != 0) {
+        std::fprintf(stderr, "valix-enroll: cannot take on the identity of %s\n",
+                     acting_for->name.c_str());
+        _exit(1);
+      }
+    } else {
+      drop_privileges_for_good();
+    }
+    const auto done = report(fn());
     std::fflush(nullptr);
     _exit(done ? 0 : 1);
   }
   int status = 0;
   while (waitpid(child, &status, 0) < 0) {
-    if (errno != EINTR) return fail_errno("waitpid", errno);
+    if (errno != EINTR) return report(fail_errno("waitpid", errno));
   }
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail(Errc::io, "nothing was changed");
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail(Errc::io, "not written");
   return {};
 }
 
@@ -277,8 +294,15 @@ std::optional<int> check_account(const std::string& user) {
 
 class Enroller {
  public:
-  Enroller(const Options& options, Config config, FileStateStore store, std::string user)
-      : o_(options), config_(std::move(config)), store_(std::move(store)), user_(std::move(user)) {}
+  // acting_for: the account root acts for with --user (nullopt for a user acting for
+  // themselves, or root for root): files the user named are created as that account.
+  Enroller(const Options& options, Config config, FileStateStore store, std::string user,
+           std::optional<Account> acting_for)
+      : o_(options),
+        config_(std::move(config)),
+        store_(std::move(store)),
+        user_(std::move(user)),
+        acting_for_(std::move(acting_for)) {}
 
   int run() {
     const int exit_status = dispatch();
@@ -458,7 +482,7 @@ class Enroller {
     if (!o_.qr_svg) return std::nullopt;
     auto svg = render_qr_svg(uri.view());
     if (!svg) return internal(svg.error());
-    if (!as_user([&] { return create_new_private_file(*o_.qr_svg, svg->view()); })) {
+    if (!as_user(acting_for_, [&] { return create_new_private_file(*o_.qr_svg, svg->view()); })) {
       return refuse("could not write the QR image to " + *o_.qr_svg + "; nothing was changed");
     }
     return std::nullopt;
@@ -501,10 +525,10 @@ class Enroller {
     text.str().reserve(codes.size() * (kBackupCodeLength + 2));
     for (const auto& code : codes) text.str().append(code.view()).append("\n");
     if (o_.codes_file) {
-      auto saved = create_new_private_file(*o_.codes_file, text.view());
-      if (!saved) {
-        std::fprintf(stderr, "valix-enroll: could not save the backup codes: %s\n",
-                     saved.error().message.c_str());
+      if (!as_user(acting_for_,
+                   [&] { return create_new_private_file(*o_.codes_file, text.view()); })) {
+        std::fprintf(stderr, "valix-enroll: could not save the backup codes to %s\n",
+                     o_.codes_file->c_str());
         std::fprintf(stderr,
                      "valix-enroll: 2FA is on; write down the codes shown below instead.\n");
       }
@@ -663,6 +687,7 @@ class Enroller {
   Config config_;
   FileStateStore store_;
   std::string user_;
+  std::optional<Account> acting_for_;
   std::optional<std::string> unsynced_;  // set when a written state's directory sync failed
 };
 
@@ -694,11 +719,21 @@ int run(int argc, char** argv) {
       return refuse("'" + *options.user + "' is not a valid user name");
     user = *options.user;
   }
-  auto account = options.user ? lookup_account(user) : lookup_account(getuid());
-  if (!account) return internal(account.error());
-  if (!*account)
-    return refuse(options.user ? "no such user: " + user : "your user id has no account");
-  user = (*account)->name;
+  // The state is filed under the name the account's uid maps back to, whatever login name
+  // --user gives (state_owner), as a login finds it.
+  std::optional<Account> acting_for;
+  if (options.user) {
+    auto owner = state_owner(user);
+    if (!owner) return internal(owner.error());
+    if (!owner->account) return refuse("no such user: " + user);
+    user = owner->key;
+    if (owner->account->uid != getuid()) acting_for = owner->account;
+  } else {
+    auto account = lookup_account(getuid());
+    if (!account) return internal(account.error());
+    if (!*account) return refuse("your user id has no account");
+    user = (*account)->name;
+  }
   if (!valid_username(user)) return refuse("your user name cannot be used for 2FA state");
 
   auto config = load_config(config_path, geteuid());
@@ -708,7 +743,7 @@ int run(int argc, char** argv) {
   }
   auto store = FileStateStore::open(config->state_dir, geteuid());
   if (!store) return internal(store.error());
-  Enroller enroller(options, std::move(*config), std::move(*store), user);
+  Enroller enroller(options, std::move(*config), std::move(*store), user, std::move(acting_for));
   const int result = enroller.run();
   drop_privileges_for_good();
   return result;

@@ -61,7 +61,16 @@ Result<std::optional<Account>> lookup_account(uid_t uid) {
 Result<StateOwner> state_owner(std::string_view name) {
   auto account = lookup_account(name);
   if (!account) return std::unexpected(account.error());
-  std::string key = *account ? (*account)->name : std::string(name);
+  std::string key(name);
+  if (*account) {
+    key = (*account)->name;
+    // Passwd entries that share a uid are one account under several login names: one state,
+    // under the name the uid maps back to (which is also what valix-enroll, run by the user,
+    // finds).
+    auto by_uid = lookup_account((*account)->uid);
+    if (!by_uid) return std::unexpected(by_uid.error());
+    if (*by_uid) key = (*by_uid)->name;
+  }
   if (!valid_username(key)) key.clear();
   return StateOwner{std::move(key), std::move(*account)};
 }

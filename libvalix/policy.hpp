@@ -30,11 +30,14 @@ Result<std::optional<Account>> lookup_account(uid_t uid);
 // Whose 2FA state a user name reaches. A name service may accept other spellings of an
 // account's name (SSSD or winbind matching without regard to case, user@domain forms) and
 // answer with the account's own name; a factor that looked up state by the spelling the client
-// sent would find none for an enrolled user and treat them as unenrolled. So the state of an
-// account is always filed under the name its passwd entry gives, which is also the name
-// valix-enroll uses, and every spelling reaches the same state. A name with no account keeps
-// its spelling (its state, if any, was left by an account since removed). key is empty when
-// that name cannot be a state file name (valid_username).
+// sent would find none for an enrolled user and treat them as unenrolled. Likewise several
+// passwd entries may share a uid (a second login name for one account). So the state of an
+// account is always filed under the name its uid maps back to (getpwuid; the passwd entry's
+// own name if the uid maps to none), which is also the name valix-enroll uses, and every
+// spelling and every login name of the account reaches the same state. A name with no account
+// keeps its spelling (its state, if any, was left by an account since removed). key is empty
+// when that name cannot be a state file name (valid_username). account is the entry for the
+// name as given: its groups are the ones the login gets.
 struct StateOwner {
   std::string key;
   std::optional<Account> account;

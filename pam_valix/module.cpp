@@ -58,8 +58,9 @@ class Login {
   int run() {
     auto owner = state_owner(user_);
     if (!owner) return internal_error(owner.error().message);
-    if (owner->account && owner->account->name != user_) {
-      shown_user_ += " (account " + printable(owner->account->name) + ")";
+    if (owner->account) {
+      const std::string& account_name = owner->key.empty() ? owner->account->name : owner->key;
+      if (account_name != user_) shown_user_ += " (account " + printable(account_name) + ")";
     }
     auto store = FileStateStore::open(config_.state_dir, geteuid());
     if (!store) return internal_error(store.error().message);

@@ -112,6 +112,14 @@ check "alice's own lockout ended" [ "$(state_field alice failures)" = 0 ]
 with_name_aliases "ALICE=alice" expect_admin 0 "reset through another spelling" reset ALICE
 check "alice's own state removed" exists alice 0
 check "nothing created under the spelling" [ ! -e "$SB/state/ALICE.lock" ]
+# A second login name for alice's uid names alice's account.
+echo "alice2:x:1001:1001:Alice again:$SB/home/alice:/bin/sh" >> "$SB/etc/passwd"
+expect_admin 0 "require through a second login name of alice's uid" require alice2
+check "alice's own state is flagged" [ "$(state_field alice required)" = 1 ]
+check "no state under the second name" [ ! -e "$SB/state/alice2.state" ]
+expect_admin 0 "unrequire through the second login name" unrequire alice2
+check "alice's flag cleared" exists alice 0
+sed -i '/^alice2:/d' "$SB/etc/passwd"
 expect_admin 3 "unrequire --group of a group that does not exist" unrequire --group nosuchgroup
 check "missing group: clear error" stderr_has "there is no group named 'nosuchgroup'"
 "$VALIX_TEST_STATE" "$SB/state" ghost flag

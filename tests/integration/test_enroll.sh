@@ -59,6 +59,11 @@ expect_rc 0 "--status --json" --user alice --status --json
 check "status: enrolled" [ "$(json 'd["enrolled"]')" = True ]
 check "status: 9 backup codes left" [ "$(json 'd["backup_codes_remaining"]')" = 9 ]
 check "status shows no secret" bash -c "! grep -q '$secret' '$SB/eout'"
+echo "alice2:x:1001:1001:Alice again:$SB/home/alice:/bin/sh" >> "$SB/etc/passwd"
+expect_rc 0 "--user with a second login name of alice's uid" --user alice2 --status --json
+check "it reaches alice's enrollment" [ "$(json 'd["enrolled"]')" = True ]
+check "under alice's name" [ "$(json 'd["user"]')" = alice ]
+sed -i '/^alice2:/d' "$SB/etc/passwd"
 expect_rc 0 "--status in words" --user bob --status
 check "bob: not set up" grep -q "2FA is not set up for bob" "$SB/eout"
 
@@ -102,34 +107,48 @@ check "told it expired" eerr_has "expired"
 check "expired enrollment removed" [ "$(state_field bob pending)" = 0 ]
 
 # --- files handed to the user -------------------------------------------------------------
+# Root acting for a user creates these files as that user (uid, gid and groups), so they go
+# to a directory the sandbox's users can reach and write (the build tree may not be).
+FILES=$(mktemp -d /tmp/valix-enroll-files.XXXXXX)
+trap 'rm -rf "$FILES"' EXIT
+chmod 1777 "$FILES"
 without_library "$VALIX_LIBQRENCODE_SONAME" expect_rc 3 "without libqrencode (loaded on first use) a QR code cannot be drawn: internal error" \
-  --user carol --begin --json --qr-svg "$SB/carol.svg"
+  --user carol --begin --json --qr-svg "$FILES/carol.svg"
 check "... says which library is missing" eerr_has "cannot load $VALIX_LIBQRENCODE_SONAME"
 check "... and writes no state" [ ! -e "$SB/state/carol.state" ]
-check "... and no image" [ ! -e "$SB/carol.svg" ]
-expect_rc 0 "--begin with --qr-svg" --user carol --begin --json --qr-svg "$SB/carol.svg"
+check "... and no image" [ ! -e "$FILES/carol.svg" ]
+expect_rc 0 "--begin with --qr-svg" --user carol --begin --json --qr-svg "$FILES/carol.svg"
 curi=$(json 'd["uri"]')
 csecret=$(json 'd["secret"]')
-check "SVG written with mode 0600" [ "$(stat -c %a "$SB/carol.svg")" = 600 ]
-rsvg-convert -o "$SB/carol.png" "$SB/carol.svg"
+check "SVG written by carol (uid 1003), mode 0600" [ "$(stat -c '%u %a' "$FILES/carol.svg")" = "1003 600" ]
+rsvg-convert -o "$SB/carol.png" "$FILES/carol.svg"
 check "zbarimg reads back the exact URI from the QR code" [ "$(zbarimg --raw -q "$SB/carol.png")" = "$curi" ]
-expect_rc 1 "--qr-svg never overwrites" --user carol --begin --json --qr-svg "$SB/carol.svg"
+expect_rc 1 "--qr-svg never overwrites" --user carol --begin --json --qr-svg "$FILES/carol.svg"
 check "... and a failed --begin leaves the pending enrollment as it was" grep -q "pending_secret $csecret" "$SB/state/carol.state"
-echo keep > "$SB/exists.txt"
-ln -s "$SB/victim.txt" "$SB/link.txt"
+echo keep > "$FILES/exists.txt"
+ln -s "$FILES/victim.txt" "$FILES/link.txt"
 wait_fresh_step
-expect_rc 0 "--backup-codes-file: a new file" --user carol --confirm "$(totp_now "$csecret")" --backup-codes-file "$SB/codes.txt"
-check "codes file mode 0600" [ "$(stat -c %a "$SB/codes.txt")" = 600 ]
-check "codes file holds 10 codes" [ "$(grep -cE '^[0-9a-z]{5}-[0-9a-z]{5}$' "$SB/codes.txt")" -eq 10 ]
+expect_rc 0 "--backup-codes-file: a new file" --user carol --confirm "$(totp_now "$csecret")" --backup-codes-file "$FILES/codes.txt"
+check "codes file written by carol (uid 1003), mode 0600" [ "$(stat -c '%u %a' "$FILES/codes.txt")" = "1003 600" ]
+check "codes file holds 10 codes" [ "$(grep -cE '^[0-9a-z]{5}-[0-9a-z]{5}$' "$FILES/codes.txt")" -eq 10 ]
 expect_rc 0 "dave enrolls" --user dave --begin --json
 dsecret=$(json 'd["secret"]')
-expect_rc 0 "--backup-codes-file refuses an existing file (codes still shown)" --user dave --confirm "$(totp_now "$dsecret")" --backup-codes-file "$SB/exists.txt"
-check "existing file untouched" [ "$(cat "$SB/exists.txt")" = keep ]
+expect_rc 0 "--backup-codes-file refuses an existing file (codes still shown)" --user dave --confirm "$(totp_now "$dsecret")" --backup-codes-file "$FILES/exists.txt"
+check "existing file untouched" [ "$(cat "$FILES/exists.txt")" = keep ]
 check "explains and shows the codes instead" eerr_has "could not save the backup codes"
 expect_rc 0 "erin enrolls" --user erin --begin --json
 esecret=$(json 'd["secret"]')
-expect_rc 0 "--backup-codes-file refuses to follow a symlink" --user erin --confirm "$(totp_now "$esecret")" --backup-codes-file "$SB/link.txt"
-check "symlink target not created" [ ! -e "$SB/victim.txt" ]
+expect_rc 0 "--backup-codes-file refuses to follow a symlink" --user erin --confirm "$(totp_now "$esecret")" --backup-codes-file "$FILES/link.txt"
+check "symlink target not created" [ ! -e "$FILES/victim.txt" ]
+# A directory the user cannot write stays out of reach although root runs the program: a
+# symlink the user planted (docs -> a directory only root may write) leads nowhere.
+mkdir -m 700 "$FILES/rootonly"
+ln -s "$FILES/rootonly" "$FILES/docs"
+expect_rc 0 "root regenerating erin's codes into a symlinked root-only directory" --user erin \
+  --regenerate-backup-codes --code "$(totp_at "$esecret" $(( $(date +%s) + 30 )))" --backup-codes-file "$FILES/docs/codes.txt"
+check "... creates nothing there" [ -z "$(ls -A "$FILES/rootonly")" ]
+check "... says so and shows the codes instead" eerr_has "could not save the backup codes"
+check "... says why" eerr_has "Permission denied"
 
 # --- the state directory boundary ---------------------------------------------------------
 cp "$SB/state/bob.state" "$SB/bob.before" 2>/dev/null || true

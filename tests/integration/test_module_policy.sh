@@ -84,6 +84,18 @@ with_name_aliases "$aliases" expect_login fail "state filed under another spelli
 check "... logged with what to do" log_has "2FA state is filed under 'ALICE', not under the account's own name"
 rm -f "$SB/state/ALICE.state" "$SB/state/ALICE.lock"
 
+# A second login name for the same uid (a break-glass alias, a local entry beside the
+# directory's) is the same account: it reaches alice's state and must give alice's code (it
+# used to find no state under its own name and return PAM_IGNORE).
+echo "alice2:x:1001:1001:Alice again:$SB/home/alice:/bin/sh" >> "$SB/etc/passwd"
+failures_before=$(state_field alice failures)
+expect_login fail "require=none: 'alice2' (alice's uid) must give alice's code" policy alice2 000000
+check "'alice2': the code was asked" out_has "Verification code:"
+check "'alice2': logged with the account" log_has "(account alice)"
+check "the wrong code counted against alice" [ "$(state_field alice failures)" = $((failures_before + 1)) ]
+check "no state filed under the second name" [ ! -e "$SB/state/alice2.state" ]
+sed -i '/^alice2:/d' "$SB/etc/passwd"
+
 # --- lockout and back-off -----------------------------------------------------------------
 write_config "max_failures = 3
 lockout_seconds = 60

@@ -28,23 +28,52 @@ Result<int> parse_int(std::string_view key, std::string_view value, int min, int
   return out;
 }
 
+// Names separated by commas and/or blanks; a name with blanks in it (Active Directory's
+// "domain admins" through SSSD or winbind) is written in double quotes. A '#' is refused
+// rather than read as a name: comments go on a line of their own, and a trailing comment
+// taken for group names would silently change who is exempt or required.
 Result<std::vector<std::string>> parse_group_list(std::string_view key, std::string_view value) {
+  const std::string name(key);
   std::vector<std::string> groups;
   std::string current;
-  auto flush = [&]() {
+  bool quoted = false, was_quoted = false;
+  auto flush = [&]() -> Result<void> {
+    if (was_quoted && current.empty()) return fail(Errc::config, name + " has an empty \"\"");
     if (!current.empty()) groups.push_back(std::move(current));
     current.clear();
+    was_quoted = false;
+    return {};
   };
   for (const char c : value) {
+    if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ':') {
+      return fail(Errc::config, name + " has a character not allowed in group names");
+    }
+    if (c == '"') {
+      if (!quoted && !current.empty()) {
+        return fail(Errc::config, name + ": a quote may only start or end a group name");
+      }
+      quoted = !quoted;
+      was_quoted = true;
+      continue;
+    }
+    if (quoted) {
+      current.push_back(c);
+      continue;
+    }
+    if (c == '#') {
+      return fail(Errc::config, name + " has a '#': comments go on a line of their own");
+    }
     if (c == ',' || c == ' ' || c == '\t') {
-      flush();
-    } else if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ':') {
-      return fail(Errc::config, std::string(key) + " has a character not allowed in group names");
+      if (auto flushed = flush(); !flushed) return std::unexpected(flushed.error());
     } else {
+      if (was_quoted) {
+        return fail(Errc::config, name + ": a quote may only start or end a group name");
+      }
       current.push_back(c);
     }
   }
-  flush();
+  if (quoted) return fail(Errc::config, name + " has a quote that is not closed");
+  if (auto flushed = flush(); !flushed) return std::unexpected(flushed.error());
   return groups;
 }
 

@@ -5,6 +5,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstring>
 #include <vector>
 
 #include "username.hpp"
@@ -75,7 +76,8 @@ Result<StateOwner> state_owner(std::string_view name) {
   return StateOwner{std::move(key), std::move(*account)};
 }
 
-Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups) {
+Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups,
+                           MissingGroup missing) {
   if (groups.empty()) return false;
   int count = 64;
   std::vector<gid_t> gids(static_cast<std::size_t>(count));
@@ -95,11 +97,23 @@ Result<bool> member_of_any(const Account& account, const std::vector<std::string
       buffer.resize(buffer.size() * 2);
     }
     if (found == nullptr) {
-      if (rc == 0 || rc == ENOENT || rc == ESRCH) continue;  // a group that does not exist
-      return fail_errno("group lookup failed for '" + name + "'", rc);
+      // A directory that is down can answer "not found" (nss_sss does, with ENOENT), so "not
+      // found" cannot be trusted to mean "no members" where that would lift a requirement.
+      if (missing == MissingGroup::is_error || !(rc == 0 || rc == ENOENT || rc == ESRCH)) {
+        return fail(Errc::config, "group '" + name + "' was not found" +
+                                      (rc == 0 ? std::string() : ": " + std::string(strerror(rc))) +
+                                      " (or the group database did not answer)");
+      }
+      continue;
     }
+    if (found->gr_gid == account.gid) return true;
     for (const gid_t gid : gids) {
       if (gid == found->gr_gid) return true;
+    }
+    // getgrouplist cannot report a source that failed; the group's own member list can
+    // still name the user.
+    for (char** member = found->gr_mem; member != nullptr && *member != nullptr; ++member) {
+      if (account.name == *member) return true;
     }
   }
   return false;
@@ -112,11 +126,13 @@ Result<RequiredBy> required_by(const Config& config, const std::optional<Account
   if (!account) {
     return config.require == Requirement::all ? RequiredBy::host_policy : RequiredBy::nobody;
   }
-  auto exempt = member_of_any(*account, config.exempt_groups);
+  // An exempt group that cannot be found exempts nobody; a required group that cannot be
+  // found is an error, so that a directory outage denies instead of lifting the requirement.
+  auto exempt = member_of_any(*account, config.exempt_groups, MissingGroup::has_no_members);
   if (!exempt) return std::unexpected(exempt.error());
   if (*exempt) return RequiredBy::nobody;
   if (config.require == Requirement::all) return RequiredBy::host_policy;
-  auto member = member_of_any(*account, config.require_groups);
+  auto member = member_of_any(*account, config.require_groups, MissingGroup::is_error);
   if (!member) return std::unexpected(member.error());
   return *member ? RequiredBy::group_policy : RequiredBy::nobody;
 }

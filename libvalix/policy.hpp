@@ -50,7 +50,13 @@ Result<StateOwner> state_owner(std::string_view name);
 Result<RequiredBy> required_by(const Config& config, const std::optional<Account>& account,
                                bool admin_flag);
 
+// What a listed group that the group database does not find means.
+enum class MissingGroup { has_no_members, is_error };
+
 // True when account is a member (primary or supplementary) of any group named in groups.
-Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups);
+// A group that cannot be found is skipped (has_no_members) or an error (is_error); a lookup
+// that fails for another reason is always an error.
+Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups,
+                           MissingGroup missing);
 
 }  // namespace valix

@@ -35,6 +35,25 @@ expect_login fail "require=groups: a member (bob in admins) is denied" policy bo
 check "group reason logged" log_has "2FA required (group) but not enrolled"
 expect_login ok "require=groups: a non-member (alice) passes" policy alice
 
+# A required group the group database does not find (a typo, or a directory that is down and
+# answers "not found") denies instead of lifting the requirement; a group name with a blank
+# is written in quotes.
+write_config "require = groups
+require_groups = admins, nosuchgroup"
+expect_login fail "require=groups naming a group that is not found: a non-member is denied" policy alice
+check "... with the reason logged" log_has "group 'nosuchgroup' was not found"
+check "... and the user told 2FA is unavailable" out_has "not available right now"
+echo 'domain admins:x:2002:alice' >> "$SB/etc/group"
+write_config 'require = groups
+require_groups = "domain admins"'
+expect_login fail "require=groups: a member of a quoted group with a blank is denied" policy alice
+check "group reason logged" log_has "2FA required (group) but not enrolled"
+write_config "require = all
+exempt_groups = exempt  # a trailing comment"
+expect_login fail "a trailing comment in a group list is an error (denied), not group names" policy carol
+check "... said so in the log" log_has "comments go on a line of their own"
+sed -i '/^domain admins:/d' "$SB/etc/group"
+
 write_config "require = all
 exempt_groups = exempt"
 expect_login ok "exempt group (carol) passes under require=all" policy carol

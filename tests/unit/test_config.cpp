@@ -84,6 +84,21 @@ void bad_values(void**) {
   }
 }
 
+// Group lists: commas and/or blanks separate names; a name with blanks is quoted.
+void group_lists(void**) {
+  auto c = parse_config(
+      "require_groups = \"domain admins\", wheel,ops  \"CORP\\linux users\"\n"
+      "exempt_groups = \"break glass\"\n",
+      "test.conf");
+  ASSERT_OK(c);
+  const std::vector<std::string> required = {"domain admins", "wheel", "ops", "CORP\\linux users"};
+  assert_true(c->require_groups == required);
+  assert_int_equal(c->exempt_groups.size(), 1);
+  assert_string_equal(c->exempt_groups[0].c_str(), "break glass");
+  const std::string comment = error_of("exempt_groups = robots  # service accounts");
+  assert_true(comment.find("comments go on a line of their own") != std::string::npos);
+}
+
 // Every key at its limits is accepted; one past a limit, or a wrong shape, is refused with the
 // file and line.
 void limits_per_key(void**) {
@@ -136,6 +151,12 @@ void limits_per_key(void**) {
                              "max_failures = +5",
                              "max_failures = 0x10",
                              "exempt_groups = a:b",
+                             "exempt_groups = robots  # service accounts",
+                             "require_groups = admins#x",
+                             "require_groups = \"domain admins",
+                             "require_groups = \"\"",
+                             "require_groups = \"domain\"admins",
+                             "require_groups = domain\"admins\"",
                              "state_dir =",
                              "issuer = tab\there",
                              long_issuer,
@@ -214,9 +235,10 @@ void load_checks(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(defaults),          cmocka_unit_test(every_key),
-      cmocka_unit_test(bad_values),        cmocka_unit_test(limits_per_key),
-      cmocka_unit_test(structural_errors), cmocka_unit_test(load_checks),
+      cmocka_unit_test(defaults),    cmocka_unit_test(every_key),
+      cmocka_unit_test(bad_values),  cmocka_unit_test(limits_per_key),
+      cmocka_unit_test(group_lists), cmocka_unit_test(structural_errors),
+      cmocka_unit_test(load_checks),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

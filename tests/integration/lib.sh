@@ -116,6 +116,14 @@ with_failing_dir_fsync() {
   VALIX_TEST_PRELOAD=$VALIX_FAIL_FSYNC VALIX_TEST_FAIL_DIR_FSYNC=1 "$@"
 }
 
+# with_change_before_lock COMMAND CMD...: CMD (a command or one of these helpers), with the
+# shell COMMAND run just before CMD's first exclusive lock (tests/tools/before_lock.c).
+with_change_before_lock() {
+  local change=$1
+  shift
+  VALIX_TEST_PRELOAD=$VALIX_BEFORE_LOCK VALIX_TEST_BEFORE_LOCK=$change "$@"
+}
+
 # pam_tester ARGS...: pamtester under the wrappers, answers on stdin. pam_wrapper 1.1.4 picks
 # its /tmp/pam.X directory with a check-then-mkdir race and removes the directory when its
 # process exits, even if a sibling shares it: a login started at the same moment as another

@@ -67,6 +67,19 @@ sed -i '/^alice2:/d' "$SB/etc/passwd"
 expect_rc 0 "--status in words" --user bob --status
 check "bob: not set up" grep -q "2FA is not set up for bob" "$SB/eout"
 
+# --- a change made between --begin's decision and its update --------------------------------
+# --begin decides without the lock whether a current code is needed, then stores under the
+# lock; the enrollment it saw is checked again there. An enrollment made in between (at login,
+# or by another run) is neither replaced nor given a pending one: --begin refuses.
+rm -f "$SB/state/bob.state"
+other_secret=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+with_change_before_lock "'$VALIX_TEST_STATE' '$SB/state' bob write $other_secret >/dev/null" \
+  expect_rc 1 "--begin refuses when bob enrolled while it was deciding" --user bob --begin --json
+check "... says the settings changed" eerr_has "your 2FA settings changed while valix-enroll was running"
+check "... the enrollment made meanwhile is kept" grep -q "secret $other_secret" "$SB/state/bob.state"
+check "... and no enrollment is pending" [ "$(state_field bob pending)" = 0 ]
+rm -f "$SB/state/bob.state"
+
 # --- re-enrolling and regenerating need a current code ------------------------------------
 expect_rc 1 "re-enrolling without a current code is refused" --user alice --begin --json
 check "asks for --code" eerr_has "give the current code from your app with --code"

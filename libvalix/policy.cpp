@@ -100,9 +100,10 @@ Result<bool> member_of_any(const Account& account, const std::vector<std::string
       // A directory that is down can answer "not found" (nss_sss does, with ENOENT), so "not
       // found" cannot be trusted to mean "no members" where that would lift a requirement.
       if (missing == MissingGroup::is_error || !(rc == 0 || rc == ENOENT || rc == ESRCH)) {
-        return fail(Errc::config, "group '" + name + "' was not found" +
-                                      (rc == 0 ? std::string() : ": " + std::string(strerror(rc))) +
-                                      " (or the group database did not answer)");
+        return fail(Errc::config,
+                    "group '" + name + "' was not found" +
+                        (rc == 0 ? std::string() : ": " + std::string(std::strerror(rc))) +
+                        " (or the group database did not answer)");
       }
       continue;
     }

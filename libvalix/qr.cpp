@@ -44,16 +44,10 @@ bool dark(const QRcode& code, int x, int y) {
   return (code.data[y * code.width + x] & 1) != 0;
 }
 
-// Every rendering encodes the secret, so it is built in a SecretString reserved up front for its
-// worst case: a buffer that grew would leave its earlier, unwiped copy in freed memory.
-// finished() proves the reservation held (a string that never outgrew its capacity was never
-// reallocated).
-SecretString reserved(std::size_t worst_case) {
-  SecretString out;
-  out.str().reserve(worst_case);
-  return out;
-}
-
+// Every rendering encodes the secret, so it is built in a SecretString reserved up front (in
+// place: a returned SecretString would not keep its capacity) for its worst case, since a
+// buffer that grew would leave its earlier, unwiped copy in freed memory. finished() proves
+// the reservation held: a string that never outgrew its capacity was never reallocated.
 Result<SecretString> finished(SecretString out, std::size_t worst_case) {
   if (out.size() > worst_case) {
     return fail(Errc::internal, "a QR rendering outgrew its reserved buffer");
@@ -68,7 +62,8 @@ Result<SecretString> half_blocks(const QRcode& code, std::string_view line_start
   // Up to 3 bytes (a UTF-8 block) per module.
   const std::size_t worst_case =
       lines * (line_start.size() + 3 * static_cast<std::size_t>(size) + line_end.size() + 1);
-  SecretString out = reserved(worst_case);
+  SecretString out;
+  out.str().reserve(worst_case);
   auto& text = out.str();
   for (int y = 0; y < size; y += 2) {
     text += line_start;
@@ -97,7 +92,8 @@ Result<SecretString> render_qr_text(std::string_view data, QrStyle style) {
     const int modules_across = (*code)->width + 2 * kQuietZone;
     const auto size = static_cast<std::size_t>(modules_across);
     const std::size_t worst_case = size * (size * kDark.size() + kEnd.size());
-    SecretString out = reserved(worst_case);
+    SecretString out;
+    out.str().reserve(worst_case);
     for (std::size_t y = 0; y < size; ++y) {
       for (std::size_t x = 0; x < size; ++x) {
         out.str() += dark(**code, static_cast<int>(x), static_cast<int>(y)) ? kDark : kLight;
@@ -132,7 +128,8 @@ Result<SecretString> render_qr_svg(std::string_view data) {
   const auto modules = static_cast<std::size_t>(size) * static_cast<std::size_t>(size);
   const std::size_t worst_case =
       head.size() + modules * (1 + 2 * dim.size() + 1 + kModule.size()) + kTail.size();
-  SecretString out = reserved(worst_case);
+  SecretString out;
+  out.str().reserve(worst_case);
   auto& text = out.str();
   text += head;
   char number[16];

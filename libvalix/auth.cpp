@@ -14,6 +14,8 @@ std::string_view trim_spaces(std::string_view s) {
   return s;
 }
 
+}  // namespace
+
 void record_failure(UserState& state, std::int64_t now, const Config& config, Verdict& verdict) {
   state.failures = std::min(state.failures + 1, 1'000'000);
   if (state.failures < config.max_failures) return;
@@ -24,8 +26,6 @@ void record_failure(UserState& state, std::int64_t now, const Config& config, Ve
   state.locked_until = now + duration;
   verdict.locked_for = duration;
 }
-
-}  // namespace
 
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {

@@ -37,6 +37,11 @@ std::string_view outcome_name(Outcome outcome);
 Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
                               const Config& config);
 
+// Counts one failed answer in state at time now: the failure count, and the lockout (with its
+// back-off) once it reaches max_failures, whose length goes to verdict.locked_for. Used by
+// verify_answer, and by a caller that let a wrong answer go unrecorded until it knew more.
+void record_failure(UserState& state, std::int64_t now, const Config& config, Verdict& verdict);
+
 // The answer as a TOTP code of `digits` digits: surrounding spaces removed; nullopt when it is
 // anything else.
 std::optional<std::string_view> as_totp_code(std::string_view answer, int digits);

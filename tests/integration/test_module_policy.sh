@@ -210,9 +210,13 @@ ERIN_CODES=($(enroll_test_user erin "$SECRET"))
 } > "$SB/pam.d/first"
 expect_login ok "try_first_pass uses a code-shaped PAM_AUTHTOK that is a valid code" first erin
 check "used without asking" bash -c "! grep -q 'Verification code' '$SB/out' '$SB/err'"
+# denied_without_answer SERVICE USER: a login whose client gives no answer at all (its
+# conversation fails at the prompt) is denied.
+denied_without_answer() { ! pam_env "$VALIX_TEST_NO_ANSWER" "$@" >"$SB/out" 2>"$SB/err"; }
 # A password that happens to look like a code (six digits, or letters and digits that read
-# as a backup code) is tried, counted as a wrong answer, and then the user is asked: it must
-# neither lock the user out nor be a free guess.
+# as a backup code) is tried, and then the user is asked: it must neither lock the user out
+# nor be a free guess, so it counts as a failure only if the typed answer fails too (or none
+# comes).
 for password in 000000 password12; do
   ERIN_CODES=($(enroll_test_user erin "$SECRET"))
   {
@@ -225,7 +229,21 @@ for password in 000000 password12; do
   check "the success reset the failure count" [ "$(state_field erin failures)" = 0 ]
   expect_login fail "try_first_pass: '$password' then a wrong typed code is denied" first erin 999999
   check "both answers counted" [ "$(state_field erin failures)" = 2 ]
+  # A client that gives no answer at all (the conversation fails at the prompt).
+  check "try_first_pass: '$password' and then no answer is denied" denied_without_answer first erin
+  check "... the prompt was shown" grep -q "prompt refused: Verification code:" "$SB/out"
+  check "... and the password's failure counted" [ "$(state_field erin failures)" = 3 ]
 done
+# Even where one failure locks (max_failures = 1), such a password alone never does.
+write_config "max_failures = 1"
+ERIN_CODES=($(enroll_test_user erin "$SECRET"))
+{
+  echo "auth required $AUTHTOK set=000000"
+  echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf try_first_pass"
+} > "$SB/pam.d/first"
+expect_login ok "max_failures=1: a code-shaped password does not lock, the typed code logs in" first erin "${ERIN_CODES[0]}"
+check "no failure left behind" [ "$(state_field erin failures)" = 0 ]
+write_config ""
 echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf use_first_pass" > "$SB/pam.d/first"
 expect_login fail "use_first_pass with no PAM_AUTHTOK is denied" first erin
 check "missing token logged" log_has "use_first_pass: no PAM_AUTHTOK"

@@ -16,10 +16,10 @@ namespace {
 
 // Names are checked for every user before anything is written, so a typo in the third
 // name of a list changes nothing for the first two.
-Result<std::vector<Target>> resolve_all(const std::vector<std::string>& names) {
+Result<std::vector<Target>> resolve_all(StateStore& store, const std::vector<std::string>& names) {
   std::vector<Target> targets;
   for (const auto& name : names) {
-    auto target = resolve_user(name);
+    auto target = resolve_user(store, name);
     if (!target) return std::unexpected(target.error());
     targets.push_back(std::move(*target));
   }
@@ -32,7 +32,7 @@ Result<std::vector<Target>> resolve_all(const std::vector<std::string>& names) {
 Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_view action,
                                                 const std::vector<std::string>& users,
                                                 const std::vector<std::string>& groups) {
-  auto targets = resolve_all(users);
+  auto targets = resolve_all(ctx.store, users);
   if (!targets) return std::unexpected(targets.error());
   std::set<std::string> seen;
   for (const auto& t : *targets) seen.insert(t.name);
@@ -44,11 +44,11 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
     }
     for (const auto& member : *members) {
       if (seen.contains(member)) continue;
-      auto target = resolve_user(member);
+      auto target = resolve_user(ctx.store, member);
       if (!target || !target->account) {
-        ctx.log.log(LogLevel::warning, std::string(action) + ": skipping '" + shown(member) +
-                                           "' (member of " + shown(group) +
-                                           "): not a valid user with an account");
+        ctx.log.log(LogLevel::warning,
+                    std::string(action) + ": skipping '" + shown(member) + "' (member of " +
+                        shown(group) + "): " + (target ? "no account" : target.error().message));
         continue;
       }
       seen.insert(member);
@@ -92,7 +92,7 @@ std::string shown(std::string_view name) {
   return out;
 }
 
-Result<Target> resolve_user(std::string_view name) {
+Result<Target> resolve_user(StateStore& store, std::string_view name) {
   if (!valid_username(name)) {
     return fail(Errc::invalid, "'" + shown(name) + "' is not a valid user name");
   }
@@ -101,6 +101,15 @@ Result<Target> resolve_user(std::string_view name) {
   if (owner->key.empty()) {
     const std::string account = owner->account ? shown(owner->account->name) : shown(name);
     return fail(Errc::invalid, "the account name '" + account + "' cannot be used for 2FA state");
+  }
+  // Acting on the account's own name while its enrollment sits under another would report
+  // "nothing to do" for a user whose logins are refused.
+  auto stray = state_filed_elsewhere(store, *owner);
+  if (!stray) return std::unexpected(stray.error());
+  if (*stray) {
+    return fail(Errc::invalid, "2FA state for the account '" + owner->key + "' is filed under '" +
+                                   **stray + "'; logins are refused until it is renamed to " +
+                                   owner->key + ".state (or removed)");
   }
   return Target{std::move(owner->key), std::move(owner->account)};
 }
@@ -202,7 +211,7 @@ Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
 Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
                    const std::vector<std::string>& groups) {
   constexpr std::string_view action = "unrequire";
-  auto named = resolve_all(users);
+  auto named = resolve_all(ctx.store, users);
   if (!named) return refuse_resolution(ctx, action, named.error());
   // A user named directly must have state; group members without state are simply skipped.
   for (const auto& t : *named) {
@@ -265,7 +274,7 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
 
 Exit cmd_reset(const Context& ctx, const std::string& typed) {
   constexpr std::string_view action = "reset";
-  auto target = resolve_user(typed);
+  auto target = resolve_user(ctx.store, typed);
   if (!target) return refuse_resolution(ctx, action, target.error());
   const std::string& user = target->name;  // the account's own name, as the module uses
   enum class Found { reset, nothing, no_state } found = Found::reset;
@@ -320,7 +329,7 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
 
 Exit cmd_unlock(const Context& ctx, const std::string& typed) {
   constexpr std::string_view action = "unlock";
-  auto target = resolve_user(typed);
+  auto target = resolve_user(ctx.store, typed);
   if (!target) return refuse_resolution(ctx, action, target.error());
   const std::string& user = target->name;  // the account's own name, as the module uses
   enum class Found { unlocked, not_locked, no_state } found = Found::unlocked;

@@ -56,8 +56,11 @@ struct Target {
 std::string shown(std::string_view name);
 
 // Checks name (valid_username) and looks up its account. An invalid name is Errc::invalid.
-// The target is named by the account's own name (state_owner), whatever spelling was given.
-Result<Target> resolve_user(std::string_view name);
+// The target is named by the account's own name (state_owner), whatever spelling or login
+// name was given. State of the account filed under another of its names (by an earlier
+// version) is Errc::invalid too, with what to rename: acting on the account's own name would
+// miss it.
+Result<Target> resolve_user(StateStore& store, std::string_view name);
 
 // Every user whose primary or supplementary group is group, sorted. A group that does not
 // exist is Errc::not_found.

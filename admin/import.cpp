@@ -23,7 +23,7 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
                                      const std::optional<std::string>& file,
                                      BackupCodesOnImport backup, ExistingEnrollment existing) {
   constexpr std::string_view action = "import-google-authenticator";
-  auto target = resolve_user(typed);
+  auto target = resolve_user(ctx.store, typed);
   if (!target) {
     return ctx.error(action, typed, target.error().message + "; nothing changed",
                      target.error().code == Errc::invalid ? Exit::refused : Exit::failed);

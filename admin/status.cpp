@@ -171,16 +171,41 @@ constexpr std::size_t kEnumerateAbove = 100;
 // Every account getpwent returns; the first entry for a name wins, as it does for
 // getpwnam. Directory backends often do not enumerate, so a name missing here is still
 // looked up on its own.
-std::unordered_map<std::string, Account> enumerate_accounts() {
-  std::unordered_map<std::string, Account> accounts;
+// owner_names: for each uid, the first name getpwent gives it, as getpwuid does (the name
+// state is filed under).
+struct Accounts {
+  std::unordered_map<std::string, Account> by_name;
+  std::unordered_map<uid_t, std::string> owner_names;
+};
+
+Accounts enumerate_accounts() {
+  Accounts accounts;
   setpwent();
   while (const passwd* pw = getpwent()) {
     if (pw->pw_name == nullptr) continue;
-    accounts.try_emplace(pw->pw_name, Account{pw->pw_name, pw->pw_uid, pw->pw_gid,
-                                              pw->pw_dir != nullptr ? pw->pw_dir : ""});
+    accounts.by_name.try_emplace(pw->pw_name, Account{pw->pw_name, pw->pw_uid, pw->pw_gid,
+                                                      pw->pw_dir != nullptr ? pw->pw_dir : ""});
+    accounts.owner_names.try_emplace(pw->pw_uid, pw->pw_name);
   }
   endpwent();
   return accounts;
+}
+
+// The name the account's state belongs under (state_owner), when a listed state file has
+// another: an earlier version filed it under a spelling or login name that logins now refuse,
+// or that the account's own login name does not see.
+Result<std::optional<std::string>> misfiled_under(const Target& t, const Accounts& known) {
+  if (!t.account) return std::optional<std::string>{};
+  std::string owner;
+  if (auto it = known.owner_names.find(t.account->uid); it != known.owner_names.end()) {
+    owner = it->second;
+  } else {
+    auto by_uid = lookup_account(t.account->uid);
+    if (!by_uid) return std::unexpected(by_uid.error());
+    owner = *by_uid ? (*by_uid)->name : t.account->name;
+  }
+  if (owner == t.name) return std::optional<std::string>{};
+  return std::optional<std::string>(owner);
 }
 
 }  // namespace
@@ -198,10 +223,9 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
   // are reported and skipped, so everyone else is still shown.
   std::vector<Target> targets;
   targets.reserve(names.size());
-  const auto known = names.size() > kEnumerateAbove ? enumerate_accounts()
-                                                    : std::unordered_map<std::string, Account>{};
+  const auto known = names.size() > kEnumerateAbove ? enumerate_accounts() : Accounts{};
   for (const auto& name : names) {
-    if (auto it = known.find(name); it != known.end() && valid_username(name)) {
+    if (auto it = known.by_name.find(name); it != known.by_name.end() && valid_username(name)) {
       targets.push_back(Target{name, it->second});
       continue;
     }
@@ -213,7 +237,7 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       targets.push_back(Target{name, std::move(*account)});
       continue;
     }
-    auto target = resolve_user(name);
+    auto target = resolve_user(ctx.store, name);
     if (!target) {
       const Exit code = target.error().code == Errc::invalid ? Exit::refused : Exit::failed;
       return ctx.error(action, name, target.error().message, code);
@@ -235,6 +259,20 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       result = worse(result, ctx.error(action, t.name, "there is no user named '" + t.name + "'",
                                        Exit::refused));
       continue;
+    }
+    if (listing && *state) {
+      auto owner = misfiled_under(t, known);
+      if (!owner) {
+        result = worse(result, ctx.error(action, t.name, owner.error().message, Exit::failed));
+      } else if (*owner) {
+        result = worse(
+            result, ctx.error(action, t.name,
+                              "this state belongs to the account '" + **owner + "' (uid " +
+                                  std::to_string(t.account->uid) + ") but is filed under '" +
+                                  t.name + "': logins refuse it or do not see it; rename it to " +
+                                  **owner + ".state",
+                              Exit::failed));
+      }
     }
     auto row = make_row(ctx, t.name, t.account, *state);
     if (!row) {

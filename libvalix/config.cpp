@@ -38,7 +38,9 @@ Result<std::vector<std::string>> parse_group_list(std::string_view key, std::str
   std::string current;
   bool quoted = false, was_quoted = false;
   auto flush = [&]() -> Result<void> {
-    if (was_quoted && current.empty()) return fail(Errc::config, name + " has an empty \"\"");
+    if (was_quoted && current.find_first_not_of(" \t") == std::string::npos) {
+      return fail(Errc::config, name + " has a quoted name that is empty or blank");
+    }
     if (!current.empty()) groups.push_back(std::move(current));
     current.clear();
     was_quoted = false;

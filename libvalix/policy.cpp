@@ -4,6 +4,7 @@
 #include <pwd.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <vector>
@@ -73,7 +74,24 @@ Result<StateOwner> state_owner(std::string_view name) {
     if (*by_uid) key = (*by_uid)->name;
   }
   if (!valid_username(key)) key.clear();
-  return StateOwner{std::move(key), std::move(*account)};
+  std::vector<std::string> other_names;
+  for (const std::string_view other :
+       {name, *account ? std::string_view((*account)->name) : std::string_view()}) {
+    if (other.empty() || other == key || !valid_username(other)) continue;
+    if (std::find(other_names.begin(), other_names.end(), other) != other_names.end()) continue;
+    other_names.emplace_back(other);
+  }
+  return StateOwner{std::move(key), std::move(*account), std::move(other_names)};
+}
+
+Result<std::optional<std::string>> state_filed_elsewhere(StateStore& store,
+                                                         const StateOwner& owner) {
+  for (const auto& name : owner.other_names) {
+    auto state = store.load(name);
+    if (!state) return std::unexpected(state.error());
+    if (*state) return std::optional<std::string>(name);
+  }
+  return std::optional<std::string>{};
 }
 
 Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups,

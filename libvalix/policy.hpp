@@ -6,9 +6,11 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.hpp"
 #include "error.hpp"
+#include "store.hpp"
 
 namespace valix {
 
@@ -38,11 +40,21 @@ Result<std::optional<Account>> lookup_account(uid_t uid);
 // keeps its spelling (its state, if any, was left by an account since removed). key is empty
 // when that name cannot be a state file name (valid_username). account is the entry for the
 // name as given: its groups are the ones the login gets.
+// other_names: the names other than key under which this account's state may have been
+// filed by an earlier version, which keyed state by the name typed or by the passwd entry's
+// own name (valid state file names only, none equal to key).
 struct StateOwner {
   std::string key;
   std::optional<Account> account;
+  std::vector<std::string> other_names;
 };
 Result<StateOwner> state_owner(std::string_view name);
+
+// The first of owner.other_names that has state in store, if any. Such state is the account's
+// but is not where logins look, so it must neither be used nor skipped: a login refuses, and
+// an administrator renames (or removes) the file. A state that cannot be read is an error.
+Result<std::optional<std::string>> state_filed_elsewhere(StateStore& store,
+                                                         const StateOwner& owner);
 
 // Why account must use 2FA. An admin's flag always counts; otherwise require=all applies to
 // everyone not in an exempt group, require=groups to members of require_groups not in an

@@ -65,16 +65,14 @@ class Login {
     auto store = FileStateStore::open(config_.state_dir, geteuid());
     if (!store) return internal_error(store.error().message);
     store_.emplace(std::move(*store));
-    if (valid_username(user_) && user_ != owner->key) {
-      // Filed under the spelling typed, by a version that did not ask the name service. Using
-      // it or ignoring it could both be wrong (it may hold the user's enrollment), so the login
-      // is refused until an administrator renames it to the account's name.
-      auto stray = store_->load(user_);
-      if (!stray) return internal_error(stray.error().message);
-      if (*stray) {
-        return internal_error("2FA state is filed under '" + user_ +
-                              "', not under the account's own name; rename it");
-      }
+    // Filed under another name of the account by an earlier version. Using it or ignoring it
+    // could both be wrong (it may hold the user's enrollment), so the login is refused until
+    // an administrator renames it to the account's name.
+    auto stray = state_filed_elsewhere(*store_, *owner);
+    if (!stray) return internal_error(stray.error().message);
+    if (*stray) {
+      return internal_error("2FA state is filed under '" + **stray +
+                            "', not under the account's own name '" + owner->key + "'; rename it");
     }
     if (owner->key.empty()) {
       // Cannot have state; treated exactly like a user who has none.

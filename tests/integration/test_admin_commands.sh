@@ -120,6 +120,19 @@ check "no state under the second name" [ ! -e "$SB/state/alice2.state" ]
 expect_admin 0 "unrequire through the second login name" unrequire alice2
 check "alice's flag cleared" exists alice 0
 sed -i '/^alice2:/d' "$SB/etc/passwd"
+# State an earlier version filed under 'alice' while uid 1001 maps to alice0 (listed first):
+# status flags it (non-zero exit, but still shows it), and commands on the account refuse
+# with what to rename rather than act beside it.
+sed -i "s|^alice:|alice0:x:1001:1001:Alice first:$SB/home/alice:/bin/sh\nalice:|" "$SB/etc/passwd"
+enroll_test_user alice "$SECRET" >/dev/null
+expect_admin 1 "status flags state filed under a name its uid does not map to" status
+check "... saying what to rename it to" stderr_has "filed under 'alice': logins refuse it or do not see it; rename it to alice0.state"
+check "... and still lists it" stdout_has "alice "
+expect_admin 3 "reset alice (uid 1001, whose own name is alice0) refuses while the state is under alice" reset alice
+check "... saying where the state is" stderr_has "2FA state for the account 'alice0' is filed under 'alice'"
+check "... and nothing was removed" exists alice 1
+rm -f "$SB/state/alice.state"
+sed -i '/^alice0:/d' "$SB/etc/passwd"
 expect_admin 3 "unrequire --group of a group that does not exist" unrequire --group nosuchgroup
 check "missing group: clear error" stderr_has "there is no group named 'nosuchgroup'"
 "$VALIX_TEST_STATE" "$SB/state" ghost flag

@@ -190,7 +190,10 @@ printf 'account required %s acct=success\n' "$VALIX_TEST_AUTHTOK_MODULE" > "$SB/
 # The real thing: a system account whose password was expired with chage -d 0, checked by
 # pam_unix (no nss_wrapper: the account is real, removed at exit).
 tuser=valixtmp$$
-cleanup() { userdel -r "$tuser" >/dev/null 2>&1 || true; }
+cleanup() {
+  userdel -r "$tuser" >/dev/null 2>&1 || true
+  rm -rf "$FILES"
+}
 trap cleanup EXIT
 if useradd -m "$tuser" 2>/dev/null && echo "$tuser:Temp-Passw0rd" | chpasswd && chage -d 0 "$tuser"; then
   printf 'account required pam_unix.so\n' > "$SB/pam.d/valix-enroll"

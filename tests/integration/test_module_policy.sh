@@ -114,6 +114,16 @@ check "'alice2': logged with the account" log_has "(account alice)"
 check "the wrong code counted against alice" [ "$(state_field alice failures)" = $((failures_before + 1)) ]
 check "no state filed under the second name" [ ! -e "$SB/state/alice2.state" ]
 sed -i '/^alice2:/d' "$SB/etc/passwd"
+# When another login name comes first for the uid (alice0), the account's state belongs under
+# alice0, and state an earlier version filed under 'alice' (the passwd entry's own name) must
+# not be skipped by any login name or spelling: every such login is refused, with what to do.
+sed -i "s|^alice:|alice0:x:1001:1001:Alice first:$SB/home/alice:/bin/sh\nalice:|" "$SB/etc/passwd"
+for spelling in alice ALICE; do
+  with_name_aliases "$aliases" expect_login fail "state under 'alice' while uid 1001 maps to alice0: '$spelling' is refused" policy "$spelling" 000000
+  check "'$spelling': logged with what to rename" log_has "2FA state is filed under 'alice', not under the account's own name 'alice0'"
+done
+with_name_aliases "$aliases" expect_login fail "... even with the right code" policy ALICE "$(totp_now "$SECRET")"
+sed -i '/^alice0:/d' "$SB/etc/passwd"
 
 # --- lockout and back-off -----------------------------------------------------------------
 write_config "max_failures = 3

@@ -155,6 +155,7 @@ void limits_per_key(void**) {
                              "require_groups = admins#x",
                              "require_groups = \"domain admins",
                              "require_groups = \"\"",
+                             "require_groups = \"  \", wheel",
                              "require_groups = \"domain\"admins",
                              "require_groups = domain\"admins\"",
                              "state_dir =",

@@ -227,7 +227,9 @@ Result<void> create_new_private_file(const std::string& path, std::string_view c
     return remove_on_error(fail_errno("fsync " + quoted(path), errno).error());
   if (close(fd.release()) != 0)
     return remove_on_error(fail_errno("close " + quoted(path), errno).error());
-  if (fsync(dirfd.get()) != 0)
+  // EINVAL: a file system that cannot sync a directory (some network and FUSE ones); the
+  // file itself is on disk.
+  if (fsync(dirfd.get()) != 0 && errno != EINVAL)
     return remove_on_error(fail_errno("fsync the directory of " + quoted(path), errno).error());
   return {};
 }

@@ -60,7 +60,9 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
 
 Exit refuse_resolution(const Context& ctx, std::string_view action, const Error& error) {
   const Exit code =
-      (error.code == Errc::invalid || error.code == Errc::not_found) ? Exit::refused : Exit::failed;
+      (error.code == Errc::invalid || error.code == Errc::not_found || error.code == Errc::conflict)
+          ? Exit::refused
+          : Exit::failed;
   return ctx.error(action, "-", error.message + "; nothing changed", code);
 }
 
@@ -107,9 +109,11 @@ Result<Target> resolve_user(StateStore& store, std::string_view name) {
   auto stray = state_filed_elsewhere(store, *owner);
   if (!stray) return std::unexpected(stray.error());
   if (*stray) {
-    return fail(Errc::invalid, "2FA state for the account '" + owner->key + "' is filed under '" +
-                                   **stray + "'; logins are refused until it is renamed to " +
-                                   owner->key + ".state (or removed)");
+    return fail(Errc::conflict, "2FA state for the account '" + owner->key + "' is filed under '" +
+                                    **stray +
+                                    "', where logins do not use it (those by that name are "
+                                    "refused); rename it to " +
+                                    owner->key + ".state (or remove it)");
   }
   return Target{std::move(owner->key), std::move(owner->account)};
 }

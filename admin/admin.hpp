@@ -58,7 +58,7 @@ std::string shown(std::string_view name);
 // Checks name (valid_username) and looks up its account. An invalid name is Errc::invalid.
 // The target is named by the account's own name (state_owner), whatever spelling or login
 // name was given. State of the account filed under another of its names (by an earlier
-// version) is Errc::invalid too, with what to rename: acting on the account's own name would
+// version) is Errc::conflict, with what to rename: acting on the account's own name would
 // miss it.
 Result<Target> resolve_user(StateStore& store, std::string_view name);
 

@@ -221,11 +221,14 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
   }
   // Invalid names are refused before anything is printed; unknown users and unreadable state
   // are reported and skipped, so everyone else is still shown.
+  Exit result = Exit::ok;
   std::vector<Target> targets;
   targets.reserve(names.size());
-  const auto known = names.size() > kEnumerateAbove ? enumerate_accounts() : Accounts{};
+  const auto known = listing && names.size() > kEnumerateAbove ? enumerate_accounts() : Accounts{};
   for (const auto& name : names) {
-    if (auto it = known.by_name.find(name); it != known.by_name.end() && valid_username(name)) {
+    // The shortcut is for the names of state files; a name typed goes through state_owner.
+    if (auto it = known.by_name.find(name);
+        listing && it != known.by_name.end() && valid_username(name)) {
       targets.push_back(Target{name, it->second});
       continue;
     }
@@ -238,6 +241,11 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       continue;
     }
     auto target = resolve_user(ctx.store, name);
+    if (!target && target.error().code == Errc::conflict) {
+      // Reported like an unreadable state: everyone else is still shown.
+      result = worse(result, ctx.error(action, name, target.error().message, Exit::refused));
+      continue;
+    }
     if (!target) {
       const Exit code = target.error().code == Errc::invalid ? Exit::refused : Exit::failed;
       return ctx.error(action, name, target.error().message, code);
@@ -245,7 +253,6 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
     targets.push_back(std::move(*target));
   }
 
-  Exit result = Exit::ok;
   std::vector<Row> rows;
   rows.reserve(targets.size());
   for (const Target& t : targets) {

@@ -16,9 +16,11 @@ std::string_view trim_spaces(std::string_view s) {
 
 }  // namespace
 
-void record_failure(UserState& state, std::int64_t now, const Config& config, Verdict& verdict) {
+void record_failure(UserState& state, std::int64_t now, const Config& config, Verdict& verdict,
+                    FailureGrace grace) {
   state.failures = std::min(state.failures + 1, 1'000'000);
-  if (state.failures < config.max_failures) return;
+  const int locks_at = config.max_failures + (grace == FailureGrace::one_more ? 1 : 0);
+  if (state.failures < locks_at) return;
   // Back-off: the first lockout lasts lockout_seconds, each further failure doubles it.
   const int extra = std::min(state.failures - config.max_failures, 20);
   const std::int64_t duration = std::min<std::int64_t>(

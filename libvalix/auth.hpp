@@ -37,10 +37,16 @@ std::string_view outcome_name(Outcome outcome);
 Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
                               const Config& config);
 
+// Whether a failure may start a lockout at max_failures (none), or only one failure later
+// (one_more: an answer the user did not type, such as a password an earlier module collected
+// that happens to look like a code, must not lock the user out by itself).
+enum class FailureGrace { none, one_more };
+
 // Counts one failed answer in state at time now: the failure count, and the lockout (with its
-// back-off) once it reaches max_failures, whose length goes to verdict.locked_for. Used by
-// verify_answer, and by a caller that let a wrong answer go unrecorded until it knew more.
-void record_failure(UserState& state, std::int64_t now, const Config& config, Verdict& verdict);
+// back-off) once it reaches max_failures (plus the grace), whose length goes to
+// verdict.locked_for. Used by verify_answer, and for answers the user did not type.
+void record_failure(UserState& state, std::int64_t now, const Config& config, Verdict& verdict,
+                    FailureGrace grace = FailureGrace::none);
 
 // The answer as a TOTP code of `digits` digits: surrounding spaces removed; nullopt when it is
 // anything else.

@@ -166,15 +166,15 @@ class Login {
     return fail(Errc::invalid, "unknown answer source");
   }
 
-  // What to do with a wrong answer: record it now, or leave it unrecorded (the password an
-  // earlier module collected, tried as a code by try_first_pass, until the user has answered).
-  enum class WrongAnswer { record, leave_unrecorded };
+  // Who gave the answer: the user at this module's prompt, or an earlier module (try_first_pass)
+  // whose password may only look like a code. A wrong answer of the second kind is counted at
+  // once (so a login killed at the next prompt still paid for it), but may not be the one that
+  // starts a lockout.
+  enum class AnswerKind { typed, maybe_a_password };
 
   // Checks answer and records the verdict (watermark, used backup code, failure count) under
-  // the lock, plus earlier_failures wrong answers still owed if this one is wrong too; the
-  // verdict counts only once that state is on disk.
-  Result<Verdict> verify_and_record(std::string_view answer, WrongAnswer wrong,
-                                    int earlier_failures = 0) {
+  // the lock; the verdict counts only once that state is on disk.
+  Result<Verdict> verify_and_record(std::string_view answer, AnswerKind kind) {
     Verdict verdict;
     auto updated =
         store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
@@ -183,35 +183,22 @@ class Login {
           }
           // The time is read after the answer arrived: the user may have taken a while to type.
           const std::int64_t now = clock_();
+          const int failures_before = current->failures;
+          const std::int64_t locked_until_before = current->locked_until;
           auto checked = verify_answer(*current, answer, now, config_);
           if (!checked) return std::unexpected(checked.error());
           verdict = *checked;
           if (verdict.outcome == Outcome::locked) return StateChange::keep;
-          if (!verdict.accepted()) {
-            if (wrong == WrongAnswer::leave_unrecorded) return StateChange::keep;
-            for (int i = 0; i < earlier_failures; ++i)
-              record_failure(*current, now, config_, verdict);
+          if (!verdict.accepted() && kind == AnswerKind::maybe_a_password) {
+            current->failures = failures_before;
+            current->locked_until = locked_until_before;
+            verdict.locked_for = 0;
+            record_failure(*current, now, config_, verdict, FailureGrace::one_more);
           }
           return StateChange::write;
         });
     if (!updated) return std::unexpected(updated.error());
     return verdict;
-  }
-
-  // Records a wrong answer left unrecorded when the login ends without another answer.
-  int deny_recording_one_failure(const std::string& why) {
-    auto updated =
-        store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
-          const std::int64_t now = clock_();
-          if (!current || !current->enrollment || current->locked_until > now)
-            return StateChange::keep;
-          Verdict ignored;
-          record_failure(*current, now, config_, ignored);
-          return StateChange::write;
-        });
-    if (!updated) return internal_error(updated.error().message);
-    log(LogLevel::error, "denied: " + why);
-    return PAM_AUTH_ERR;
   }
 
   int challenge(const Enrollment& enrollment) {
@@ -222,21 +209,25 @@ class Login {
       return PAM_AUTH_ERR;
     }
     // try_first_pass may have taken a password that only looks like a code: if it is not the
-    // code, the user is asked, and it counts as a failure only if that answer fails too (or
-    // none comes), so it is never a free guess and never locks the user out by itself.
-    const bool ask_if_wrong =
+    // code, the user is asked. It counts as a failure at once, so it is never a free guess,
+    // but never starts a lockout by itself.
+    const bool maybe_a_password =
         origin == AnswerOrigin::earlier_module && options_.source == AnswerSource::try_first_pass;
     // An accepted code whose watermark could not be written must not log anyone in.
     auto verdict = verify_and_record(
-        answer->view(), ask_if_wrong ? WrongAnswer::leave_unrecorded : WrongAnswer::record);
+        answer->view(), maybe_a_password ? AnswerKind::maybe_a_password : AnswerKind::typed);
     if (!verdict) return internal_error(verdict.error().message);
-    if (ask_if_wrong && !verdict->accepted() && verdict->outcome != Outcome::locked) {
+    if (maybe_a_password && !verdict->accepted() && verdict->outcome != Outcome::locked &&
+        verdict->locked_for == 0) {
       log(LogLevel::notice, "the earlier module's password is not a valid code (" +
                                 std::string(outcome_name(verdict->outcome)) +
                                 "); asking for the code");
       answer = session_.ask(prompt(), Echo::off);
-      if (!answer) return deny_recording_one_failure(answer.error().message);
-      verdict = verify_and_record(answer->view(), WrongAnswer::record, 1);
+      if (!answer) {
+        log(LogLevel::error, "denied: " + answer.error().message);
+        return PAM_AUTH_ERR;
+      }
+      verdict = verify_and_record(answer->view(), AnswerKind::typed);
       if (!verdict) return internal_error(verdict.error().message);
     }
     return report(*verdict);

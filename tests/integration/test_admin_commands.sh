@@ -130,6 +130,8 @@ check "... saying what to rename it to" stderr_has "filed under 'alice': logins 
 check "... and still lists it" stdout_has "alice "
 expect_admin 3 "reset alice (uid 1001, whose own name is alice0) refuses while the state is under alice" reset alice
 check "... saying where the state is" stderr_has "2FA state for the account 'alice0' is filed under 'alice'"
+expect_admin 3 "status alice bob: alice's misfiled state is reported" status alice bob
+check "... and bob is still shown" stdout_has "bob "
 check "... and nothing was removed" exists alice 1
 rm -f "$SB/state/alice.state"
 sed -i '/^alice0:/d' "$SB/etc/passwd"

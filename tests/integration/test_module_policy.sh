@@ -243,8 +243,11 @@ for password in 000000 password12; do
   check "try_first_pass: '$password' and then no answer is denied" denied_without_answer first erin
   check "... the prompt was shown" grep -q "prompt refused: Verification code:" "$SB/out"
   check "... and the password's failure counted" [ "$(state_field erin failures)" = 3 ]
+  check "try_first_pass: '$password' and then the login dies at the prompt is denied" denied_without_answer first erin --die
+  check "... the password's failure was counted before the prompt" [ "$(state_field erin failures)" = 4 ]
 done
-# Even where one failure locks (max_failures = 1), such a password alone never does.
+# Even where one failure locks (max_failures = 1), such a password alone never starts a
+# lockout (a wrong typed code after it does).
 write_config "max_failures = 1"
 ERIN_CODES=($(enroll_test_user erin "$SECRET"))
 {
@@ -253,6 +256,8 @@ ERIN_CODES=($(enroll_test_user erin "$SECRET"))
 } > "$SB/pam.d/first"
 expect_login ok "max_failures=1: a code-shaped password does not lock, the typed code logs in" first erin "${ERIN_CODES[0]}"
 check "no failure left behind" [ "$(state_field erin failures)" = 0 ]
+expect_login fail "max_failures=1: the password and then a wrong typed code" first erin 999999
+check "... locks" log_has "locked out for"
 write_config ""
 echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf use_first_pass" > "$SB/pam.d/first"
 expect_login fail "use_first_pass with no PAM_AUTHTOK is denied" first erin

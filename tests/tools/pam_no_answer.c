@@ -1,9 +1,15 @@
-// valix-test-no-answer SERVICE USER: pam_authenticate with a conversation that shows messages
-// but fails every prompt (PAM_CONV_ERR), as a client that disconnects at a prompt does;
-// pamtester cannot do this (at the end of its input it answers with an empty line).
+// valix-test-no-answer SERVICE USER [--die]: pam_authenticate with a conversation that shows
+// messages but fails every prompt (PAM_CONV_ERR), as a client that disconnects at a prompt
+// does; with --die, the process kills itself at the first prompt instead (SIGKILL), as sshd's
+// child may be killed, or a user may kill their own su. pamtester can do neither (at the end of
+// its input it answers with an empty line).
 // Exit 0 when authentication succeeds, 1 when it fails, 2 when PAM cannot start.
 #include <security/pam_appl.h>
+#include <signal.h>
 #include <stdio.h>
+#include <string.h>
+
+static int die_at_prompt;
 
 static int no_answers(int count, const struct pam_message** messages,
                       struct pam_response** responses, void* data) {
@@ -12,6 +18,8 @@ static int no_answers(int count, const struct pam_message** messages,
     if (messages[i]->msg_style == PAM_PROMPT_ECHO_OFF ||
         messages[i]->msg_style == PAM_PROMPT_ECHO_ON) {
       printf("prompt refused: %s\n", messages[i]->msg);
+      fflush(stdout);
+      if (die_at_prompt) raise(SIGKILL);
       return PAM_CONV_ERR;
     }
   }
@@ -21,8 +29,10 @@ static int no_answers(int count, const struct pam_message** messages,
 }
 
 int main(int argc, char** argv) {
-  if (argc != 3) {
-    fprintf(stderr, "usage: valix-test-no-answer SERVICE USER\n");
+  if (argc == 4 && strcmp(argv[3], "--die") == 0) {
+    die_at_prompt = 1;
+  } else if (argc != 3) {
+    fprintf(stderr, "usage: valix-test-no-answer SERVICE USER [--die]\n");
     return 2;
   }
   const struct pam_conv conv = {no_answers, NULL};

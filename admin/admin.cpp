@@ -45,6 +45,8 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
     for (const auto& member : *members) {
       if (seen.contains(member)) continue;
       auto target = resolve_user(ctx.store, member);
+      // A member whose state is misfiled is the operator's to fix before anyone is changed.
+      if (!target && target.error().code == Errc::conflict) return std::unexpected(target.error());
       if (!target || !target->account) {
         ctx.log.log(LogLevel::warning,
                     std::string(action) + ": skipping '" + shown(member) + "' (member of " +

@@ -132,6 +132,11 @@ expect_admin 3 "reset alice (uid 1001, whose own name is alice0) refuses while t
 check "... saying where the state is" stderr_has "2FA state for the account 'alice0' is filed under 'alice'"
 expect_admin 3 "status alice bob: alice's misfiled state is reported" status alice bob
 check "... and bob is still shown" stdout_has "bob "
+echo "misfiled:x:2003:alice,bob" >> "$SB/etc/group"
+expect_admin 3 "require --group with a member whose state is misfiled changes nobody" require --group misfiled
+check "... says which" stderr_has "is filed under 'alice'"
+check "... bob not flagged" [ "$(state_field bob required)" != 1 ]
+sed -i '/^misfiled:/d' "$SB/etc/group"
 check "... and nothing was removed" exists alice 1
 rm -f "$SB/state/alice.state"
 sed -i '/^alice0:/d' "$SB/etc/passwd"

@@ -125,8 +125,7 @@ Result<bool> member_of_any(const Account& account, const std::vector<std::string
       }
       continue;
     }
-    if (found->gr_gid == account.gid) return true;
-    for (const gid_t gid : gids) {
+    for (const gid_t gid : gids) {  // getgrouplist always includes the primary gid
       if (gid == found->gr_gid) return true;
     }
     // getgrouplist cannot report a source that failed; the group's own member list can

@@ -127,13 +127,15 @@ class Login {
             SecretString(combined.substr(n - code_length))};
   }
 
-  // Where the answer came from: with try_first_pass, a token from an earlier module that is
-  // not the code (a password that happens to look like one) must not stop the user from
-  // being asked.
-  enum class AnswerOrigin { typed_here, earlier_module };
+  // Who gave the answer: the user (at this module's prompt, or through an earlier module with
+  // use_first_pass or forward_pass), or an earlier module whose password may only look like a
+  // code (try_first_pass). A wrong answer of the second kind is counted at once (so a login
+  // killed at the next prompt still paid for it), but may not be the one that starts a
+  // lockout, and the user is then asked.
+  enum class AnswerKind { typed, maybe_a_password };
 
-  Result<SecretString> collect_answer(int digits, AnswerOrigin& origin) {
-    origin = AnswerOrigin::typed_here;
+  Result<SecretString> collect_answer(int digits, AnswerKind& kind) {
+    kind = AnswerKind::typed;
     switch (options_.source) {
       case AnswerSource::prompt: return session_.ask(prompt(), Echo::off);
       case AnswerSource::use_first_pass: {
@@ -141,14 +143,13 @@ class Login {
         if (!token) return std::unexpected(token.error());
         if (!*token)
           return fail(Errc::invalid, "use_first_pass: no PAM_AUTHTOK from an earlier module");
-        origin = AnswerOrigin::earlier_module;
         return std::move(**token);
       }
       case AnswerSource::try_first_pass: {
         auto token = session_.authtok();
         if (!token) return std::unexpected(token.error());
         if (*token && shaped_like_code((*token)->view(), digits)) {
-          origin = AnswerOrigin::earlier_module;
+          kind = AnswerKind::maybe_a_password;
           return std::move(**token);
         }
         return session_.ask(prompt(), Echo::off);
@@ -165,12 +166,6 @@ class Login {
     }
     return fail(Errc::invalid, "unknown answer source");
   }
-
-  // Who gave the answer: the user at this module's prompt, or an earlier module (try_first_pass)
-  // whose password may only look like a code. A wrong answer of the second kind is counted at
-  // once (so a login killed at the next prompt still paid for it), but may not be the one that
-  // starts a lockout.
-  enum class AnswerKind { typed, maybe_a_password };
 
   // Checks answer and records the verdict (watermark, used backup code, failure count) under
   // the lock; the verdict counts only once that state is on disk.
@@ -202,8 +197,8 @@ class Login {
   }
 
   int challenge(const Enrollment& enrollment) {
-    AnswerOrigin origin = AnswerOrigin::typed_here;
-    auto answer = collect_answer(enrollment.otp.digits, origin);
+    AnswerKind kind = AnswerKind::typed;
+    auto answer = collect_answer(enrollment.otp.digits, kind);
     if (!answer) {
       log(LogLevel::error, "denied: " + answer.error().message);
       return PAM_AUTH_ERR;
@@ -211,14 +206,11 @@ class Login {
     // try_first_pass may have taken a password that only looks like a code: if it is not the
     // code, the user is asked. It counts as a failure at once, so it is never a free guess,
     // but never starts a lockout by itself.
-    const bool maybe_a_password =
-        origin == AnswerOrigin::earlier_module && options_.source == AnswerSource::try_first_pass;
     // An accepted code whose watermark could not be written must not log anyone in.
-    auto verdict = verify_and_record(
-        answer->view(), maybe_a_password ? AnswerKind::maybe_a_password : AnswerKind::typed);
+    auto verdict = verify_and_record(answer->view(), kind);
     if (!verdict) return internal_error(verdict.error().message);
-    if (maybe_a_password && !verdict->accepted() && verdict->outcome != Outcome::locked &&
-        verdict->locked_for == 0) {
+    if (kind == AnswerKind::maybe_a_password && !verdict->accepted() &&
+        verdict->outcome != Outcome::locked && verdict->locked_for == 0) {
       log(LogLevel::notice, "the earlier module's password is not a valid code (" +
                                 std::string(outcome_name(verdict->outcome)) +
                                 "); asking for the code");

@@ -294,7 +294,7 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
     enrolled = state->enrollment.has_value();
     codes = enrolled ? state->enrollment->backup.hashes.size() : 0;
     pending = state->pending.has_value();
-    locked = state->failures > 0 || state->locked_until != 0;
+    locked = state->has_failures();
     flagged = state->required;
     if (!enrolled && !pending && !locked) {
       found = Found::nothing;
@@ -304,8 +304,7 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
     // enrollment again at their next login.
     state->enrollment.reset();
     state->pending.reset();
-    state->failures = 0;
-    state->locked_until = 0;
+    state->clear_failures();
     return state->empty() ? StateChange::remove : StateChange::write;
   });
   if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
@@ -346,14 +345,13 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
       found = Found::no_state;
       return StateChange::keep;
     }
-    failures = state->failures;
-    locked_until = state->locked_until;
-    if (failures == 0 && locked_until == 0) {
+    failures = state->failures + state->backup_failures;
+    locked_until = std::max(state->locked_until, state->backup_locked_until);
+    if (!state->has_failures()) {
       found = Found::not_locked;
       return StateChange::keep;
     }
-    state->failures = 0;
-    state->locked_until = 0;
+    state->clear_failures();
     return state->empty() ? StateChange::remove : StateChange::write;
   });
   if (!done) return ctx.error(action, user, done.error().message, Exit::failed);

@@ -43,9 +43,11 @@ Result<Row> make_row(const Context& ctx, const std::string& user,
       row.pending = true;
       row.pending_expires = state->pending->expires_at;
     }
-    row.failures = state->failures;
-    row.locked = state->locked_until > ctx.now;
-    row.locked_until = row.locked ? state->locked_until : 0;
+    // Either limit: TOTP codes, or backup codes (their own count and lockout).
+    row.failures = state->failures + state->backup_failures;
+    const std::int64_t locked_until = std::max(state->locked_until, state->backup_locked_until);
+    row.locked = locked_until > ctx.now;
+    row.locked_until = row.locked ? locked_until : 0;
     row.last_login = state->last_login;
   }
   auto why = required_by(ctx.config, account, state && state->required);

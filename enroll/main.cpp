@@ -9,10 +9,12 @@
 // LD_PRELOAD and friends, and makes the process undumpable.
 #include <grp.h>
 #include <security/pam_appl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <csignal>
 #include <cstdio>
@@ -22,6 +24,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "auth.hpp"
@@ -35,6 +38,7 @@
 #include "qr.hpp"
 #include "store.hpp"
 #include "username.hpp"
+#include "verify.hpp"
 
 using namespace valix;
 
@@ -133,6 +137,24 @@ std::string iso_time(std::int64_t t) {
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 bool privileged() { return geteuid() != getuid() || getegid() != getgid(); }
+
+// A setuid program inherits its caller's resource limits. A file-size limit would make a state
+// write fail part-way through (the core never judges a code before its failure is counted,
+// so that is no free guess, but it is no working tool either), and a descriptor limit would
+// refuse the store its files: root lifts both before touching state.
+Result<void> reset_resource_limits() {
+  const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
+  if (setrlimit(RLIMIT_FSIZE, &unlimited) != 0) return fail_errno("setrlimit(RLIMIT_FSIZE)", errno);
+  constexpr rlim_t kFilesNeeded = 64;
+  rlimit files{};
+  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return fail_errno("getrlimit(RLIMIT_NOFILE)", errno);
+  if (files.rlim_cur < kFilesNeeded) {
+    files.rlim_cur = kFilesNeeded;
+    files.rlim_max = std::max(files.rlim_max, kFilesNeeded);
+    if (setrlimit(RLIMIT_NOFILE, &files) != 0) return fail_errno("setrlimit(RLIMIT_NOFILE)", errno);
+  }
+  return {};
+}
 
 // Gives up the setuid identity for good (real, effective and saved ids): called as soon as the
 // state work is done, so nothing after it (output, files the user named) runs privileged.
@@ -321,7 +343,11 @@ class Enroller {
     switch (o_.action) {
       case Options::Action::status: return status();
       case Options::Action::begin: return begin();
-      case Options::Action::confirm: return confirm(*o_.confirm_code);
+      case Options::Action::confirm: {
+        const auto code = code_argument(*o_.confirm_code);
+        if (!code) return refuse("no code on standard input");
+        return confirm(code->view());
+      }
       case Options::Action::regenerate: return regenerate();
       case Options::Action::interactive: return interactive();
     }
@@ -342,11 +368,23 @@ class Enroller {
     return line;
   }
 
+  // A code given on the command line, or "-": one line from standard input (argv is visible to
+  // every user on the host, standard input is not). nullopt at end of input.
+  static std::optional<SecretString> code_argument(const std::string& value) {
+    if (value != "-") return SecretString(value);
+    char buffer[256];
+    if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
+    buffer[std::strcspn(buffer, "\r\n")] = '\0';
+    SecretString line(buffer);
+    wipe(buffer, sizeof buffer);
+    return line;
+  }
+
   // For an enrolled user: the current TOTP code (from --code, or asked for) must verify,
   // under the lock, with replay protection and the lockout rules of a login.
   Result<bool> current_code_verifies(const UserState& state) {
     std::optional<SecretString> code;
-    if (o_.current_code) code = SecretString(*o_.current_code);
+    if (o_.current_code) code = code_argument(*o_.current_code);
     else if (isatty(STDIN_FILENO))
       code = read_line("You already use 2FA. Enter the current code from your app: ");
     if (!code) {
@@ -362,24 +400,26 @@ class Enroller {
           state.enrollment->otp.digits);
       return false;
     }
-    Verdict verdict;
-    auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
-      if (!current || !current->enrollment)
-        return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
-      auto checked = verify_answer(*current, code->view(), now(), config_);
-      if (!checked) return std::unexpected(checked.error());
-      verdict = *checked;
-      return verdict.outcome == Outcome::locked ? StateChange::keep : StateChange::write;
-    });
-    if (!updated) return std::unexpected(updated.error());
-    if (verdict.outcome == Outcome::locked) {
+    Result<Verdict> verdict = fail(Errc::internal, "not checked");
+    {
+      const QuietSignals quiet;
+      verdict = verify_and_record(store_, user_, code->view(), now(), config_);
+    }
+    // Any error, an unsynced directory included, refuses: a code is good for a change only
+    // once both its charge and its watermark are durable.
+    if (!verdict) return std::unexpected(verdict.error());
+    if (verdict->accepted()) return true;
+    // As a login does: every refusal costs the same delay, so this tool is no faster an
+    // oracle than a login (the failure is already counted either way).
+    std::this_thread::sleep_for(std::chrono::milliseconds(config_.fail_delay_ms));
+    if (verdict->outcome == Outcome::locked) {
       std::fprintf(
           stderr,
           "valix-enroll: too many failed attempts; try again later or ask your administrator\n");
       return false;
     }
-    if (!verdict.accepted()) std::fprintf(stderr, "valix-enroll: that code is not correct\n");
-    return verdict.accepted();
+    std::fprintf(stderr, "valix-enroll: that code is not correct\n");
+    return false;
   }
 
   Result<std::optional<UserState>> load() { return store_.load(user_); }
@@ -592,7 +632,7 @@ class Enroller {
     return codes;
   }
 
-  int confirm(const std::string& code) {
+  int confirm(std::string_view code) {
     auto state = load();
     if (!state) return internal(state.error());
     if (!*state || !(*state)->pending)
@@ -711,6 +751,9 @@ int run(int argc, char** argv) {
     config_path = *options.config;
   }
   umask(077);
+  if (geteuid() == 0) {
+    if (auto reset = reset_resource_limits(); !reset) return internal(reset.error());
+  }
 
   std::string user;
   if (options.user) {

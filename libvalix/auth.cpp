@@ -7,27 +7,30 @@
 namespace valix {
 namespace {
 
-std::string_view trim_spaces(std::string_view s) {
+std::string_view trim_blanks(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\r'))
     s.remove_suffix(1);
   return s;
 }
 
-}  // namespace
+// One shape's failure count and lockout in a state.
+struct Limit {
+  int& failures;
+  std::int64_t& locked_until;
+  int max_failures;
+};
 
-void record_failure(UserState& state, std::int64_t now, const Config& config, Verdict& verdict,
-                    FailureGrace grace) {
-  state.failures = std::min(state.failures + 1, 1'000'000);
-  const int locks_at = config.max_failures + (grace == FailureGrace::one_more ? 1 : 0);
-  if (state.failures < locks_at) return;
-  // Back-off: the first lockout lasts lockout_seconds, each further failure doubles it.
-  const int extra = std::min(state.failures - config.max_failures, 20);
-  const std::int64_t duration = std::min<std::int64_t>(
-      static_cast<std::int64_t>(config.lockout_seconds) << extra, config.lockout_max_seconds);
-  state.locked_until = now + duration;
-  verdict.locked_for = duration;
+Limit limit_for(UserState& state, AnswerShape shape, const Config& config) {
+  if (shape == AnswerShape::backup) {
+    return {state.backup_failures, state.backup_locked_until, config.backup_max_failures};
+  }
+  return {state.failures, state.locked_until, config.max_failures};
 }
+
+constexpr std::size_t kLongestAnswer = 256;  // longer answers are refused unparsed
+
+}  // namespace
 
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {
@@ -42,12 +45,106 @@ std::string_view outcome_name(Outcome outcome) {
 }
 
 std::optional<std::string_view> as_totp_code(std::string_view answer, int digits) {
-  answer = trim_spaces(answer);
+  answer = trim_blanks(answer);
   if (answer.size() != static_cast<std::size_t>(digits)) return std::nullopt;
   if (!std::all_of(answer.begin(), answer.end(), [](char c) { return c >= '0' && c <= '9'; })) {
     return std::nullopt;
   }
   return answer;
+}
+
+AnswerShape answer_shape(std::string_view answer, int digits) {
+  if (answer.size() > kLongestAnswer) return AnswerShape::other;
+  if (as_totp_code(answer, digits)) return AnswerShape::totp;
+  if (normalize_backup_code(trim_blanks(answer))) return AnswerShape::backup;
+  return AnswerShape::other;
+}
+
+Charge charge_failure(UserState& state, AnswerShape shape, std::int64_t now, const Config& config,
+                      FailureGrace grace) {
+  const Limit limit = limit_for(state, shape, config);
+  Charge charge;
+  if (limit.locked_until > now) {
+    // A lockout set while the clock was ahead (a jump that was then corrected) may not
+    // outlast the longest one policy allows: it is shortened, and the caller stores that.
+    limit.locked_until = std::min(limit.locked_until, now + config.lockout_max_seconds);
+    charge.locked = true;
+    charge.locked_for = limit.locked_until - now;
+    return charge;
+  }
+  limit.failures = std::min(limit.failures + 1, 1'000'000);
+  const int locks_at = limit.max_failures + (grace == FailureGrace::one_more ? 1 : 0);
+  if (limit.failures < locks_at) return charge;
+  // Back-off: the first lockout lasts lockout_seconds, each further failure doubles it.
+  const int extra = std::clamp(limit.failures - limit.max_failures, 0, 20);
+  const std::int64_t duration = std::min<std::int64_t>(
+      static_cast<std::int64_t>(config.lockout_seconds) << extra, config.lockout_max_seconds);
+  limit.locked_until = now + duration;
+  charge.locked_for = duration;
+  return charge;
+}
+
+Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int64_t now,
+                             const Config& config) {
+  if (!state.enrollment) return fail(Errc::invalid, "judge_answer: user is not enrolled");
+  Enrollment& enrollment = *state.enrollment;
+  Verdict verdict;
+  verdict.shape = answer_shape(answer, enrollment.otp.digits);
+  switch (verdict.shape) {
+    case AnswerShape::totp: {
+      const auto code = as_totp_code(answer, enrollment.otp.digits);
+      auto step =
+          find_totp_step(enrollment.secret.span(), *code, totp_step(now, enrollment.otp.period),
+                         config.window, enrollment.otp);
+      if (!step) return std::unexpected(step.error());
+      if (!*step) {
+        verdict.outcome = Outcome::wrong;
+      } else if (**step <= enrollment.last_step) {
+        verdict.outcome = Outcome::replayed;
+      } else {
+        enrollment.last_step = **step;
+        verdict.outcome = Outcome::totp_accepted;
+      }
+      break;
+    }
+    case AnswerShape::backup: {
+      auto index = find_backup_code(enrollment.backup, trim_blanks(answer));
+      if (!index) return std::unexpected(index.error());
+      if (*index) {
+        enrollment.backup.hashes.erase(enrollment.backup.hashes.begin() +
+                                       static_cast<std::ptrdiff_t>(**index));
+        verdict.outcome = Outcome::backup_accepted;
+      } else {
+        verdict.outcome = Outcome::wrong;
+      }
+      break;
+    }
+    case AnswerShape::other: verdict.outcome = Outcome::malformed; break;
+  }
+  if (verdict.accepted()) {
+    state.clear_failures();
+    state.last_login = now;
+  }
+  verdict.backup_codes_left = enrollment.backup.hashes.size();
+  return verdict;
+}
+
+Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
+                              const Config& config, FailureGrace grace) {
+  if (!state.enrollment) return fail(Errc::invalid, "verify_answer: user is not enrolled");
+  const AnswerShape shape = answer_shape(answer, state.enrollment->otp.digits);
+  const Charge charge = charge_failure(state, shape, now, config, grace);
+  if (charge.locked) {
+    Verdict verdict;
+    verdict.outcome = Outcome::locked;
+    verdict.shape = shape;
+    verdict.locked_for = charge.locked_for;
+    verdict.backup_codes_left = state.enrollment->backup.hashes.size();
+    return verdict;
+  }
+  auto verdict = judge_answer(state, answer, now, config);
+  if (verdict && !verdict->accepted()) verdict->locked_for = charge.locked_for;
+  return verdict;
 }
 
 Result<std::optional<std::uint64_t>> verify_new_secret(const SecretBytes& secret,
@@ -57,58 +154,6 @@ Result<std::optional<std::uint64_t>> verify_new_secret(const SecretBytes& secret
   const auto code = as_totp_code(answer, otp.digits);
   if (!code) return std::optional<std::uint64_t>{};
   return find_totp_step(secret.span(), *code, totp_step(now, otp.period), window, otp);
-}
-
-Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
-                              const Config& config) {
-  if (!state.enrollment) return fail(Errc::invalid, "verify_answer: user is not enrolled");
-  Enrollment& enrollment = *state.enrollment;
-  Verdict verdict;
-  if (state.locked_until > now) {
-    verdict.outcome = Outcome::locked;
-    verdict.locked_for = state.locked_until - now;
-    verdict.backup_codes_left = enrollment.backup.hashes.size();
-    return verdict;
-  }
-  // Same verdict as the last branch on purpose: an over-long answer is refused unparsed.
-  if (answer.size() > 256) {  // NOLINT(bugprone-branch-clone)
-    verdict.outcome = Outcome::malformed;
-  } else if (const auto code = as_totp_code(answer, enrollment.otp.digits)) {
-    auto step =
-        find_totp_step(enrollment.secret.span(), *code, totp_step(now, enrollment.otp.period),
-                       config.window, enrollment.otp);
-    if (!step) return std::unexpected(step.error());
-    if (!*step) {
-      verdict.outcome = Outcome::wrong;
-    } else if (**step <= enrollment.last_step) {
-      verdict.outcome = Outcome::replayed;
-    } else {
-      enrollment.last_step = **step;
-      verdict.outcome = Outcome::totp_accepted;
-    }
-  } else if (normalize_backup_code(trim_spaces(answer))) {
-    auto index = find_backup_code(enrollment.backup, trim_spaces(answer));
-    if (!index) return std::unexpected(index.error());
-    if (*index) {
-      enrollment.backup.hashes.erase(enrollment.backup.hashes.begin() +
-                                     static_cast<std::ptrdiff_t>(**index));
-      verdict.outcome = Outcome::backup_accepted;
-    } else {
-      verdict.outcome = Outcome::wrong;
-    }
-  } else {
-    verdict.outcome = Outcome::malformed;
-  }
-
-  if (verdict.accepted()) {
-    state.failures = 0;
-    state.locked_until = 0;
-    state.last_login = now;
-  } else {
-    record_failure(state, now, config, verdict);
-  }
-  verdict.backup_codes_left = enrollment.backup.hashes.size();
-  return verdict;
 }
 
 }  // namespace valix

@@ -1,8 +1,9 @@
-// The verification rules, applied to a user's state under the store's lock. Pure apart from
-// the hashing: the caller passes the time, so tests control the clock.
+// The verification rules, applied to a user's state. Pure apart from the hashing: the caller
+// passes the time, so tests control the clock. verify.hpp runs them against a store.
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 #include "config.hpp"
@@ -20,8 +21,15 @@ enum class Outcome {
   locked,           // locked out: the answer was not even looked at
 };
 
+// Which kind of code an answer is shaped like, judged without any secret. Each kind has its
+// own failure count and lockout (a backup code has 50 bits, a TOTP code 20: a lockout that
+// bounds guessing of TOTP codes must not keep the owner from using a backup code). Answers
+// that are neither count against the TOTP limit.
+enum class AnswerShape { totp, backup, other };
+
 struct Verdict {
   Outcome outcome = Outcome::wrong;
+  AnswerShape shape = AnswerShape::other;
   std::int64_t locked_for = 0;  // seconds left in a lockout (locked, or just raised)
   std::size_t backup_codes_left = 0;
   bool accepted() const {
@@ -31,26 +39,41 @@ struct Verdict {
 
 std::string_view outcome_name(Outcome outcome);
 
-// Checks answer against an enrolled state at time now and updates the state: the watermark
-// or the consumed backup code on success; the failure count and lockout otherwise. The
-// caller must write the state back before acting on the verdict. state.enrollment must be set.
-Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
-                              const Config& config);
+// The answer as a TOTP code of `digits` digits: surrounding blanks removed; nullopt when it is
+// anything else.
+std::optional<std::string_view> as_totp_code(std::string_view answer, int digits);
 
-// Whether a failure may start a lockout at max_failures (none), or only one failure later
+// The one place that decides an answer's shape (surrounding blanks removed, as everywhere).
+AnswerShape answer_shape(std::string_view answer, int digits);
+
+// Whether a failure may start a lockout at its limit (none), or only one failure later
 // (one_more: an answer the user did not type, such as a password an earlier module collected
 // that happens to look like a code, must not lock the user out by itself).
 enum class FailureGrace { none, one_more };
 
-// Counts one failed answer in state at time now: the failure count, and the lockout (with its
-// back-off) once it reaches max_failures (plus the grace), whose length goes to
-// verdict.locked_for. Used by verify_answer, and for answers the user did not type.
-void record_failure(UserState& state, std::int64_t now, const Config& config, Verdict& verdict,
-                    FailureGrace grace = FailureGrace::none);
+// What an answer of a given shape costs if it is wrong, decided before it is judged.
+struct Charge {
+  bool locked = false;          // that shape's limit is locked: the answer must not be judged
+  std::int64_t locked_for = 0;  // locked: seconds left; otherwise the lockout this failure starts
+};
 
-// The answer as a TOTP code of `digits` digits: surrounding spaces removed; nullopt when it is
-// anything else.
-std::optional<std::string_view> as_totp_code(std::string_view answer, int digits);
+// Counts one failure of `shape` in state at time now (with its back-off once the count
+// reaches its limit plus the grace), unless that shape is locked, in which case nothing
+// changes. The caller makes the charged state durable before it judges the answer.
+Charge charge_failure(UserState& state, AnswerShape shape, std::int64_t now, const Config& config,
+                      FailureGrace grace = FailureGrace::none);
+
+// Judges answer against an enrolled state at time now, assuming its failure was charged. An
+// accepted answer updates the state (watermark or consumed backup code, both failure counts
+// and lockouts cleared, last login); a refused one changes nothing. state.enrollment must be
+// set. verdict.locked_for is 0: the charge knows the lockout.
+Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int64_t now,
+                             const Config& config);
+
+// charge_failure then judge_answer on one in-memory state (tests, the fuzzer). A refused
+// answer leaves exactly the charge: one more failure of its shape.
+Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
+                              const Config& config, FailureGrace grace = FailureGrace::none);
 
 // Checks a first code for a not-yet-active secret (enrollment). Returns the matching step.
 Result<std::optional<std::uint64_t>> verify_new_secret(const SecretBytes& secret,

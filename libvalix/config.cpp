@@ -151,6 +151,7 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
     return {};
   }
   if (key == "max_failures") return assign_int(config.max_failures, 1, 100);
+  if (key == "backup_max_failures") return assign_int(config.backup_max_failures, 1, 100);
   if (key == "lockout_seconds") return assign_int(config.lockout_seconds, 1, 86400);
   if (key == "lockout_max_seconds") return assign_int(config.lockout_max_seconds, 1, 7 * 86400);
   if (key == "fail_delay_ms") return assign_int(config.fail_delay_ms, 0, 10000);

@@ -34,8 +34,9 @@ struct Config {
   std::vector<std::string> require_groups;
   std::vector<std::string> exempt_groups;
   UnenrolledAction unenrolled = UnenrolledAction::deny;
-  int max_failures = 5;      // consecutive failures before a lockout
-  int lockout_seconds = 60;  // first lockout; doubles with each further failure
+  int max_failures = 5;          // consecutive failed TOTP (or malformed) answers before a lockout
+  int backup_max_failures = 10;  // consecutive failed backup codes before their own lockout
+  int lockout_seconds = 60;      // first lockout; doubles with each further failure
   int lockout_max_seconds = 3600;
   int fail_delay_ms = 2000;  // pam_fail_delay after a failure
   int backup_codes = 10;

@@ -95,22 +95,33 @@ Result<std::vector<SecretString>> replace_backup_codes(Enrollment& enrollment,
   return codes;
 }
 
-Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uint64_t first_step,
-                                                      std::int64_t now, const Config& config) {
-  if (!state.pending) return fail(Errc::invalid, "no pending enrollment");
-  Enrollment enrollment;
-  enrollment.secret = std::move(state.pending->secret);
-  enrollment.otp = state.pending->otp;
-  enrollment.enrolled_at = now;
-  enrollment.last_step = first_step;
-  auto codes = replace_backup_codes(enrollment, config);
+Result<Activation> make_enrollment(const PendingEnrollment& pending, std::uint64_t first_step,
+                                   std::int64_t now, const Config& config) {
+  Activation activation;
+  activation.enrollment.secret = pending.secret.clone();
+  activation.enrollment.otp = pending.otp;
+  activation.enrollment.enrolled_at = now;
+  activation.enrollment.last_step = first_step;
+  auto codes = replace_backup_codes(activation.enrollment, config);
   if (!codes) return std::unexpected(codes.error());
+  activation.backup_codes = std::move(*codes);
+  return activation;
+}
+
+void install_enrollment(UserState& state, Enrollment enrollment) {
   state.enrollment = std::move(enrollment);
   state.pending.reset();
   state.required = false;
-  state.failures = 0;
-  state.locked_until = 0;
-  return codes;
+  state.clear_failures();
+}
+
+Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uint64_t first_step,
+                                                      std::int64_t now, const Config& config) {
+  if (!state.pending) return fail(Errc::invalid, "no pending enrollment");
+  auto activation = make_enrollment(*state.pending, first_step, now, config);
+  if (!activation) return std::unexpected(activation.error());
+  install_enrollment(state, std::move(activation->enrollment));
+  return std::move(activation->backup_codes);
 }
 
 SecretString format_backup_codes(const std::vector<SecretString>& codes) {

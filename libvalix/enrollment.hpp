@@ -31,6 +31,20 @@ SecretString otpauth_uri(std::string_view issuer, std::string_view label, const 
 // The base32 secret in groups of four, for typing into an app by hand.
 SecretString grouped_secret(const SecretBytes& secret);
 
+// A verified first code (matched at first_step) turns a pending enrollment into an
+// enrollment: watermark at first_step, new backup codes (hashed in the enrollment, returned in
+// clear once).
+struct Activation {
+  Enrollment enrollment;
+  std::vector<SecretString> backup_codes;
+};
+Result<Activation> make_enrollment(const PendingEnrollment& pending, std::uint64_t first_step,
+                                   std::int64_t now, const Config& config);
+
+// Makes enrollment the state's active one: pending enrollment, admin flag, failure counts
+// and lockouts cleared.
+void install_enrollment(UserState& state, Enrollment enrollment);
+
 // Turns state.pending into the active enrollment (first code matched at first_step): new
 // backup codes (returned in clear, once), watermark at first_step, admin flag and failure
 // count cleared. state.pending must be set.

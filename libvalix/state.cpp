@@ -3,6 +3,7 @@
 //   required 0|1
 //   failures N
 //   locked_until UNIX_TIME
+//   [backup_failures N, backup_locked_until UNIX_TIME]   -- both or neither; absent reads as 0
 //   last_login UNIX_TIME
 //   [secret BASE32, algorithm A, digits D, period P, enrolled_at T, last_step S,
 //    backup_setting CRYPT_SETTING, backup CRYPT_HASH (repeated)]      -- enrollment
@@ -38,16 +39,14 @@ std::optional<Int> parse_number(std::string_view text) {
 
 UserState UserState::clone() const {
   UserState copy;
-  if (enrollment) {
-    copy.enrollment =
-        Enrollment{enrollment->secret.clone(), enrollment->otp, enrollment->enrolled_at,
-                   enrollment->last_step, enrollment->backup};
-  }
+  if (enrollment) copy.enrollment = enrollment->clone();
   if (pending)
     copy.pending = PendingEnrollment{pending->secret.clone(), pending->otp, pending->expires_at};
   copy.required = required;
   copy.failures = failures;
   copy.locked_until = locked_until;
+  copy.backup_failures = backup_failures;
+  copy.backup_locked_until = backup_locked_until;
   copy.last_login = last_login;
   return copy;
 }
@@ -59,6 +58,8 @@ SecretString serialize_state(const UserState& state) {
   append_line(out, "required", state.required ? "1" : "0");
   append_line(out, "failures", std::to_string(state.failures));
   append_line(out, "locked_until", std::to_string(state.locked_until));
+  append_line(out, "backup_failures", std::to_string(state.backup_failures));
+  append_line(out, "backup_locked_until", std::to_string(state.backup_locked_until));
   append_line(out, "last_login", std::to_string(state.last_login));
   if (const auto& e = state.enrollment) {
     SecretString secret = base32_encode(e->secret.span());
@@ -129,12 +130,22 @@ Result<UserState> parse_state(std::string_view text) {
       (key == "secret" ? secret : pending_secret) = std::move(*decoded);
       continue;
     }
-    static const std::set<std::string, std::less<>> kKnown = {
-        "required",       "failures",          "locked_until",
-        "last_login",     "algorithm",         "digits",
-        "period",         "enrolled_at",       "last_step",
-        "backup_setting", "pending_algorithm", "pending_digits",
-        "pending_period", "pending_expires"};
+    static const std::set<std::string, std::less<>> kKnown = {"required",
+                                                              "failures",
+                                                              "locked_until",
+                                                              "last_login",
+                                                              "algorithm",
+                                                              "digits",
+                                                              "period",
+                                                              "enrolled_at",
+                                                              "last_step",
+                                                              "backup_setting",
+                                                              "pending_algorithm",
+                                                              "pending_digits",
+                                                              "pending_period",
+                                                              "pending_expires",
+                                                              "backup_failures",
+                                                              "backup_locked_until"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
   }
@@ -180,6 +191,19 @@ Result<UserState> parse_state(std::string_view text) {
   auto locked_until = int64_field("locked_until");
   if (!locked_until) return missing("locked_until");
   state.locked_until = *locked_until;
+  // Written by every version since backup codes got their own limit; older states lack them.
+  const bool has_backup_limit = fields.contains("backup_failures");
+  if (has_backup_limit != fields.contains("backup_locked_until")) {
+    return missing(has_backup_limit ? "backup_locked_until" : "backup_failures");
+  }
+  if (has_backup_limit) {
+    auto backup_failures = int64_field("backup_failures");
+    if (!backup_failures || *backup_failures > 1'000'000) return missing("backup_failures");
+    state.backup_failures = static_cast<int>(*backup_failures);
+    auto backup_locked_until = int64_field("backup_locked_until");
+    if (!backup_locked_until) return missing("backup_locked_until");
+    state.backup_locked_until = *backup_locked_until;
+  }
   auto last_login = int64_field("last_login");
   if (!last_login) return missing("last_login");
   state.last_login = *last_login;

@@ -21,6 +21,8 @@ struct Enrollment {
   std::int64_t enrolled_at = 0;
   std::uint64_t last_step = 0;  // replay watermark: steps at or below it are refused
   BackupCodeHashes backup;
+
+  Enrollment clone() const { return {secret.clone(), otp, enrolled_at, last_step, backup}; }
 };
 
 // An enrollment started by `valix-enroll --begin` (or at login) and not yet confirmed.
@@ -34,13 +36,27 @@ struct UserState {
   std::optional<Enrollment> enrollment;
   std::optional<PendingEnrollment> pending;
   bool required = false;  // an admin asked for 2FA on the next login (valix-admin require)
-  int failures = 0;       // consecutive failed attempts
+  int failures = 0;       // consecutive failed TOTP (or malformed) answers
   std::int64_t locked_until = 0;
+  int backup_failures = 0;  // consecutive failed backup-code answers: a limit of their own
+  std::int64_t backup_locked_until = 0;
   std::int64_t last_login = 0;  // last successful 2FA login
 
   UserState clone() const;
+  bool has_failures() const {
+    return failures != 0 || locked_until != 0 || backup_failures != 0 || backup_locked_until != 0;
+  }
+  // Both failure counts and lockouts (a success, an enrollment, valix-admin unlock or reset).
+  void clear_failures() {
+    failures = 0;
+    locked_until = 0;
+    backup_failures = 0;
+    backup_locked_until = 0;
+  }
   // True when nothing is worth keeping: the file can be removed.
-  bool empty() const { return !enrollment && !pending && !required && failures == 0; }
+  bool empty() const {
+    return !enrollment && !pending && !required && failures == 0 && backup_failures == 0;
+  }
 };
 
 // The canonical text of a state. Contains the secret: callers wipe it after use.

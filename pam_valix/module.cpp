@@ -13,6 +13,7 @@
 #include "qr.hpp"
 #include "store.hpp"
 #include "username.hpp"
+#include "verify.hpp"
 
 namespace valix::pam {
 namespace {
@@ -36,6 +37,12 @@ std::string printable(std::string_view text) {
   return out.empty() ? "-" : out;
 }
 
+// "service=S rhost=H" for log lines.
+std::string login_context(PamSession& session) {
+  return "service=" + printable(session.item(PAM_SERVICE)) +
+         " rhost=" + printable(session.item(PAM_RHOST));
+}
+
 std::string minutes_text(std::int64_t seconds) {
   const std::int64_t minutes = (seconds + 59) / 60;
   return std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
@@ -50,8 +57,7 @@ class Login {
         options_(options),
         user_(std::move(user)),
         clock_(clock) {
-    where_ = "service=" + printable(session_.item(PAM_SERVICE)) +
-             " rhost=" + printable(session_.item(PAM_RHOST));
+    where_ = login_context(session_);
     shown_user_ = valid_username(user_) ? user_ : "(invalid user name)";
   }
 
@@ -105,33 +111,11 @@ class Login {
     return text;
   }
 
-  bool shaped_like_code(std::string_view answer, int digits) const {
-    return as_totp_code(answer, digits).has_value() || normalize_backup_code(answer).has_value();
-  }
-
-  // Splits "password" + "code" typed at one prompt; the code is the trailing TOTP code, or
-  // failing that a trailing backup code (with its hyphen, or the last 10 characters).
-  static std::pair<SecretString, SecretString> split_forwarded(std::string_view combined,
-                                                               int digits) {
-    std::size_t code_length = 0;
-    const auto n = combined.size();
-    if (n >= static_cast<std::size_t>(digits) &&
-        as_totp_code(combined.substr(n - static_cast<std::size_t>(digits)), digits)) {
-      code_length = static_cast<std::size_t>(digits);
-    } else if (n >= kBackupCodeLength + 1 && combined[n - kBackupCodeLength / 2 - 1] == '-') {
-      code_length = kBackupCodeLength + 1;
-    } else if (n >= kBackupCodeLength) {
-      code_length = kBackupCodeLength;
-    }
-    return {SecretString(combined.substr(0, n - code_length)),
-            SecretString(combined.substr(n - code_length))};
-  }
-
   // Who gave the answer: the user (at this module's prompt, or through an earlier module with
-  // use_first_pass or forward_pass), or an earlier module whose password may only look like a
-  // code (try_first_pass). A wrong answer of the second kind is counted at once (so a login
-  // killed at the next prompt still paid for it), but may not be the one that starts a
-  // lockout, and the user is then asked.
+  // use_first_pass), or an earlier module whose password may only look like a code
+  // (try_first_pass). A wrong answer of the second kind is counted at once (so a login killed
+  // at the next prompt still paid for it), but may not be the one that starts a lockout, and
+  // the user is then asked.
   enum class AnswerKind { typed, maybe_a_password };
 
   Result<SecretString> collect_answer(int digits, AnswerKind& kind) {
@@ -148,52 +132,23 @@ class Login {
       case AnswerSource::try_first_pass: {
         auto token = session_.authtok();
         if (!token) return std::unexpected(token.error());
-        if (*token && shaped_like_code((*token)->view(), digits)) {
+        if (*token && answer_shape((*token)->view(), digits) != AnswerShape::other) {
           kind = AnswerKind::maybe_a_password;
           return std::move(**token);
         }
         return session_.ask(prompt(), Echo::off);
       }
-      case AnswerSource::forward_pass: {
-        auto combined = session_.ask("Password & verification code: ", Echo::off);
-        if (!combined) return std::unexpected(combined.error());
-        auto [password, code] = split_forwarded(combined->view(), digits);
-        if (auto set = session_.set_authtok(password.view()); !set) {
-          return std::unexpected(set.error());
-        }
-        return std::move(code);
-      }
     }
     return fail(Errc::invalid, "unknown answer source");
   }
 
-  // Checks answer and records the verdict (watermark, used backup code, failure count) under
-  // the lock; the verdict counts only once that state is on disk.
-  Result<Verdict> verify_and_record(std::string_view answer, AnswerKind kind) {
-    Verdict verdict;
-    auto updated =
-        store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
-          if (!current || !current->enrollment) {
-            return fail(Errc::corrupt, "2FA state was removed during the login");
-          }
-          // The time is read after the answer arrived: the user may have taken a while to type.
-          const std::int64_t now = clock_();
-          const int failures_before = current->failures;
-          const std::int64_t locked_until_before = current->locked_until;
-          auto checked = verify_answer(*current, answer, now, config_);
-          if (!checked) return std::unexpected(checked.error());
-          verdict = *checked;
-          if (verdict.outcome == Outcome::locked) return StateChange::keep;
-          if (!verdict.accepted() && kind == AnswerKind::maybe_a_password) {
-            current->failures = failures_before;
-            current->locked_until = locked_until_before;
-            verdict.locked_for = 0;
-            record_failure(*current, now, config_, verdict, FailureGrace::one_more);
-          }
-          return StateChange::write;
-        });
-    if (!updated) return std::unexpected(updated.error());
-    return verdict;
+  // The verdict counts only once verify_and_record has it: the failure it would cost was on
+  // disk before the answer was judged, and a right answer's new state after.
+  Result<Verdict> check(std::string_view answer, AnswerKind kind) {
+    // The time is read after the answer arrived: the user may have taken a while to type.
+    return verify_and_record(
+        *store_, state_user_, answer, clock_(), config_,
+        kind == AnswerKind::maybe_a_password ? FailureGrace::one_more : FailureGrace::none);
   }
 
   int challenge(const Enrollment& enrollment) {
@@ -207,7 +162,7 @@ class Login {
     // code, the user is asked. It counts as a failure at once, so it is never a free guess,
     // but never starts a lockout by itself.
     // An accepted code whose watermark could not be written must not log anyone in.
-    auto verdict = verify_and_record(answer->view(), kind);
+    auto verdict = check(answer->view(), kind);
     if (!verdict) return internal_error(verdict.error().message);
     if (kind == AnswerKind::maybe_a_password && !verdict->accepted() &&
         verdict->outcome != Outcome::locked && verdict->locked_for == 0) {
@@ -219,7 +174,7 @@ class Login {
         log(LogLevel::error, "denied: " + answer.error().message);
         return PAM_AUTH_ERR;
       }
-      verdict = verify_and_record(answer->view(), AnswerKind::typed);
+      verdict = check(answer->view(), AnswerKind::typed);
       if (!verdict) return internal_error(verdict.error().message);
     }
     return report(*verdict);
@@ -243,9 +198,14 @@ class Login {
     if (verdict.outcome == Outcome::locked) {
       log(LogLevel::notice,
           "denied: locked out for another " + std::to_string(verdict.locked_for) + " s");
-      session_.tell("Too many failed attempts. Try again in " + minutes_text(verdict.locked_for) +
-                        ", or ask your administrator to unlock your account.",
-                    MessageKind::error);
+      session_.tell(
+          verdict.shape == AnswerShape::backup
+              ? "Too many wrong backup codes. Try again in " + minutes_text(verdict.locked_for) +
+                    ", or ask your administrator to unlock your account."
+              : "Too many failed attempts. Try again in " + minutes_text(verdict.locked_for) +
+                    ", sign in with a backup code, or ask your administrator to "
+                    "unlock your account.",
+          MessageKind::error);
       return PAM_AUTH_ERR;
     }
     std::string reason = "denied: " + std::string(outcome_name(verdict.outcome));
@@ -269,13 +229,6 @@ class Login {
     }
     const bool enroll =
         *reason == RequiredBy::admin_flag || config_.unenrolled == UnenrolledAction::enroll;
-    if (enroll && options_.source == AnswerSource::forward_pass) {
-      // With forward_pass the password is checked by a later module: enrolling here would let
-      // someone without the password bind their phone to the account.
-      log(LogLevel::error, "denied: in-login enrollment is not possible with forward_pass");
-      session_.tell(kNotSetUp, MessageKind::error);
-      return PAM_AUTH_ERR;
-    }
     if (enroll && store_) return enroll_at_login(account.has_value());
     log(LogLevel::notice,
         "denied: 2FA required (" + std::string(required_by_name(*reason)) + ") but not enrolled");
@@ -337,38 +290,28 @@ class Login {
       return PAM_AUTH_ERR;
     }
 
-    std::vector<SecretString> codes;
-    auto updated =
-        store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
-          if (current && current->enrollment)
-            return fail(Errc::invalid, "already enrolled by another login");
-          if (!current) current.emplace();
-          current->pending = std::move(*pending);
-          auto activated = activate_enrollment(*current, *step, clock_(), config_);
-          if (!activated) return std::unexpected(activated.error());
-          codes = std::move(*activated);
-          return StateChange::write;
-        });
-    // Errc::unsynced: enrolled, but the disk reported an error after the state was replaced.
-    // The login is refused (fail closed), yet the backup codes now in force are still shown:
-    // the user would never see them otherwise.
-    const bool unsynced = !updated && updated.error().code == Errc::unsynced;
-    if (!updated && !unsynced) return internal_error(updated.error().message);
-    const SecretString listing = format_backup_codes(codes);
+    // Shown now, while the conversation is open; stored only once the whole login has
+    // passed (setcred_entry). A login that fails after this point leaves the state as it was.
+    auto activation = make_enrollment(*pending, *step, clock_(), config_);
+    if (!activation) return internal_error(activation.error().message);
+    if (auto kept = session_.defer_enrollment({state_user_, std::move(activation->enrollment)});
+        !kept) {
+      return internal_error(kept.error().message);
+    }
+    const SecretString listing = format_backup_codes(activation->backup_codes);
     SecretString text;
     text.str().reserve(listing.size() + 512);  // no reallocation, no unwiped copy
     text.str()
         .append(
-            "Two-factor authentication is now on. Every login will ask for a code from "
-            "your authenticator app.\n\nYour backup codes (each works once, if you lose "
-            "your phone):\n")
+            "Two-factor authentication is set up. It takes effect when this login completes; "
+            "every login after it will ask for a code from your authenticator app.\n\nYour "
+            "backup codes (each works once, if you lose your phone):\n")
         .append(listing.view())
         .append(
             "\nSave them somewhere secure: a password manager, or a printed sheet in a "
             "safe. They will not be shown again.");
     session_.tell(text.view(), MessageKind::info);
-    if (unsynced) return internal_error("enrolled in 2FA at login, but " + updated.error().message);
-    log(LogLevel::notice, "enrolled in 2FA at login");
+    log(LogLevel::notice, "2FA set up at login; stored once the login completes (setcred)");
     return PAM_SUCCESS;
   }
 
@@ -388,6 +331,8 @@ void cleanup_result(pam_handle_t*, void* data, int) { delete static_cast<int*>(d
 }  // namespace
 
 int authenticate(PamSession& session, const Result<ModuleOptions>& options, const Clock& clock) {
+  // Only this authentication's own enrollment, if it makes one, may be stored by setcred.
+  session.forget_deferred_enrollment();
   if (!options) {
     session.logger().log(LogLevel::error, "denied: " + options.error().message);
     session.tell(kUnavailable, MessageKind::error);
@@ -422,7 +367,40 @@ int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** arg
   return result;
 }
 
-int setcred_entry(pam_handle_t* pamh) {
+int establish_credentials(PamSession& session, const Result<ModuleOptions>& options, int flags) {
+  const DeferredEnrollment* deferred = session.deferred_enrollment();
+  if (deferred == nullptr || (flags & PAM_DELETE_CRED) != 0) return PAM_SUCCESS;
+  const std::string who = "user " + deferred->state_user + " (" + login_context(session) + "): ";
+  auto store_enrollment = [&]() -> Result<void> {
+    if (!options) return std::unexpected(options.error());
+    auto config = load_module_config(*options);
+    if (!config) return std::unexpected(config.error());
+    auto store = FileStateStore::open(config->state_dir, geteuid());
+    if (!store) return std::unexpected(store.error());
+    return store->update(
+        deferred->state_user, [&](std::optional<UserState>& current) -> Result<StateChange> {
+          if (current && current->enrollment) {
+            return fail(Errc::conflict, "another login enrolled this account first");
+          }
+          if (!current) current.emplace();
+          install_enrollment(*current, deferred->enrollment.clone());
+          return StateChange::write;
+        });
+  };
+  auto stored = store_enrollment();
+  session.forget_deferred_enrollment();
+  if (!stored) {
+    // Errc::unsynced: the enrollment is in place, but its durability is in doubt.
+    session.logger().log(LogLevel::error, who + "denied: the 2FA set up at login was not stored: " +
+                                              stored.error().message);
+    session.tell(kUnavailable, MessageKind::error);
+    return PAM_CRED_ERR;
+  }
+  session.logger().log(LogLevel::notice, who + "enrolled in 2FA at login");
+  return PAM_SUCCESS;
+}
+
+int setcred_entry(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   const void* data = nullptr;
   if (pam_get_data(pamh, kResultKey, &data) != PAM_SUCCESS || data == nullptr) {
     // No authentication ran in this process (e.g. sshd's publickey-only path): there is
@@ -430,8 +408,13 @@ int setcred_entry(pam_handle_t* pamh) {
     return PAM_IGNORE;
   }
   const int result = *static_cast<const int*>(data);
-  if (result == PAM_SUCCESS || result == PAM_IGNORE) return result;
-  return PAM_CRED_ERR;
+  if (result == PAM_IGNORE) return PAM_IGNORE;
+  if (result != PAM_SUCCESS) return PAM_CRED_ERR;
+  const auto options = parse_module_options(
+      std::span<const char* const>(argv, argc > 0 ? static_cast<std::size_t>(argc) : 0));
+  const bool verbose = options && options->verbosity == Verbosity::debug;
+  PamHandleSession session(pamh, verbose, (flags & PAM_SILENT) != 0 ? Quiet::yes : Quiet::no);
+  return establish_credentials(session, options, flags);
 }
 
 }  // namespace valix::pam

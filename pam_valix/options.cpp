@@ -11,8 +11,14 @@ Result<ModuleOptions> parse_module_options(std::span<const char* const> args) {
     if (arg == "debug") options.verbosity = Verbosity::debug;
     else if (arg == "try_first_pass") options.source = AnswerSource::try_first_pass;
     else if (arg == "use_first_pass") options.source = AnswerSource::use_first_pass;
-    else if (arg == "forward_pass") options.source = AnswerSource::forward_pass;
-    else if (arg.starts_with("config=")) {
+    else if (arg == "forward_pass") {
+      // Removed: it took the code before any password was checked (a code prompt only for
+      // enrolled names, failures counted without the password). A stack that still names it
+      // is refused rather than silently changed.
+      return fail(Errc::config,
+                  "module option forward_pass was removed (it judged the code before the "
+                  "password); see pam_valix(8)");
+    } else if (arg.starts_with("config=")) {
       options.config_path = arg.substr(7);
       if (options.config_path.empty() || options.config_path.front() != '/') {
         return fail(Errc::config, "module option config= needs an absolute path");

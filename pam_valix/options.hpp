@@ -18,7 +18,6 @@ enum class AnswerSource {
   prompt,          // ask with the configured prompt (default)
   try_first_pass,  // use PAM_AUTHTOK when it is shaped like a code, else ask
   use_first_pass,  // use PAM_AUTHTOK, never ask
-  forward_pass,    // ask "Password & verification code", keep the code, pass the password on
 };
 
 enum class Verbosity { normal, debug };

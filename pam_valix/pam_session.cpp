@@ -60,16 +60,38 @@ Result<std::optional<SecretString>> PamHandleSession::authtok() {
   return std::optional<SecretString>(SecretString(static_cast<const char*>(value)));
 }
 
-Result<void> PamHandleSession::set_authtok(std::string_view token) {
-  SecretString copy(token);
-  if (pam_set_item(pamh_, PAM_AUTHTOK, copy.c_str()) != PAM_SUCCESS) {
-    return fail(Errc::invalid, "cannot set PAM_AUTHTOK");
+void PamHandleSession::fail_delay(std::chrono::milliseconds delay) {
+  if (delay.count() > 0) pam_fail_delay(pamh_, static_cast<unsigned int>(delay.count() * 1000));
+}
+
+namespace {
+
+constexpr const char* kDeferredEnrollmentKey = "valix_deferred_enrollment";
+
+void delete_deferred_enrollment(pam_handle_t*, void* data, int) {
+  delete static_cast<DeferredEnrollment*>(data);  // SecretBytes wipe the secret
+}
+
+}  // namespace
+
+Result<void> PamHandleSession::defer_enrollment(DeferredEnrollment enrollment) {
+  auto* kept = new DeferredEnrollment(std::move(enrollment));
+  if (pam_set_data(pamh_, kDeferredEnrollmentKey, kept, delete_deferred_enrollment) !=
+      PAM_SUCCESS) {
+    delete kept;
+    return fail(Errc::internal, "cannot keep the enrollment in the PAM transaction");
   }
   return {};
 }
 
-void PamHandleSession::fail_delay(std::chrono::milliseconds delay) {
-  if (delay.count() > 0) pam_fail_delay(pamh_, static_cast<unsigned int>(delay.count() * 1000));
+const DeferredEnrollment* PamHandleSession::deferred_enrollment() {
+  const void* data = nullptr;
+  if (pam_get_data(pamh_, kDeferredEnrollmentKey, &data) != PAM_SUCCESS) return nullptr;
+  return static_cast<const DeferredEnrollment*>(data);
+}
+
+void PamHandleSession::forget_deferred_enrollment() {
+  pam_set_data(pamh_, kDeferredEnrollmentKey, nullptr, nullptr);  // runs the old cleanup
 }
 
 }  // namespace valix::pam

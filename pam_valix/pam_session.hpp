@@ -12,12 +12,22 @@
 #include "error.hpp"
 #include "log.hpp"
 #include "secure.hpp"
+#include "state.hpp"
 
 namespace valix::pam {
 
 enum class Echo { off, on };
 enum class MessageKind { info, error };
 enum class Quiet { no, yes };  // PAM_SILENT: informational messages are not shown
+
+// An enrollment made at login: verified and shown to the user during authentication, kept
+// in the PAM transaction, and stored only by pam_sm_setcred, which applications call once
+// the whole auth stack and account management have passed. A login that fails anywhere
+// (a password module after pam_valix, an account that is refused) never stores it.
+struct DeferredEnrollment {
+  std::string state_user;
+  Enrollment enrollment;
+};
 
 class PamSession {
  public:
@@ -27,9 +37,12 @@ class PamSession {
   virtual Result<SecretString> ask(std::string_view prompt, Echo echo) = 0;
   virtual void tell(std::string_view text, MessageKind kind) = 0;
   virtual Result<std::optional<SecretString>> authtok() = 0;
-  virtual Result<void> set_authtok(std::string_view token) = 0;
   virtual void fail_delay(std::chrono::milliseconds delay) = 0;
   virtual Logger& logger() = 0;
+  // The transaction's deferred enrollment (at most one): kept, looked at, forgotten (wiped).
+  virtual Result<void> defer_enrollment(DeferredEnrollment enrollment) = 0;
+  virtual const DeferredEnrollment* deferred_enrollment() = 0;
+  virtual void forget_deferred_enrollment() = 0;
 };
 
 // pam_syslog for messages; debug lines only when verbose.
@@ -52,9 +65,11 @@ class PamHandleSession final : public PamSession {
   Result<SecretString> ask(std::string_view prompt, Echo echo) override;
   void tell(std::string_view text, MessageKind kind) override;
   Result<std::optional<SecretString>> authtok() override;
-  Result<void> set_authtok(std::string_view token) override;
   void fail_delay(std::chrono::milliseconds delay) override;
   Logger& logger() override { return logger_; }
+  Result<void> defer_enrollment(DeferredEnrollment enrollment) override;
+  const DeferredEnrollment* deferred_enrollment() override;
+  void forget_deferred_enrollment() override;
 
  private:
   pam_handle_t* pamh_;

@@ -18,10 +18,10 @@ __attribute__((visibility("default"))) int pam_sm_authenticate(pam_handle_t* pam
   }
 }
 
-__attribute__((visibility("default"))) int pam_sm_setcred(pam_handle_t* pamh, int /*flags*/,
-                                                          int /*argc*/, const char** /*argv*/) {
+__attribute__((visibility("default"))) int pam_sm_setcred(pam_handle_t* pamh, int flags, int argc,
+                                                          const char** argv) {
   try {
-    return valix::pam::setcred_entry(pamh);
+    return valix::pam::setcred_entry(pamh, flags, argc, argv);
   } catch (...) {
     return PAM_CRED_ERR;
   }

@@ -2,17 +2,21 @@
 # In-login enrollment, driven by expect over pamtester: a user an admin flagged (or whom
 # policy sends to enrollment) sees the QR code, URI and key, enters the first code from
 # their app (computed here by oathtool from the key shown), gets backup codes and is let in.
+# The enrollment is stored only by pam_setcred, which applications call once the whole auth
+# stack and account management passed: a login that fails anywhere stores nothing.
 source "$(dirname "$0")/lib.sh"
 sandbox_init module_enroll_at_login
 command -v expect >/dev/null || { echo "expect is required"; exit 1; }
 
-# run_enrollment USER WRONG_FIRST(0|1): expect script; exit 0 when pamtester authenticated.
+# run_enrollment USER WRONG_FIRST(0|1) [SERVICE] [OPERATIONS]: expect script driving
+# pamtester through OPERATIONS (default: a whole login, authenticate acct_mgmt setcred, as
+# sshd, login, su and sudo do); exit 0 when every operation succeeded.
 run_enrollment() {
-  local user=$1 wrong_first=$2
+  local user=$1 wrong_first=$2 service=${3:-valix} operations=${4:-"authenticate acct_mgmt setcred"}
   pam_env expect -f - <<EXPECT >"$SB/out" 2>"$SB/err"
 set timeout 30
 log_user 1
-spawn pamtester -v valix $user authenticate
+spawn pamtester -v $service $user $operations
 expect {
   -re {enter this key by hand: ([A-Z2-7 ]+)\r?\n} { set key [string map {" " ""} \$expect_out(1,string)] }
   timeout { exit 10 }
@@ -27,11 +31,10 @@ if {$wrong_first} {
 set code [exec oathtool --totp -b \$key 2>/dev/null]
 send "\$code\r"
 expect {
-  "successfully authenticated" { exit 0 }
-  "failed" { exit 2 }
   timeout { exit 11 }
-  eof { exit 12 }
+  eof
 }
+exit [lindex [wait] 3]
 EXPECT
 }
 
@@ -74,5 +77,46 @@ fi
 check "... the backup codes in force are shown" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/out"
 check "... carol is enrolled with them" [ "$(state_field carol backup_left)" = 10 ]
 check "... the cause is logged" grep -q "syncing its directory failed" "$SB/out"
+
+# The attack: a person without the password reaches a flagged user's enrollment, because the
+# password module's 'required' carries on after a failure (pam_deny stands in for a wrong
+# password), and binds their own phone. The login fails, and the state must not change.
+write_config ""
+"$VALIX_TEST_STATE" "$SB/state" dave flag
+write_service deny_first "" "auth required pam_deny.so"
+wait_fresh_step
+if run_enrollment dave 0 deny_first; then
+  failure "a login whose password check failed succeeded"
+else
+  pass "wrong password before the module: the login fails"
+fi
+check "... the enrollment flow ran (the attacker saw a key)" grep -q "enter this key by hand" "$SB/out"
+check "... dave is still not enrolled" [ "$(state_field dave enrolled)" = 0 ]
+check "... and still flagged" [ "$(state_field dave required)" = 1 ]
+
+# Authentication passes but account management refuses (an expired account, pam_access...).
+{
+  echo "auth required $VALIX_MODULE config=$SB/etc/valix.conf"
+  echo "account required pam_deny.so"
+} > "$SB/pam.d/acct_refuses"
+wait_fresh_step
+if run_enrollment dave 0 acct_refuses; then
+  failure "a login refused by account management succeeded"
+else
+  pass "account management refuses: the login fails"
+fi
+check "... dave is still not enrolled" [ "$(state_field dave enrolled)" = 0 ]
+check "... and still flagged" [ "$(state_field dave required)" = 1 ]
+
+# An application that never calls pam_setcred stores nothing either.
+wait_fresh_step
+run_enrollment dave 0 valix authenticate || true
+check "authenticate alone (no setcred): dave is still not enrolled" [ "$(state_field dave enrolled)" = 0 ]
+
+# The whole login: stored.
+wait_fresh_step
+if run_enrollment dave 0; then pass "the whole login stores the enrollment"; else failure "whole login (expect exit $?)"; fi
+check "... dave is enrolled" [ "$(state_field dave enrolled)" = 1 ]
+check "... the flag is consumed" [ "$(state_field dave required)" = 0 ]
 
 finish

@@ -1,7 +1,8 @@
 // Test helper: writes or shows one user's state through the core's FileStateStore.
 //   valix-test-state DIR USER write SECRET_BASE32 [--backup-codes N] [--last-step N]
 //                    [--digits N] [--algorithm NAME] [--period N] [--required]
-//                    [--failures N] [--locked-until T]      (prints the backup codes)
+//                    [--failures N] [--locked-until T] [--backup-failures N]
+//                    [--backup-locked-until T]              (prints the backup codes)
 //   valix-test-state DIR USER flag                           (admin flag only, not enrolled)
 //   valix-test-state DIR USER show                           (key=value summary)
 #include <unistd.h>
@@ -46,6 +47,8 @@ int main(int argc, char** argv) {
                 static_cast<long long>(s.locked_until));
     std::printf("pending=%d\nlast_login=%lld\n", s.pending ? 1 : 0,
                 static_cast<long long>(s.last_login));
+    std::printf("backup_failures=%d\nbackup_locked_until=%lld\n", s.backup_failures,
+                static_cast<long long>(s.backup_locked_until));
     if (s.enrollment) {
       std::printf("last_step=%llu\nbackup_left=%zu\n",
                   static_cast<unsigned long long>(s.enrollment->last_step),
@@ -83,6 +86,8 @@ int main(int argc, char** argv) {
     else if (arg == "--required") state.required = true;
     else if (arg == "--failures") state.failures = std::atoi(next().c_str());
     else if (arg == "--locked-until") state.locked_until = std::atoll(next().c_str());
+    else if (arg == "--backup-failures") state.backup_failures = std::atoi(next().c_str());
+    else if (arg == "--backup-locked-until") state.backup_locked_until = std::atoll(next().c_str());
     else return die("unknown option " + arg);
   }
   auto codes = replace_backup_codes(enrollment, config);

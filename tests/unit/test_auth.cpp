@@ -1,5 +1,6 @@
 // verify_answer: the window, replay watermark, backup codes, malformed answers, lockout with
-// back-off, and what a locked state leaves untouched.
+// back-off (one limit for TOTP codes, one for backup codes), what a locked state leaves
+// untouched, and the charge/judge split it is made of.
 #include <cctype>
 
 #include "auth.hpp"
@@ -115,13 +116,17 @@ void lockout_and_back_off(void**) {
   assert_int_equal(third->locked_for, 60);
   assert_int_equal(f.state.locked_until, kNow + 60);
 
-  // While locked the answer is not looked at: a valid code and a backup code stay unused.
+  // While locked a TOTP code is not looked at: a valid one stays unused, nothing is counted.
   const std::uint64_t watermark = f.state.enrollment->last_step;
   assert_true(verify(f, code_at(0), kNow + 5) == Outcome::locked);
-  assert_true(verify(f, f.codes[0].view(), kNow + 5) == Outcome::locked);
+  assert_true(verify(f, "x", kNow + 5) == Outcome::locked);  // malformed: the TOTP limit
   assert_int_equal(f.state.enrollment->last_step, watermark);
-  assert_int_equal(f.state.enrollment->backup.hashes.size(), 10);
   assert_int_equal(f.state.failures, 3);
+  // Backup codes have a limit of their own: the owner is not locked out of them.
+  const UserState before_backup = f.state.clone();
+  assert_true(verify(f, f.codes[9].view(), kNow + 5) == Outcome::backup_accepted);
+  f.state = before_backup.clone();
+  assert_int_equal(f.state.enrollment->backup.hashes.size(), 10);
 
   // Each failure after a lockout doubles it, up to the cap.
   std::int64_t t = kNow + 61;
@@ -139,6 +144,87 @@ void lockout_and_back_off(void**) {
   assert_int_equal(f.state.failures, 0);
   assert_int_equal(f.state.locked_until, 0);
   assert_int_equal(f.state.last_login, t);
+}
+
+// Each shape has its own count and lockout; a success of either clears both.
+void backup_codes_have_their_own_limit(void**) {
+  Fixture f = enrolled();
+  f.config.backup_max_failures = 2;
+  const std::string wrong_backup = "zzzzz-zzzzz";
+  assert_true(verify(f, wrong_backup) == Outcome::wrong);
+  assert_int_equal(f.state.backup_failures, 1);
+  assert_int_equal(f.state.failures, 0);
+  auto second = verify_answer(f.state, wrong_backup, kNow, f.config);
+  ASSERT_OK(second);
+  assert_int_equal(second->locked_for, 60);
+  assert_int_equal(f.state.backup_locked_until, kNow + 60);
+  // Backup codes locked: a right one is not looked at, and stays usable.
+  auto locked = verify_answer(f.state, f.codes[0].view(), kNow + 1, f.config);
+  ASSERT_OK(locked);
+  assert_true(locked->outcome == Outcome::locked);
+  assert_true(locked->shape == AnswerShape::backup);
+  assert_int_equal(f.state.enrollment->backup.hashes.size(), 10);
+  assert_int_equal(f.state.backup_failures, 2);
+  // TOTP codes are not locked by it, and a success clears both counts.
+  assert_true(verify(f, "000000", kNow + 1) == Outcome::wrong);
+  assert_int_equal(f.state.failures, 1);
+  assert_true(verify(f, code_at(0), kNow + 1) == Outcome::totp_accepted);
+  assert_int_equal(f.state.failures, 0);
+  assert_int_equal(f.state.backup_failures, 0);
+  assert_int_equal(f.state.backup_locked_until, 0);
+  assert_true(verify(f, f.codes[0].view(), kNow + 1) == Outcome::backup_accepted);
+}
+
+// A lockout set while the clock was ahead may not outlast lockout_max_seconds once it is back.
+void lockout_is_capped_after_a_clock_jump(void**) {
+  Fixture f = enrolled();
+  const std::int64_t ahead = kNow + 10 * 365 * 86400;
+  for (int i = 0; i < 3; ++i) verify(f, "000000", ahead);
+  assert_int_equal(f.state.locked_until, ahead + 60);
+  auto back = verify_answer(f.state, "000000", kNow, f.config);
+  ASSERT_OK(back);
+  assert_true(back->outcome == Outcome::locked);
+  assert_int_equal(back->locked_for, 600);
+  assert_int_equal(f.state.locked_until, kNow + 600);
+  assert_true(verify(f, code_at(20), kNow + 601) == Outcome::totp_accepted);
+}
+
+// The charge is made before the judging and is all a refused answer changes; judge_answer
+// alone changes nothing for a refused answer.
+void charge_then_judge(void**) {
+  Fixture f = enrolled();
+  const Charge charge = charge_failure(f.state, AnswerShape::totp, kNow, f.config);
+  assert_false(charge.locked);
+  assert_int_equal(f.state.failures, 1);
+  const UserState charged = f.state.clone();
+  auto wrong = judge_answer(f.state, "000000", kNow, f.config);
+  ASSERT_OK(wrong);
+  assert_true(wrong->outcome == Outcome::wrong);
+  assert_int_equal(f.state.failures, charged.failures);
+  assert_int_equal(f.state.enrollment->last_step, charged.enrollment->last_step);
+  auto right = judge_answer(f.state, code_at(0), kNow, f.config);
+  ASSERT_OK(right);
+  assert_true(right->accepted());
+  assert_int_equal(f.state.failures, 0);
+  // try_first_pass's grace: the answer at the limit does not start a lockout by itself.
+  Fixture g = enrolled();
+  g.state.failures = 2;
+  const Charge graced =
+      charge_failure(g.state, AnswerShape::totp, kNow, g.config, FailureGrace::one_more);
+  assert_int_equal(graced.locked_for, 0);
+  assert_int_equal(g.state.locked_until, 0);
+  const Charge next = charge_failure(g.state, AnswerShape::totp, kNow, g.config);
+  assert_true(next.locked_for > 0);
+}
+
+void shapes(void**) {
+  assert_true(answer_shape("123456", 6) == AnswerShape::totp);
+  assert_true(answer_shape(" 123456\t", 6) == AnswerShape::totp);
+  assert_true(answer_shape("12345678", 6) == AnswerShape::other);
+  assert_true(answer_shape("abcde-fghjk", 6) == AnswerShape::backup);
+  assert_true(answer_shape("  abcde-fghjk ", 6) == AnswerShape::backup);
+  assert_true(answer_shape("hunter2", 6) == AnswerShape::other);
+  assert_true(answer_shape(std::string(300, '1'), 6) == AnswerShape::other);
 }
 
 void not_enrolled_is_an_error(void**) {
@@ -165,6 +251,10 @@ int main() {
       cmocka_unit_test(backup_codes_once),
       cmocka_unit_test(malformed),
       cmocka_unit_test(lockout_and_back_off),
+      cmocka_unit_test(backup_codes_have_their_own_limit),
+      cmocka_unit_test(lockout_is_capped_after_a_clock_jump),
+      cmocka_unit_test(charge_then_judge),
+      cmocka_unit_test(shapes),
       cmocka_unit_test(not_enrolled_is_an_error),
       cmocka_unit_test(new_secret),
   };

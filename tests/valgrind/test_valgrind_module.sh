@@ -89,7 +89,7 @@ set +e
 pam_env env PAM_WRAPPER_DISABLE_DEEPBIND=1 VG_LOG="$VG_LOG" VALGRIND="$VALGRIND" expect -f - <<'EXPECT' >"$SB/out" 2>"$SB/err"
 set timeout 180
 spawn $env(VALGRIND) --tool=memcheck --leak-check=full --errors-for-leak-kinds=definite \
-  --error-exitcode=99 --num-callers=40 --log-file=$env(VG_LOG) pamtester -v valix carol authenticate
+  --error-exitcode=99 --num-callers=40 --log-file=$env(VG_LOG) pamtester -v valix carol authenticate acct_mgmt setcred
 expect {
   -re {enter this key by hand: ([A-Z2-7 ]+)\r?\n} { set key [string map {" " ""} $expect_out(1,string)] }
   timeout { exit 10 }

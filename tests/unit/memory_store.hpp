@@ -1,0 +1,61 @@
+// An in-memory StateStore for unit tests. Like a compare-and-swap store that lost a race, it
+// runs every mutator twice: once on a fresh copy whose result it throws away, then on another
+// fresh copy whose result it commits. A mutator that consumes what it captured, or whose
+// outputs come from the discarded run, is caught by the tests that use it. Writes can be made
+// to fail from a given update on, as a full disk or a file-size limit would.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+
+#include "store.hpp"
+
+class MemoryStore final : public valix::StateStore {
+ public:
+  valix::Result<std::optional<valix::UserState>> load(std::string_view user) override {
+    auto it = states_.find(std::string(user));
+    if (it == states_.end()) return std::optional<valix::UserState>{};
+    return std::optional<valix::UserState>(it->second.clone());
+  }
+
+  valix::Result<void> update(std::string_view user, const Mutator& mutate) override {
+    ++updates;
+    for (int run = 1; run <= 2; ++run) {
+      auto current = load(user);
+      if (!current) return std::unexpected(current.error());
+      auto change = mutate(*current);
+      if (!change) return std::unexpected(change.error());
+      if (run == 1) continue;  // the lost race: retried on a fresh read
+      if (*change == valix::StateChange::keep) return {};
+      if (fail_writes_from != 0 && updates >= fail_writes_from) {
+        return valix::fail(valix::Errc::io, "write failed (test)");
+      }
+      ++writes;
+      if (*change == valix::StateChange::remove || !*current) {
+        states_.erase(std::string(user));
+      } else {
+        states_.insert_or_assign(std::string(user), std::move(**current));
+      }
+    }
+    return {};
+  }
+
+  valix::Result<std::vector<std::string>> list_users() override {
+    std::vector<std::string> users;
+    for (const auto& [name, state] : states_) users.push_back(name);
+    return users;
+  }
+
+  void put(const std::string& user, const valix::UserState& state) {
+    states_.insert_or_assign(user, state.clone());
+  }
+  const valix::UserState& at(const std::string& user) const { return states_.at(user); }
+
+  int updates = 0;
+  int writes = 0;
+  int fail_writes_from = 0;  // 0: never; N: every write from the Nth update on fails
+
+ private:
+  std::map<std::string, valix::UserState> states_;
+};

@@ -1,0 +1,127 @@
+// verify_and_record: the failure an answer costs is committed before the answer is judged,
+// so a write that fails (a file-size limit, a full disk) never yields a verdict; mutators are
+// re-runnable (MemoryStore runs each twice).
+#include "enrollment.hpp"
+#include "memory_store.hpp"
+#include "unit.hpp"
+#include "verify.hpp"
+
+using namespace valix;
+
+namespace {
+
+constexpr std::int64_t kNow = 1'700'000'010;
+const std::string kUser = "alice";
+
+struct Fixture {
+  MemoryStore store;
+  std::vector<SecretString> codes;
+  Config config;
+};
+
+void enroll(Fixture& f) {
+  f.config.max_failures = 3;
+  UserState state;
+  Enrollment e;
+  e.secret = bytes_of("12345678901234567890");
+  auto codes = replace_backup_codes(e, f.config);
+  if (!codes) fail_msg("%s", codes.error().message.c_str());
+  f.codes = std::move(*codes);
+  state.enrollment = std::move(e);
+  f.store.put(kUser, state);
+}
+
+std::string code_now() {
+  auto code = hotp(bytes_of("12345678901234567890").span(), totp_step(kNow, 30), OtpParameters{});
+  return std::string(code->view());
+}
+
+void right_code_commits_charge_then_success(void**) {
+  Fixture f;
+  enroll(f);
+  auto verdict = verify_and_record(f.store, kUser, code_now(), kNow, f.config);
+  ASSERT_OK(verdict);
+  assert_true(verdict->outcome == Outcome::totp_accepted);
+  assert_int_equal(f.store.writes, 2);  // the charge, then the watermark
+  assert_int_equal(f.store.at(kUser).failures, 0);
+  assert_int_equal(f.store.at(kUser).enrollment->last_step, totp_step(kNow, 30));
+  auto replay = verify_and_record(f.store, kUser, code_now(), kNow, f.config);
+  ASSERT_OK(replay);
+  assert_true(replay->outcome == Outcome::replayed);
+  assert_int_equal(f.store.at(kUser).failures, 1);
+}
+
+void wrong_code_is_one_write(void**) {
+  Fixture f;
+  enroll(f);
+  auto verdict = verify_and_record(f.store, kUser, "000000", kNow, f.config);
+  ASSERT_OK(verdict);
+  assert_true(verdict->outcome == Outcome::wrong);
+  assert_int_equal(f.store.writes, 1);
+  assert_int_equal(f.store.at(kUser).failures, 1);
+}
+
+// The attack of RLIMIT_FSIZE: the write that counts a failure fails. Then nothing is judged:
+// a right code is not accepted either, so the caller learns nothing.
+void failed_charge_judges_nothing(void**) {
+  for (const bool right : {false, true}) {
+    Fixture f;
+    enroll(f);
+    f.store.fail_writes_from = 1;
+    auto verdict = verify_and_record(f.store, kUser, right ? code_now() : "000000", kNow, f.config);
+    assert_false(verdict.has_value());
+    assert_int_equal(f.store.updates, 1);  // no second update: the answer was not judged
+    assert_int_equal(f.store.at(kUser).enrollment->last_step, 0);
+    assert_int_equal(f.store.at(kUser).failures, 0);
+  }
+}
+
+// The success write fails after the charge: the failure stays counted, no verdict.
+void failed_success_write_keeps_the_charge(void**) {
+  Fixture f;
+  enroll(f);
+  f.store.fail_writes_from = 2;
+  auto verdict = verify_and_record(f.store, kUser, code_now(), kNow, f.config);
+  assert_false(verdict.has_value());
+  assert_int_equal(f.store.at(kUser).failures, 1);
+  assert_int_equal(f.store.at(kUser).enrollment->last_step, 0);
+}
+
+void locked_is_not_judged_and_not_written(void**) {
+  Fixture f;
+  enroll(f);
+  for (int i = 0; i < 3; ++i) verify_and_record(f.store, kUser, "000000", kNow, f.config);
+  const int writes = f.store.writes;
+  auto verdict = verify_and_record(f.store, kUser, code_now(), kNow + 1, f.config);
+  ASSERT_OK(verdict);
+  assert_true(verdict->outcome == Outcome::locked);
+  assert_int_equal(f.store.writes, writes);
+  assert_int_equal(f.store.at(kUser).enrollment->last_step, 0);
+  // A backup code is judged all the same: it has its own limit.
+  auto backup = verify_and_record(f.store, kUser, f.codes[0].view(), kNow + 1, f.config);
+  ASSERT_OK(backup);
+  assert_true(backup->outcome == Outcome::backup_accepted);
+  assert_int_equal(backup->backup_codes_left, 9);
+  assert_int_equal(f.store.at(kUser).enrollment->backup.hashes.size(), 9);
+}
+
+void removed_state_is_an_error(void**) {
+  Fixture f;
+  auto verdict = verify_and_record(f.store, kUser, code_now(), kNow, f.config);
+  assert_false(verdict.has_value());
+  assert_true(verdict.error().code == Errc::conflict);
+}
+
+}  // namespace
+
+int main() {
+  const struct CMUnitTest tests[] = {
+      cmocka_unit_test(right_code_commits_charge_then_success),
+      cmocka_unit_test(wrong_code_is_one_write),
+      cmocka_unit_test(failed_charge_judges_nothing),
+      cmocka_unit_test(failed_success_write_keeps_the_charge),
+      cmocka_unit_test(locked_is_not_judged_and_not_written),
+      cmocka_unit_test(removed_state_is_an_error),
+  };
+  return cmocka_run_group_tests(tests, nullptr, nullptr);
+}

@@ -64,6 +64,8 @@ Options:
   --confirm CODE             scripts: finish it with the first code, print backup codes
   --code CODE                the current code from your app, when you are already
                              enrolled (re-enrolling, --regenerate-backup-codes)
+                             CODE "-" (for both): read it from standard input, where
+                             other users cannot see it (they can see arguments)
   --json                     machine-readable output for --begin, --confirm, --status,
                              --regenerate-backup-codes
   --user NAME                root only: act for NAME
@@ -141,19 +143,21 @@ bool privileged() { return geteuid() != getuid() || getegid() != getgid(); }
 // A setuid program inherits its caller's resource limits. A file-size limit would make a state
 // write fail part-way through (the core never judges a code before its failure is counted,
 // so that is no free guess, but it is no working tool either), and a descriptor limit would
-// refuse the store its files: root lifts both before touching state.
-Result<void> reset_resource_limits() {
-  const rlimit unlimited{RLIM_INFINITY, RLIM_INFINITY};
-  if (setrlimit(RLIMIT_FSIZE, &unlimited) != 0) return fail_errno("setrlimit(RLIMIT_FSIZE)", errno);
-  constexpr rlim_t kFilesNeeded = 64;
-  rlimit files{};
-  if (getrlimit(RLIMIT_NOFILE, &files) != 0) return fail_errno("getrlimit(RLIMIT_NOFILE)", errno);
-  if (files.rlim_cur < kFilesNeeded) {
-    files.rlim_cur = kFilesNeeded;
-    files.rlim_max = std::max(files.rlim_max, kFilesNeeded);
-    if (setrlimit(RLIMIT_NOFILE, &files) != 0) return fail_errno("setrlimit(RLIMIT_NOFILE)", errno);
-  }
-  return {};
+// refuse the store its files: root lifts both before touching state. Raising a hard limit
+// needs CAP_SYS_RESOURCE, which a container may withhold even from root: then the soft limit
+// goes as high as the hard one allows, and a write the rest stops is refused, unjudged.
+void lift_limit(int resource, rlim_t wanted) {
+  rlimit limit{};
+  if (getrlimit(resource, &limit) != 0 || limit.rlim_cur >= wanted) return;
+  const rlimit lifted{wanted, std::max(limit.rlim_max, wanted)};
+  if (setrlimit(resource, &lifted) == 0) return;
+  limit.rlim_cur = std::min(wanted, limit.rlim_max);
+  setrlimit(resource, &limit);
+}
+
+void reset_resource_limits() {
+  lift_limit(RLIMIT_FSIZE, RLIM_INFINITY);
+  lift_limit(RLIMIT_NOFILE, 64);
 }
 
 // Gives up the setuid identity for good (real, effective and saved ids): called as soon as the
@@ -751,9 +755,7 @@ int run(int argc, char** argv) {
     config_path = *options.config;
   }
   umask(077);
-  if (geteuid() == 0) {
-    if (auto reset = reset_resource_limits(); !reset) return internal(reset.error());
-  }
+  if (geteuid() == 0) reset_resource_limits();
 
   std::string user;
   if (options.user) {

@@ -111,9 +111,10 @@ with_name_aliases() {
 }
 
 # with_failing_dir_fsync CMD...: CMD (a command or one of these helpers) with fsync() of a
-# directory failing with EIO (tests/tools/fail_fsync.c, preloaded by pam_env).
+# directory failing with EIO (tests/tools/fail_fsync.c, preloaded by pam_env). With
+# FAIL_DIR_FSYNC_FROM=N set, only from the process's Nth directory fsync on.
 with_failing_dir_fsync() {
-  VALIX_TEST_PRELOAD=$VALIX_FAIL_FSYNC VALIX_TEST_FAIL_DIR_FSYNC=1 "$@"
+  VALIX_TEST_PRELOAD=$VALIX_FAIL_FSYNC VALIX_TEST_FAIL_DIR_FSYNC=${FAIL_DIR_FSYNC_FROM:-1} "$@"
 }
 
 # with_change_before_lock COMMAND CMD...: CMD (a command or one of these helpers), with the

@@ -236,4 +236,69 @@ check "no temp file is left in the state directory" \
   bash -c "! ls -A '$SB/state' | grep -q tmp"
 check "the other user's state is still unchanged" cmp -s "$SB/state/$other.state" "$SB/other.before"
 
+# --- a file-size limit gives no free guesses -----------------------------------------------
+# The setuid tool inherits the caller's limits. Before the fix, with RLIMIT_FSIZE at the state
+# file's size and SIGXFSZ ignored, a wrong --code was never counted (the write that counts it
+# grows the file) while a right one went through, so --regenerate-backup-codes --code was an
+# unlimited, undelayed oracle. Now root lifts the limit where the system lets it (a container
+# may withhold CAP_SYS_RESOURCE, as this one may), and in any case a code is counted before it
+# is judged: under every limit a wrong code is counted, or nothing is judged and the right
+# code is refused too.
+limited_as_user() {  # limited_as_user LIMIT ARGS...: the setuid copy under RLIMIT_FSIZE=LIMIT
+  local limit=$1
+  shift
+  run_as_user prlimit --fsize="$limit" bash -c "trap '' XFSZ; exec \"\$@\"" - "$bindir/valix-enroll" "$@"
+}
+wrong_code() { printf '%06d' $(( (10#$(totp_now "$1") + 500000) % 1000000 )); }
+enroll_test_user "$user" "$secret" --failures 4 >/dev/null
+size=$(stat -c %s "$SB/state/$user.state")
+counted=0
+oracle=0
+for limit in $(seq $((size - 30)) $((size + 30))); do
+  wait_fresh_step
+  enroll_test_user "$user" "$secret" --failures 4 >/dev/null
+  limited_as_user "$limit" --regenerate-backup-codes --code "$(wrong_code "$secret")"
+  if [ "$(state_field "$user" failures)" -eq 5 ]; then
+    counted=$((counted + 1))
+    continue
+  fi
+  enroll_test_user "$user" "$secret" --failures 4 >/dev/null
+  limited_as_user "$limit" --regenerate-backup-codes --code "$(totp_now "$secret")"
+  if [ "$RC" -eq 0 ]; then
+    oracle=$((oracle + 1))
+    echo "# limit $limit: a wrong code went uncounted and the right one was accepted"
+  fi
+done
+check "no file-size limit around the state's ($size bytes) lets a wrong code pass uncounted while the right one works ($oracle)" [ "$oracle" -eq 0 ]
+check "with room for the charge a wrong code is counted ($counted limits)" [ "$counted" -gt 0 ]
+wait_fresh_step
+enroll_test_user "$user" "$secret" --failures 4 >/dev/null
+limited_as_user $((size + 30)) --regenerate-backup-codes --code "$(wrong_code "$secret")"
+check "the fifth wrong code starts the lockout" [ "$(state_field "$user" locked_until)" -gt "$(date +%s)" ]
+for limit in $((size - 10)) "$size" $((size + 10)); do
+  limited_as_user "$limit" --regenerate-backup-codes --code "$(totp_now "$secret")"
+  check "locked out: the right code under a limit of $limit is refused" [ "$RC" -ne 0 ]
+done
+check "... no new backup codes were made" bash -c "! grep -qE '[0-9a-z]{5}-[0-9a-z]{5}' '$SB/eout'"
+
+# The code from standard input ("--code -"), out of sight of other users' ps; and the fail
+# delay of a login applies to a wrong one.
+enroll_test_user "$user" "$secret" >/dev/null
+wait_fresh_step
+code=$(totp_now "$secret")
+set +e
+(cd "$home" && "${as_the_user[@]}" "$bindir/valix-enroll" --regenerate-backup-codes --code - \
+  <<<"$code" >"$SB/eout" 2>"$SB/eerr")
+RC=$?
+set -e
+check "--code - reads the code from standard input" [ "$RC" -eq 0 ]
+check "... and makes new codes" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/eout"
+sed -i 's/^fail_delay_ms = 0$/fail_delay_ms = 1500/' "$system_conf"
+start=$(date +%s%N)
+as_user --regenerate-backup-codes --code "$(wrong_code "$secret")"
+elapsed_ms=$(( ($(date +%s%N) - start) / 1000000 ))
+sed -i 's/^fail_delay_ms = 1500$/fail_delay_ms = 0/' "$system_conf"
+check "a wrong --code is refused" [ "$RC" -eq 1 ]
+check "... after the configured fail delay (${elapsed_ms} ms >= 1500)" [ "$elapsed_ms" -ge 1500 ]
+
 finish

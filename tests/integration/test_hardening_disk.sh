@@ -99,12 +99,14 @@ check "... no partial file left" [ ! -e "$FULL/codes.txt" ]
 
 # A failing disk: the rename has replaced the state, then syncing the directory fails (EIO).
 # valix-enroll shows the new backup codes, which are the ones in force, says what happened and
-# exits 3; a login whose state write ends that way is refused (fail closed).
+# exits 3; a login whose state write ends that way is refused (fail closed). The disk starts
+# failing at the third directory sync: the code's charge and its watermark (the first two)
+# are durable, the new backup codes (the third) are not.
 mount_state size=1m
 enroll_test_user dave "$SECRET" >/dev/null
 wait_fresh_step
 set +e
-with_failing_dir_fsync pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user dave \
+FAIL_DIR_FSYNC_FROM=3 with_failing_dir_fsync pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user dave \
   --regenerate-backup-codes --code "$(totp_now "$SECRET")" >"$SB/eout" 2>"$SB/eerr" </dev/null
 rc=$?
 set -e
@@ -114,6 +116,10 @@ check "... the 10 new codes are shown" [ "${#NEW[@]}" -eq 10 ]
 check "... and the user is told they are in use" grep -qF "the change is in place and in use, but the disk reported an error" "$SB/eerr"
 with_failing_dir_fsync login valix dave "${NEW[0]}"
 check "a login whose state write cannot be synced is refused" [ "$LOGIN_RC" -ne 0 ]
+check "... logged with the cause" log_has "syncing its directory failed"
+# The charge was in place but not durable, so the code was not judged: it still works.
+FAIL_DIR_FSYNC_FROM=2 with_failing_dir_fsync login valix dave "${NEW[0]}"
+check "a login whose charge is durable but whose watermark is not is refused" [ "$LOGIN_RC" -ne 0 ]
 check "... logged with the cause" log_has "syncing its directory failed"
 expect_login ok "the disk recovered: another new backup code logs in" valix dave "${NEW[1]}"
 

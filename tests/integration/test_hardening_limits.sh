@@ -1,0 +1,78 @@
+#!/usr/bin/env bash
+# A resource limit set by the caller must never give free guesses. The attack: a user who
+# knows alice's password runs `prlimit --fsize=N bash -c "trap '' XFSZ; exec su alice"`. Before
+# the fix a wrong answer was counted by a state write that grows the file (a 10-digit
+# locked_until replaces 0) while a right answer's write keeps its size, so with N at the state's
+# size every wrong guess said "not available" and counted nothing, and the right code was
+# accepted: unlimited guessing. Now the failure is written before the answer is judged, so at
+# every limit either the guess is counted or nothing at all is judged, right code included.
+# pamtester (as root, like su) stands in for the PAM caller; the limit is set to every size
+# around the state's.
+source "$(dirname "$0")/lib.sh"
+sandbox_init hardening_limits
+SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+
+# limited_login N ANSWER: one login of alice under a file-size limit of N bytes, with SIGXFSZ
+# ignored (so a write that would exceed it fails with EFBIG instead of killing the process).
+# Its output goes through a pipe: a file it wrote itself would be cut at the limit too.
+limited_login() {
+  local limit=$1 answer=$2
+  set +e
+  printf '%s\n' "$answer" | pam_env prlimit --fsize="$limit" \
+    bash -c "trap '' XFSZ; exec pamtester -v valix alice authenticate" 2>&1 | cat >"$SB/out"
+  LOGIN_RC=${PIPESTATUS[1]}
+  set -e
+  : >"$SB/err"
+}
+fresh_state() { enroll_test_user alice "$SECRET" --failures 4 >/dev/null; }
+wrong_code() {  # a code that is valid at no step of the window
+  local c
+  c=$(( (10#$(totp_now "$SECRET") + 500000) % 1000000 ))
+  printf '%06d' "$c"
+}
+
+fresh_state
+size=$(stat -c %s "$SB/state/alice.state")
+check "the state file has a size ($size bytes)" [ "$size" -gt 100 ]
+
+uncounted_wrong=0
+oracle=0
+counted=0
+for limit in $(seq $((size - 40)) $((size + 40))); do
+  wait_fresh_step
+  fresh_state
+  limited_login "$limit" "$(wrong_code)"
+  wrong_rc=$LOGIN_RC
+  wrong_failures=$(state_field alice failures)
+  if [ "$wrong_failures" -eq 5 ]; then
+    counted=$((counted + 1))
+  else
+    uncounted_wrong=$((uncounted_wrong + 1))
+    check "limit $limit: the uncounted answer was refused as 'not available'" \
+      out_has "not available right now"
+    # Not counted: then it must not have been judged either. The right code, under the same
+    # limit, must not get in: otherwise the limit is an oracle with unlimited guesses.
+    fresh_state
+    limited_login "$limit" "$(totp_now "$SECRET")"
+    if [ "$LOGIN_RC" -eq 0 ]; then
+      oracle=$((oracle + 1))
+      echo "# limit $limit: a wrong code was not counted (exit $wrong_rc), the right code got in"
+    fi
+  fi
+done
+check "no limit lets a wrong code pass uncounted while a right one gets in ($oracle)" [ "$oracle" -eq 0 ]
+check "with room for the charge, wrong codes are counted ($counted limits)" [ "$counted" -gt 0 ]
+check "a limit too small for the charge refuses every answer ($uncounted_wrong limits)" [ "$uncounted_wrong" -gt 0 ]
+
+# The lockout then holds under any limit: five failures counted, the right code refused.
+wait_fresh_step
+fresh_state
+limited_login $((size + 40)) "$(wrong_code)"
+check "the fifth failure starts the lockout" [ "$(state_field alice locked_until)" -gt "$(date +%s)" ]
+for limit in $((size - 10)) "$size" $((size + 10)); do
+  limited_login "$limit" "$(totp_now "$SECRET")"
+  check "locked: the right code under a limit of $limit is refused" [ "$LOGIN_RC" -ne 0 ]
+done
+check "... and nothing was used up" [ "$(state_field alice last_step)" = 0 ]
+
+finish

@@ -9,6 +9,7 @@
 #include <ctime>
 #include <set>
 
+#include "text.hpp"
 #include "username.hpp"
 
 namespace valix::admin {
@@ -86,15 +87,7 @@ Exit Context::error(std::string_view action, std::string_view user, std::string_
   return code;
 }
 
-std::string shown(std::string_view name) {
-  std::string out;
-  for (const char c : name.substr(0, 128)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  if (name.size() > 128) out += "...";
-  return out;
-}
+std::string shown(std::string_view name) { return printable_for_log(name, 128); }
 
 Result<Target> resolve_user(StateStore& store, std::string_view name) {
   if (!valid_username(name)) {

@@ -29,6 +29,15 @@ expect_admin 2 "--group only with require/unrequire" reset --group admins
 expect_admin 2 "--force only with import" require --force alice
 expect_admin 2 "require needs a user" require
 check "usage error changed nothing" bash -c "! ls '$SB/state' | grep -q state"
+# A name with C1 controls (0x9b is CSI, raw and as UTF-8) is echoed with '?' for every byte
+# >= 0x80, on the terminal and in the audit log.
+expect_admin 3 "a name with C1 control bytes is refused" reset $'x\x9b2J\xc2\x9by'
+check "... and shown with '?' for each byte >= 0x80" stderr_has "'x?2J??y' is not a valid user name"
+check "... no byte >= 0x80 reaches the terminal" bash -c "! LC_ALL=C grep -qaP '[\x80-\xff]' '$SB/err'"
+syslog_check "... nor the audit log (sanitized line)" "'x?2J??y' is not a valid user name"
+if [ -n "${SYSLOG_DEV:-}" ]; then
+  check "... no byte >= 0x80 in the audit log" bash -c "! LC_ALL=C grep -qaP '[\x80-\xff]' '$SB/syslog.txt'"
+fi
 
 set +e
 setpriv --reuid=1001 --regid=1001 --clear-groups "$VALIX_ADMIN" --config "$SB/etc/valix.conf" status >"$SB/out" 2>"$SB/err"

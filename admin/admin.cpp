@@ -301,6 +301,34 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
     state->locked_until = 0;
     return state->empty() ? StateChange::remove : StateChange::write;
   });
+  // A state file that cannot be read (corrupt, or too large) would otherwise leave the user
+  // locked out of every login and every tool for good; one the store does not trust at all
+  // (a symlink, another owner) is refused by remove_unreadable and stays for inspection.
+  if (!done && (done.error().code == Errc::corrupt || done.error().code == Errc::unsafe)) {
+    auto removed = ctx.store.remove_unreadable(user);
+    if (!removed && removed.error().code != Errc::unsynced) {
+      return ctx.error(action, user,
+                       done.error().message + "; not removed: " + removed.error().message,
+                       Exit::failed);
+    }
+    const std::string why = removed ? *removed : done.error().message;
+    ctx.audit(action, user,
+              "unreadable state file removed (" + why +
+                  "); whatever it held (enrollment, backup codes, lockout, admin flag) is gone");
+    std::printf(
+        "The 2FA state of %s could not be read (%s), so it has been removed: 2FA is reset "
+        "for %s. Whatever it held is gone, including an administrator's 'require' flag; set "
+        "it again with 'valix-admin require %s' if it is still wanted.\n",
+        user.c_str(), why.c_str(), user.c_str(), user.c_str());
+    if (!removed) {
+      return ctx.error(action, user,
+                       removed.error().message +
+                           "; if this system crashes before the disk is fixed, run the reset "
+                           "again",
+                       Exit::failed);
+    }
+    return Exit::ok;
+  }
   if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
   if (found == Found::no_state) {
     return ctx.error(action, user,

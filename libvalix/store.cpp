@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -71,15 +72,21 @@ Result<std::optional<UserState>> FileStateStore::load(std::string_view user) {
   }
 }
 
-Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate) {
-  auto name = checked_user(user);
-  if (!name) return std::unexpected(name.error());
-  auto lock = open_trusted_file(dir_.get(), *name + ".lock", O_RDWR | O_CREAT, 0600, trusted_uid_,
+Result<UniqueFd> FileStateStore::lock_user(const std::string& user) {
+  auto lock = open_trusted_file(dir_.get(), user + ".lock", O_RDWR | O_CREAT, 0600, trusted_uid_,
                                 FileAccess::private_to_owner);
   if (!lock) return fail(lock.error().code, "lock file: " + lock.error().message);
   if (auto locked = lock_exclusive(lock->get(), lock_timeout_); !locked) {
     return std::unexpected(locked.error());
   }
+  return std::move(*lock);
+}
+
+Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate) {
+  auto name = checked_user(user);
+  if (!name) return std::unexpected(name.error());
+  auto lock = lock_user(*name);
+  if (!lock) return std::unexpected(lock.error());
   // Held until `lock` closes at the end of this function.
   auto state = read_state(*name);
   if (!state) return std::unexpected(state.error());
@@ -89,12 +96,69 @@ Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate
   switch (*change) {
     case StateChange::keep: return {};
     case StateChange::remove: return remove_file_durably(dir_.get(), file);
-    case StateChange::write:
+    case StateChange::write: {
       if (!*state) return fail(Errc::invalid, "write requested without a state");
       const SecretString text = serialize_state(**state);
+      // A state that would not read back (a secret or a count out of bounds, too large a
+      // file) must never replace one that does: every login and tool would refuse the user
+      // from then on, and only removing the file by hand would help.
+      if (text.size() > kMaxStateFileSize) {
+        return fail(Errc::internal, "the new state of " + *name + " is larger than " +
+                                        std::to_string(kMaxStateFileSize) +
+                                        " bytes; nothing written");
+      }
+      if (auto reread = parse_state(text.view()); !reread) {
+        return fail(Errc::internal, "the new state of " + *name + " would not read back (" +
+                                        reread.error().message + "); nothing written");
+      }
       return replace_file_atomically(dir_.get(), file, "." + *name + ".tmp", text.view());
+    }
   }
   return fail(Errc::invalid, "unknown state change");
+}
+
+Result<std::string> FileStateStore::remove_unreadable(std::string_view user) {
+  auto name = checked_user(user);
+  if (!name) return std::unexpected(name.error());
+  auto lock = lock_user(*name);
+  if (!lock) return std::unexpected(lock.error());
+  const std::string file = *name + std::string(kStateSuffix);
+  // The same checks as every read: what fails them was not written by Valix and is kept.
+  auto fd =
+      open_trusted_file(dir_.get(), file, O_RDONLY, 0, trusted_uid_, FileAccess::private_to_owner);
+  if (!fd) {
+    return fail(fd.error().code,
+                "state file of " + *name + ": " + fd.error().message + "; nothing removed");
+  }
+  std::string why;
+  auto text = read_all(fd->get(), kMaxStateFileSize);
+  if (!text) {
+    // Of a file already checked, only its size is "unsafe"; anything else is an I/O error,
+    // which says nothing about the content.
+    if (text.error().code != Errc::unsafe) {
+      return fail(text.error().code,
+                  "state file of " + *name + ": " + text.error().message + "; nothing removed");
+    }
+    why = text.error().message;
+  } else if (auto parsed = parse_state(text->view()); !parsed) {
+    why = parsed.error().message;
+  } else {
+    return fail(Errc::conflict, "the state of " + *name + " can be read; nothing removed");
+  }
+  // The name still leads to the file just judged: the directory is writable only by its
+  // owner and we hold the lock, but removing another file than the one read would be wrong.
+  struct stat opened {
+  }, named{};
+  if (fstat(fd->get(), &opened) != 0 ||
+      fstatat(dir_.get(), file.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+      opened.st_dev != named.st_dev || opened.st_ino != named.st_ino) {
+    return fail(Errc::busy, "state file of " + *name + " was replaced while being checked; " +
+                                "nothing removed");
+  }
+  if (auto removed = remove_file_durably(dir_.get(), file); !removed) {
+    return std::unexpected(removed.error());
+  }
+  return why;
 }
 
 Result<std::vector<std::string>> FileStateStore::list_users() {

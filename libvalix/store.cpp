@@ -73,13 +73,41 @@ Result<std::optional<UserState>> FileStateStore::load(std::string_view user) {
 }
 
 Result<UniqueFd> FileStateStore::lock_user(const std::string& user) {
-  auto lock = open_trusted_file(dir_.get(), user + ".lock", O_RDWR | O_CREAT, 0600, trusted_uid_,
-                                FileAccess::private_to_owner);
-  if (!lock) return fail(lock.error().code, "lock file: " + lock.error().message);
-  if (auto locked = lock_exclusive(lock->get(), lock_timeout_); !locked) {
-    return std::unexpected(locked.error());
+  const std::string name = user + ".lock";
+  const auto deadline = std::chrono::steady_clock::now() + lock_timeout_;
+  auto time_left = [&] {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
+  for (;;) {
+    auto lock = open_trusted_file(dir_.get(), name, O_RDWR | O_CREAT, 0600, trusted_uid_,
+                                  FileAccess::private_to_owner);
+    if (!lock) {
+      // Errc::busy: replaced between our open and its check; the new one is tried below.
+      if (lock.error().code != Errc::busy || time_left().count() == 0) {
+        return fail(lock.error().code, "lock file: " + lock.error().message);
+      }
+      continue;
+    }
+    if (auto locked = lock_exclusive(lock->get(), time_left()); !locked) {
+      return std::unexpected(locked.error());
+    }
+    // A lock file that was replaced or removed while we waited for it (by hand, or a restore
+    // from backup) is an inode nobody else will lock any more: the holder of the one the name
+    // leads to now would run beside us. Only that one counts; take it instead.
+    struct stat held {
+    }, named{};
+    if (fstat(lock->get(), &held) != 0) return fail_errno("cannot stat the lock file", errno);
+    if (fstatat(dir_.get(), name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) return fail_errno("cannot stat the lock file", errno);
+    } else if (held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+      return std::move(*lock);
+    }
+    if (time_left().count() == 0) {
+      return fail(Errc::busy, "timed out waiting for the state lock (its file kept changing)");
+    }
   }
-  return std::move(*lock);
 }
 
 Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate) {

@@ -75,7 +75,9 @@ class FileStateStore final : public StateStore {
   FileStateStore(UniqueFd dir, uid_t trusted_uid, std::chrono::milliseconds lock_timeout)
       : dir_(std::move(dir)), trusted_uid_(trusted_uid), lock_timeout_(lock_timeout) {}
   Result<std::optional<UserState>> read_state(const std::string& user);
-  // The user's exclusive lock, held until the returned descriptor is closed.
+  // The user's exclusive lock, held until the returned descriptor is closed: a flock on the
+  // inode USER.lock names once the lock is granted (one replaced meanwhile is let go and the
+  // new one taken), all within lock_timeout.
   Result<UniqueFd> lock_user(const std::string& user);
 
   UniqueFd dir_;

@@ -265,6 +265,82 @@ void stale_temp_and_lock_timeout(void**) {
   ASSERT_OK(set_failures(store, "erin", 5));
 }
 
+// True once process pid has file open (a descriptor in /proc/PID/fd leads to it).
+bool has_open(pid_t pid, const std::string& file) {
+  struct stat want {};
+  if (stat(file.c_str(), &want) != 0) return false;
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    struct stat st {};
+    if (stat(entry.path().c_str(), &st) == 0 && st.st_dev == want.st_dev &&
+        st.st_ino == want.st_ino) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A child blocked in update() on USER.lock; returns its pid once it has the file open.
+pid_t start_waiting_increment(const std::string& user) {
+  const std::string lock = path(user + ".lock");
+  const pid_t child = fork();
+  if (child == 0) {
+    FileStateStore store = open_store(10s);
+    auto done = store.update(user, [](std::optional<UserState>& s) -> Result<StateChange> {
+      s->failures += 1;
+      return StateChange::write;
+    });
+    _exit(done ? 0 : 1);
+  }
+  for (int i = 0; i < 1000 && !has_open(child, lock); ++i) usleep(5000);
+  if (!has_open(child, lock)) fail_msg("the child never opened %s", lock.c_str());
+  return child;
+}
+
+void expect_child_ok(pid_t child) {
+  int status = 0;
+  assert_int_equal(waitpid(child, &status, 0), child);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+// The lock file replaced while a process waits on the old one: that process must not take
+// the old inode's lock and run beside whoever holds the new one.
+void replaced_lock_file(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures(store, "gina", 0));
+  const std::string lock = path("gina.lock");
+  const int old_fd = open(lock.c_str(), O_RDWR);
+  assert_true(old_fd >= 0);
+  assert_int_equal(flock(old_fd, LOCK_EX), 0);
+  const pid_t child = start_waiting_increment("gina");
+
+  // Replaced by a new file (as by a restore), whose lock we take, then the old one let go.
+  const std::string fresh = path("gina.lock.new");
+  const int new_fd = open(fresh.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  assert_true(new_fd >= 0);
+  assert_int_equal(rename(fresh.c_str(), lock.c_str()), 0);
+  assert_int_equal(flock(new_fd, LOCK_EX), 0);
+  close(old_fd);
+  // The child polls every 20 ms at most: given time, it would have written by now.
+  usleep(500 * 1000);
+  assert_int_equal((*store.load("gina"))->failures, 0);  // we hold the lock: nothing changed
+  close(new_fd);
+  expect_child_ok(child);
+  assert_int_equal((*store.load("gina"))->failures, 1);
+
+  // Removed while waited on: the child makes a new one and goes on.
+  const int held = open(lock.c_str(), O_RDWR);
+  assert_true(held >= 0);
+  assert_int_equal(flock(held, LOCK_EX), 0);
+  const pid_t second = start_waiting_increment("gina");
+  assert_int_equal(unlink(lock.c_str()), 0);
+  close(held);
+  expect_child_ok(second);
+  assert_int_equal((*store.load("gina"))->failures, 2);
+  assert_int_equal(access(lock.c_str(), F_OK), 0);
+}
+
 void concurrent_increments(void**) {
   constexpr int kProcesses = 8, kIncrements = 50;
   {
@@ -365,6 +441,7 @@ int main() {
       cmocka_unit_test(removing_unreadable_state),
       cmocka_unit_test(unsafe_directory),
       cmocka_unit_test(stale_temp_and_lock_timeout),
+      cmocka_unit_test(replaced_lock_file),
       cmocka_unit_test(concurrent_increments),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -43,7 +44,10 @@ Result<FileStateStore> FileStateStore::open(const std::string& directory, uid_t 
                                             std::chrono::milliseconds lock_timeout) {
   auto dir = open_trusted_dir(directory, trusted_uid);
   if (!dir) return fail(dir.error().code, "state directory: " + dir.error().message);
-  return FileStateStore(std::move(*dir), trusted_uid, lock_timeout);
+  // root:root in production. A store run by another user (unit tests) cannot give files
+  // away: its files keep that user's effective gid.
+  const gid_t trusted_gid = trusted_uid == 0 ? 0 : getegid();
+  return FileStateStore(std::move(*dir), trusted_uid, trusted_gid, lock_timeout);
 }
 
 Result<std::optional<UserState>> FileStateStore::read_state(const std::string& user) {
@@ -102,6 +106,11 @@ Result<UniqueFd> FileStateStore::lock_user(const std::string& user) {
     if (fstatat(dir_.get(), name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno != ENOENT) return fail_errno("cannot stat the lock file", errno);
     } else if (held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+      // Created with our effective gid, which in a setuid program is the caller's (and lock
+      // files made by earlier versions kept it).
+      if (held.st_gid != trusted_gid_ && fchown(lock->get(), trusted_uid_, trusted_gid_) != 0) {
+        return fail_errno("cannot give the lock file to its owner", errno);
+      }
       return std::move(*lock);
     }
     if (time_left().count() == 0) {
@@ -139,7 +148,8 @@ Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate
         return fail(Errc::internal, "the new state of " + *name + " would not read back (" +
                                         reread.error().message + "); nothing written");
       }
-      return replace_file_atomically(dir_.get(), file, "." + *name + ".tmp", text.view());
+      return replace_file_atomically(dir_.get(), file, "." + *name + ".tmp", text.view(),
+                                     FileOwner{trusted_uid_, trusted_gid_});
     }
   }
   return fail(Errc::invalid, "unknown state change");

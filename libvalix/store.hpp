@@ -54,9 +54,11 @@ class StateStore {
 };
 
 // Files under one directory owned by trusted_uid (root in production) and writable by nobody
-// else:  USER.state (the state, mode 0600), USER.lock (flock target, never removed, so every
-// process locks the same inode), .USER.tmp (the write-ahead temp file, only touched under the
-// lock). User names never start with '.', so temp names cannot collide with them.
+// else, each created owned by trusted_uid and group 0 when that is root (root:root, whatever
+// the gid of a setuid caller), else the process's effective gid:  USER.state (the state, mode
+// 0600), USER.lock (flock target, never removed, so every process locks the same inode), .USER.tmp
+// (the write-ahead temp file, only touched under the lock). User names never start with '.', so
+// temp names cannot collide with them.
 class FileStateStore final : public StateStore {
  public:
   // Opens and checks the directory. lock_timeout bounds how long update() waits for a lock.
@@ -72,8 +74,12 @@ class FileStateStore final : public StateStore {
   Result<std::string> remove_unreadable(std::string_view user) override;
 
  private:
-  FileStateStore(UniqueFd dir, uid_t trusted_uid, std::chrono::milliseconds lock_timeout)
-      : dir_(std::move(dir)), trusted_uid_(trusted_uid), lock_timeout_(lock_timeout) {}
+  FileStateStore(UniqueFd dir, uid_t trusted_uid, gid_t trusted_gid,
+                 std::chrono::milliseconds lock_timeout)
+      : dir_(std::move(dir)),
+        trusted_uid_(trusted_uid),
+        trusted_gid_(trusted_gid),
+        lock_timeout_(lock_timeout) {}
   Result<std::optional<UserState>> read_state(const std::string& user);
   // The user's exclusive lock, held until the returned descriptor is closed: a flock on the
   // inode USER.lock names once the lock is granted (one replaced meanwhile is let go and the
@@ -82,6 +88,7 @@ class FileStateStore final : public StateStore {
 
   UniqueFd dir_;
   uid_t trusted_uid_;
+  gid_t trusted_gid_;  // the group of every file created: 0 for a root store
   std::chrono::milliseconds lock_timeout_;
 };
 

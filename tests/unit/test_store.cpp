@@ -341,6 +341,35 @@ void replaced_lock_file(void**) {
   assert_int_equal(access(lock.c_str(), F_OK), 0);
 }
 
+// A root store run with another effective gid (setuid valix-enroll keeps its caller's) makes
+// its files root:root all the same: the state, its temp file and the lock. A lock file an
+// earlier version left with the caller's gid is given back too.
+void files_are_root_root(void**) {
+  if (geteuid() != 0) {
+    skip();
+    return;
+  }
+  { std::ofstream(path("judy.lock")) << ""; }
+  chmod(path("judy.lock").c_str(), 0600);
+  assert_int_equal(chown(path("judy.lock").c_str(), 0, 4321), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    if (setegid(4321) != 0) _exit(2);
+    FileStateStore store = open_store();
+    if (!set_failures(store, "judy", 1) || !set_failures(store, "kim", 1)) _exit(1);
+    _exit(0);
+  }
+  expect_child_ok(child);
+  for (const char* file : {"judy.state", "judy.lock", "kim.state", "kim.lock"}) {
+    struct stat st {};
+    assert_int_equal(stat(path(file).c_str(), &st), 0);
+    if (st.st_uid != 0 || st.st_gid != 0) {
+      fail_msg("%s is %u:%u, not root:root", file, static_cast<unsigned>(st.st_uid),
+               static_cast<unsigned>(st.st_gid));
+    }
+  }
+}
+
 void concurrent_increments(void**) {
   constexpr int kProcesses = 8, kIncrements = 50;
   {
@@ -442,6 +471,7 @@ int main() {
       cmocka_unit_test(unsafe_directory),
       cmocka_unit_test(stale_temp_and_lock_timeout),
       cmocka_unit_test(replaced_lock_file),
+      cmocka_unit_test(files_are_root_root),
       cmocka_unit_test(concurrent_increments),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);

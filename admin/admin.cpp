@@ -9,6 +9,7 @@
 #include <ctime>
 #include <set>
 
+#include "text.hpp"
 #include "username.hpp"
 
 namespace valix::admin {
@@ -86,15 +87,7 @@ Exit Context::error(std::string_view action, std::string_view user, std::string_
   return code;
 }
 
-std::string shown(std::string_view name) {
-  std::string out;
-  for (const char c : name.substr(0, 128)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  if (name.size() > 128) out += "...";
-  return out;
-}
+std::string shown(std::string_view name) { return printable_for_log(name, 128); }
 
 Result<Target> resolve_user(StateStore& store, std::string_view name) {
   if (!valid_username(name)) {
@@ -307,6 +300,34 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
     state->clear_failures();
     return state->empty() ? StateChange::remove : StateChange::write;
   });
+  // A state file that cannot be read (corrupt, or too large) would otherwise leave the user
+  // locked out of every login and every tool for good; one the store does not trust at all
+  // (a symlink, another owner) is refused by remove_unreadable and stays for inspection.
+  if (!done && (done.error().code == Errc::corrupt || done.error().code == Errc::unsafe)) {
+    auto removed = ctx.store.remove_unreadable(user);
+    if (!removed && removed.error().code != Errc::unsynced) {
+      return ctx.error(action, user,
+                       done.error().message + "; not removed: " + removed.error().message,
+                       Exit::failed);
+    }
+    const std::string why = removed ? *removed : done.error().message;
+    ctx.audit(action, user,
+              "unreadable state file removed (" + why +
+                  "); whatever it held (enrollment, backup codes, lockout, admin flag) is gone");
+    std::printf(
+        "The 2FA state of %s could not be read (%s), so it has been removed: 2FA is reset "
+        "for %s. Whatever it held is gone, including an administrator's 'require' flag; set "
+        "it again with 'valix-admin require %s' if it is still wanted.\n",
+        user.c_str(), why.c_str(), user.c_str(), user.c_str());
+    if (!removed) {
+      return ctx.error(action, user,
+                       removed.error().message +
+                           "; if this system crashes before the disk is fixed, run the reset "
+                           "again",
+                       Exit::failed);
+    }
+    return Exit::ok;
+  }
   if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
   if (found == Found::no_state) {
     return ctx.error(action, user,

@@ -52,7 +52,7 @@ struct Target {
   std::optional<Account> account;  // nullopt: no passwd entry
 };
 
-// A name safe to print on a terminal or in a log line (control characters replaced).
+// A name safe to print on a terminal or in a log line: printable_for_log(name, 128).
 std::string shown(std::string_view name);
 
 // Checks name (valid_username) and looks up its account. An invalid name is Errc::invalid.

@@ -15,11 +15,10 @@
 
 #include "base32.hpp"
 #include "file_util.hpp"
+#include "state.hpp"
 
 namespace valix::admin {
 namespace {
-
-constexpr std::size_t kMinSecretBytes = 10;  // 80 bits: what old google-authenticator wrote
 
 template <class Int>
 std::optional<Int> parse_number(std::string_view text, Int min, Int max) {
@@ -136,7 +135,10 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
       if (!alphabet) return bad("the first line is not a base32 secret");
       auto secret = base32_decode(line);
       if (!secret) return bad("the first line is not a valid base32 secret");
+      // The bounds of the state file (80 bits is what old google-authenticator wrote): a
+      // secret outside them would be stored but never read back.
       if (secret->size() < kMinSecretBytes) return bad("the secret is shorter than 80 bits");
+      if (secret->size() > kMaxSecretBytes) return bad("the secret is longer than 1024 bits");
       file.secret = std::move(*secret);
       have_secret = true;
       continue;

@@ -30,7 +30,8 @@ struct GoogleAuthenticatorFile {
 };
 
 // Parses the file's text. Refused (Errc::invalid, naming the line): counter-based (HOTP)
-// files, files without TOTP_AUTH, a secret shorter than 80 bits, unknown options and any
+// files, files without TOTP_AUTH, a secret shorter than 80 or longer than 1024 bits (the
+// bounds of the state file), unknown options and any
 // line that is none of the above. Only time-based files carry over to Valix.
 Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text);
 

@@ -37,6 +37,7 @@
 #include "policy.hpp"
 #include "qr.hpp"
 #include "store.hpp"
+#include "text.hpp"
 #include "username.hpp"
 #include "verify.hpp"
 
@@ -278,7 +279,8 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
         o.qr = scratch.qr;
       }
     } else {
-      return fail(Errc::invalid, "unknown option '" + std::string(arg) + "' (see --help)");
+      return fail(Errc::invalid,
+                  "unknown option '" + printable_for_log(arg, 128) + "' (see --help)");
     }
     if (!ok) return std::unexpected(ok.error());
   }
@@ -761,7 +763,7 @@ int run(int argc, char** argv) {
   if (options.user) {
     if (getuid() != 0) return refuse("only root may use --user");
     if (!valid_username(*options.user))
-      return refuse("'" + *options.user + "' is not a valid user name");
+      return refuse("'" + printable_for_log(*options.user, 128) + "' is not a valid user name");
     user = *options.user;
   }
   // The state is filed under the name the account's uid maps back to, whatever login name

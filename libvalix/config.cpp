@@ -174,6 +174,16 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
   return fail(Errc::config, "unknown setting '" + std::string(key) + "'");
 }
 
+Result<void> validate_config(const Config& config) {
+  if (config.lockout_max_seconds < config.lockout_seconds) {
+    return fail(Errc::config, "lockout_max_seconds is smaller than lockout_seconds");
+  }
+  if (config.require == Requirement::groups && config.require_groups.empty()) {
+    return fail(Errc::config, "require = groups needs the groups in require_groups");
+  }
+  return {};
+}
+
 Result<Config> parse_config(std::string_view text, std::string_view filename) {
   Config config;
   std::map<std::string, int, std::less<>> seen;
@@ -204,9 +214,8 @@ Result<Config> parse_config(std::string_view text, std::string_view filename) {
       return error_at(applied.error().message);
     }
   }
-  if (config.lockout_max_seconds < config.lockout_seconds) {
-    return fail(Errc::config,
-                std::string(filename) + ": lockout_max_seconds is smaller than lockout_seconds");
+  if (auto valid = validate_config(config); !valid) {
+    return fail(Errc::config, std::string(filename) + ": " + valid.error().message);
   }
   return config;
 }

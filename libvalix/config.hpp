@@ -48,8 +48,16 @@ struct Config {
 // Sets one key. The error message names the key and says what is allowed.
 Result<void> apply_setting(Config& config, std::string_view key, std::string_view value);
 
+// The rules that tie keys together, which no single key can check: lockout_max_seconds is at
+// least lockout_seconds, and require = groups names at least one group in require_groups
+// (without one it would require nobody while reading as if it required someone). Run on
+// every finished Config: parse_config does, and so must anything that changes a Config after
+// it (module options). The message names the keys, not a file.
+Result<void> validate_config(const Config& config);
+
 // Parses a whole file's text on top of the defaults. Errors read "FILE:LINE: message".
-// Unknown keys, duplicate keys and malformed lines are errors.
+// Unknown keys, duplicate keys, malformed lines and a failed validate_config ("FILE: message")
+// are errors.
 Result<Config> parse_config(std::string_view text, std::string_view filename);
 
 // Reads and parses path after checking that it is a regular file (no symlink) owned by

@@ -150,7 +150,7 @@ Result<void> write_all(int fd, std::string_view data) {
 }
 
 Result<void> replace_file_atomically(int dirfd, std::string_view name, std::string_view temp_name,
-                                     std::string_view content) {
+                                     std::string_view content, FileOwner owner) {
   const std::string temp(temp_name);
   const std::string target(name);
   // A temp file left by a process killed mid-write; we hold the lock, so it is stale.
@@ -166,6 +166,11 @@ Result<void> replace_file_atomically(int dirfd, std::string_view name, std::stri
     return std::unexpected(std::move(error));
   };
   if (fchmod(fd.get(), 0600) != 0) return cleanup_on_error(fail_errno("fchmod", errno).error());
+  // Before any content is in it. Created with our effective gid, which in a setuid program is
+  // the caller's.
+  if (fchown(fd.get(), owner.uid, owner.gid) != 0) {
+    return cleanup_on_error(fail_errno("fchown", errno).error());
+  }
   if (auto written = write_all(fd.get(), content); !written) {
     return cleanup_on_error(written.error());
   }

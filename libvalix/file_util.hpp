@@ -36,17 +36,24 @@ Result<SecretString> read_all(int fd, std::size_t max_size);
 // writable by nobody else.
 Result<UniqueFd> open_trusted_dir(const std::string& path, uid_t trusted_uid);
 
+// Who a file Valix creates belongs to. The creator's ids are not good enough: a setuid
+// program runs with its caller's gid.
+struct FileOwner {
+  uid_t uid;
+  gid_t gid;
+};
+
 // Writes all of data, retrying on EINTR and short writes.
 Result<void> write_all(int fd, std::string_view data);
 
 // Durably replaces dirfd/name with content: writes dirfd/temp_name (O_EXCL, O_NOFOLLOW, mode
-// 0600, any stale temp removed first), fsyncs it, renames it over name and fsyncs the
-// directory. On a failure before the rename the temp file is removed and name keeps its old
+// 0600, owned by owner, any stale temp removed first), fsyncs it, renames it over name and fsyncs
+// the directory. On a failure before the rename the temp file is removed and name keeps its old
 // content; if only the final directory fsync fails, name already has the new content and the
 // error is Errc::unsynced (a crash before the disk recovers could bring the old one back). The
 // caller must hold a lock that makes it the only writer of temp_name.
 Result<void> replace_file_atomically(int dirfd, std::string_view name, std::string_view temp_name,
-                                     std::string_view content);
+                                     std::string_view content, FileOwner owner);
 
 // Removes dirfd/name (absent is fine) and fsyncs the directory (Errc::unsynced when only that
 // fails: the file is gone).

@@ -126,7 +126,8 @@ Result<UserState> parse_state(std::string_view text) {
     if (!seen.emplace(key).second) return corrupt("duplicate key");
     if (key == "secret" || key == "pending_secret") {
       auto decoded = base32_decode(value);
-      if (!decoded || decoded->size() < 10 || decoded->size() > 128) return corrupt("bad secret");
+      if (!decoded || decoded->size() < kMinSecretBytes || decoded->size() > kMaxSecretBytes)
+        return corrupt("bad secret");
       (key == "secret" ? secret : pending_secret) = std::move(*decoded);
       continue;
     }

@@ -15,6 +15,11 @@ namespace valix {
 
 inline constexpr int kStateVersion = 1;
 
+// The sizes of a secret, after base32 decoding, that parse_state accepts (80 to 1024 bits):
+// anything that brings a secret in from outside (an import) checks them first.
+inline constexpr std::size_t kMinSecretBytes = 10;
+inline constexpr std::size_t kMaxSecretBytes = 128;
+
 struct Enrollment {
   SecretBytes secret;
   OtpParameters otp;

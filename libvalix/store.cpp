@@ -3,6 +3,8 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/file.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -42,7 +44,10 @@ Result<FileStateStore> FileStateStore::open(const std::string& directory, uid_t 
                                             std::chrono::milliseconds lock_timeout) {
   auto dir = open_trusted_dir(directory, trusted_uid);
   if (!dir) return fail(dir.error().code, "state directory: " + dir.error().message);
-  return FileStateStore(std::move(*dir), trusted_uid, lock_timeout);
+  // root:root in production. A store run by another user (unit tests) cannot give files
+  // away: its files keep that user's effective gid.
+  const gid_t trusted_gid = trusted_uid == 0 ? 0 : getegid();
+  return FileStateStore(std::move(*dir), trusted_uid, trusted_gid, lock_timeout);
 }
 
 Result<std::optional<UserState>> FileStateStore::read_state(const std::string& user) {
@@ -71,15 +76,54 @@ Result<std::optional<UserState>> FileStateStore::load(std::string_view user) {
   }
 }
 
+Result<UniqueFd> FileStateStore::lock_user(const std::string& user) {
+  const std::string name = user + ".lock";
+  const auto deadline = std::chrono::steady_clock::now() + lock_timeout_;
+  auto time_left = [&] {
+    return std::max(std::chrono::milliseconds(0),
+                    std::chrono::duration_cast<std::chrono::milliseconds>(
+                        deadline - std::chrono::steady_clock::now()));
+  };
+  for (;;) {
+    auto lock = open_trusted_file(dir_.get(), name, O_RDWR | O_CREAT, 0600, trusted_uid_,
+                                  FileAccess::private_to_owner);
+    if (!lock) {
+      // Errc::busy: replaced between our open and its check; the new one is tried below.
+      if (lock.error().code != Errc::busy || time_left().count() == 0) {
+        return fail(lock.error().code, "lock file: " + lock.error().message);
+      }
+      continue;
+    }
+    if (auto locked = lock_exclusive(lock->get(), time_left()); !locked) {
+      return std::unexpected(locked.error());
+    }
+    // A lock file that was replaced or removed while we waited for it (by hand, or a restore
+    // from backup) is an inode nobody else will lock any more: the holder of the one the name
+    // leads to now would run beside us. Only that one counts; take it instead.
+    struct stat held {
+    }, named{};
+    if (fstat(lock->get(), &held) != 0) return fail_errno("cannot stat the lock file", errno);
+    if (fstatat(dir_.get(), name.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0) {
+      if (errno != ENOENT) return fail_errno("cannot stat the lock file", errno);
+    } else if (held.st_dev == named.st_dev && held.st_ino == named.st_ino) {
+      // Created with our effective gid, which in a setuid program is the caller's (and lock
+      // files made by earlier versions kept it).
+      if (held.st_gid != trusted_gid_ && fchown(lock->get(), trusted_uid_, trusted_gid_) != 0) {
+        return fail_errno("cannot give the lock file to its owner", errno);
+      }
+      return std::move(*lock);
+    }
+    if (time_left().count() == 0) {
+      return fail(Errc::busy, "timed out waiting for the state lock (its file kept changing)");
+    }
+  }
+}
+
 Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate) {
   auto name = checked_user(user);
   if (!name) return std::unexpected(name.error());
-  auto lock = open_trusted_file(dir_.get(), *name + ".lock", O_RDWR | O_CREAT, 0600, trusted_uid_,
-                                FileAccess::private_to_owner);
-  if (!lock) return fail(lock.error().code, "lock file: " + lock.error().message);
-  if (auto locked = lock_exclusive(lock->get(), lock_timeout_); !locked) {
-    return std::unexpected(locked.error());
-  }
+  auto lock = lock_user(*name);
+  if (!lock) return std::unexpected(lock.error());
   // Held until `lock` closes at the end of this function.
   auto state = read_state(*name);
   if (!state) return std::unexpected(state.error());
@@ -89,12 +133,70 @@ Result<void> FileStateStore::update(std::string_view user, const Mutator& mutate
   switch (*change) {
     case StateChange::keep: return {};
     case StateChange::remove: return remove_file_durably(dir_.get(), file);
-    case StateChange::write:
+    case StateChange::write: {
       if (!*state) return fail(Errc::invalid, "write requested without a state");
       const SecretString text = serialize_state(**state);
-      return replace_file_atomically(dir_.get(), file, "." + *name + ".tmp", text.view());
+      // A state that would not read back (a secret or a count out of bounds, too large a
+      // file) must never replace one that does: every login and tool would refuse the user
+      // from then on, and only removing the file by hand would help.
+      if (text.size() > kMaxStateFileSize) {
+        return fail(Errc::internal, "the new state of " + *name + " is larger than " +
+                                        std::to_string(kMaxStateFileSize) +
+                                        " bytes; nothing written");
+      }
+      if (auto reread = parse_state(text.view()); !reread) {
+        return fail(Errc::internal, "the new state of " + *name + " would not read back (" +
+                                        reread.error().message + "); nothing written");
+      }
+      return replace_file_atomically(dir_.get(), file, "." + *name + ".tmp", text.view(),
+                                     FileOwner{trusted_uid_, trusted_gid_});
+    }
   }
   return fail(Errc::invalid, "unknown state change");
+}
+
+Result<std::string> FileStateStore::remove_unreadable(std::string_view user) {
+  auto name = checked_user(user);
+  if (!name) return std::unexpected(name.error());
+  auto lock = lock_user(*name);
+  if (!lock) return std::unexpected(lock.error());
+  const std::string file = *name + std::string(kStateSuffix);
+  // The same checks as every read: what fails them was not written by Valix and is kept.
+  auto fd =
+      open_trusted_file(dir_.get(), file, O_RDONLY, 0, trusted_uid_, FileAccess::private_to_owner);
+  if (!fd) {
+    return fail(fd.error().code,
+                "state file of " + *name + ": " + fd.error().message + "; nothing removed");
+  }
+  std::string why;
+  auto text = read_all(fd->get(), kMaxStateFileSize);
+  if (!text) {
+    // Of a file already checked, only its size is "unsafe"; anything else is an I/O error,
+    // which says nothing about the content.
+    if (text.error().code != Errc::unsafe) {
+      return fail(text.error().code,
+                  "state file of " + *name + ": " + text.error().message + "; nothing removed");
+    }
+    why = text.error().message;
+  } else if (auto parsed = parse_state(text->view()); !parsed) {
+    why = parsed.error().message;
+  } else {
+    return fail(Errc::conflict, "the state of " + *name + " can be read; nothing removed");
+  }
+  // The name still leads to the file just judged: the directory is writable only by its
+  // owner and we hold the lock, but removing another file than the one read would be wrong.
+  struct stat opened {
+  }, named{};
+  if (fstat(fd->get(), &opened) != 0 ||
+      fstatat(dir_.get(), file.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
+      opened.st_dev != named.st_dev || opened.st_ino != named.st_ino) {
+    return fail(Errc::busy, "state file of " + *name + " was replaced while being checked; " +
+                                "nothing removed");
+  }
+  if (auto removed = remove_file_durably(dir_.get(), file); !removed) {
+    return std::unexpected(removed.error());
+  }
+  return why;
 }
 
 Result<std::vector<std::string>> FileStateStore::list_users() {

@@ -31,19 +31,34 @@ class StateStore {
   // Runs mutate on the current state (nullopt when there is none) while holding the user's
   // exclusive lock, then applies its decision atomically before releasing the lock. Either
   // the old state or the whole new one is visible afterwards, never a mix. An error from
-  // mutate is returned unchanged and nothing is written. Errc::unsynced: the new state is in
-  // place, but the directory sync after it failed.
+  // mutate is returned unchanged and nothing is written. A new state that load() could not
+  // read back (parse_state, the size limit) is Errc::internal and nothing is written.
+  // Errc::unsynced: the new state is in place, but the directory sync after it failed.
   using Mutator = std::function<Result<StateChange>(std::optional<UserState>&)>;
   virtual Result<void> update(std::string_view user, const Mutator& mutate) = 0;
 
   // Every user that has state, sorted.
   virtual Result<std::vector<std::string>> list_users() = 0;
+
+  // Removes the user's state when it exists but cannot be read as a state (load() says
+  // Errc::corrupt, or it is too large), under the user's lock, and returns why it could not be
+  // read. Nothing is removed, and it is an error, when the state reads fine (Errc::conflict),
+  // there is none (Errc::not_found) or the store would not trust it whatever it held
+  // (Errc::unsafe): the last are signs of tampering, for an administrator to look at rather
+  // than to have cleaned away. Errc::unsynced: removed, but the directory sync failed. A store
+  // that cannot hold unreadable state need not override this.
+  virtual Result<std::string> remove_unreadable(std::string_view user) {
+    return fail(Errc::invalid,
+                "this state store cannot remove unreadable state of " + std::string(user));
+  }
 };
 
 // Files under one directory owned by trusted_uid (root in production) and writable by nobody
-// else:  USER.state (the state, mode 0600), USER.lock (flock target, never removed, so every
-// process locks the same inode), .USER.tmp (the write-ahead temp file, only touched under the
-// lock). User names never start with '.', so temp names cannot collide with them.
+// else, each created owned by trusted_uid and group 0 when that is root (root:root, whatever
+// the gid of a setuid caller), else the process's effective gid:  USER.state (the state, mode
+// 0600), USER.lock (flock target, never removed, so every process locks the same inode), .USER.tmp
+// (the write-ahead temp file, only touched under the lock). User names never start with '.', so
+// temp names cannot collide with them.
 class FileStateStore final : public StateStore {
  public:
   // Opens and checks the directory. lock_timeout bounds how long update() waits for a lock.
@@ -54,14 +69,26 @@ class FileStateStore final : public StateStore {
   Result<std::optional<UserState>> load(std::string_view user) override;
   Result<void> update(std::string_view user, const Mutator& mutate) override;
   Result<std::vector<std::string>> list_users() override;
+  // Only a state file that passes every check a readable one must (a regular file owned by
+  // trusted_uid, mode 0600, one link, no symlink) but does not parse or is too large.
+  Result<std::string> remove_unreadable(std::string_view user) override;
 
  private:
-  FileStateStore(UniqueFd dir, uid_t trusted_uid, std::chrono::milliseconds lock_timeout)
-      : dir_(std::move(dir)), trusted_uid_(trusted_uid), lock_timeout_(lock_timeout) {}
+  FileStateStore(UniqueFd dir, uid_t trusted_uid, gid_t trusted_gid,
+                 std::chrono::milliseconds lock_timeout)
+      : dir_(std::move(dir)),
+        trusted_uid_(trusted_uid),
+        trusted_gid_(trusted_gid),
+        lock_timeout_(lock_timeout) {}
   Result<std::optional<UserState>> read_state(const std::string& user);
+  // The user's exclusive lock, held until the returned descriptor is closed: a flock on the
+  // inode USER.lock names once the lock is granted (one replaced meanwhile is let go and the
+  // new one taken), all within lock_timeout.
+  Result<UniqueFd> lock_user(const std::string& user);
 
   UniqueFd dir_;
   uid_t trusted_uid_;
+  gid_t trusted_gid_;  // the group of every file created: 0 for a root store
   std::chrono::milliseconds lock_timeout_;
 };
 

@@ -12,6 +12,7 @@
 #include "policy.hpp"
 #include "qr.hpp"
 #include "store.hpp"
+#include "text.hpp"
 #include "username.hpp"
 #include "verify.hpp"
 
@@ -29,11 +30,7 @@ constexpr std::string_view kNotSetUp =
 
 // Text from the PAM client (rhost, service) made safe for one log line.
 std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text.substr(0, 128)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
+  std::string out = printable_for_log(text, 128);
   return out.empty() ? "-" : out;
 }
 

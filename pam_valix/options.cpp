@@ -40,6 +40,12 @@ Result<Config> load_module_config(const ModuleOptions& options) {
       return fail(Errc::config, "module option " + key + "=: " + applied.error().message);
     }
   }
+  // Checked again as a whole: an option may break a rule the file alone kept (its
+  // lockout_seconds above the file's lockout_max_seconds, say).
+  if (auto valid = validate_config(*config); !valid) {
+    return fail(Errc::config,
+                options.config_path + " with the module options: " + valid.error().message);
+  }
   return config;
 }
 

@@ -32,7 +32,7 @@ struct ModuleOptions {
 Result<ModuleOptions> parse_module_options(std::span<const char* const> args);
 
 // Loads options.config_path (owned by the module's euid, not writable by others) and applies
-// the overrides on top.
+// the overrides on top; the result must pass validate_config as a whole.
 Result<Config> load_module_config(const ModuleOptions& options);
 
 }  // namespace valix::pam

@@ -29,6 +29,15 @@ expect_admin 2 "--group only with require/unrequire" reset --group admins
 expect_admin 2 "--force only with import" require --force alice
 expect_admin 2 "require needs a user" require
 check "usage error changed nothing" bash -c "! ls '$SB/state' | grep -q state"
+# A name with C1 controls (0x9b is CSI, raw and as UTF-8) is echoed with '?' for every byte
+# >= 0x80, on the terminal and in the audit log.
+expect_admin 3 "a name with C1 control bytes is refused" reset $'x\x9b2J\xc2\x9by'
+check "... and shown with '?' for each byte >= 0x80" stderr_has "'x?2J??y' is not a valid user name"
+check "... no byte >= 0x80 reaches the terminal" bash -c "! LC_ALL=C grep -qaP '[\x80-\xff]' '$SB/err'"
+syslog_check "... nor the audit log (sanitized line)" "'x?2J??y' is not a valid user name"
+if [ -n "${SYSLOG_DEV:-}" ]; then
+  check "... no byte >= 0x80 in the audit log" bash -c "! LC_ALL=C grep -qaP '[\x80-\xff]' '$SB/syslog.txt'"
+fi
 
 set +e
 setpriv --reuid=1001 --regid=1001 --clear-groups "$VALIX_ADMIN" --config "$SB/etc/valix.conf" status >"$SB/out" 2>"$SB/err"
@@ -169,17 +178,45 @@ expect_admin 3 "reset a user without state" reset alice
 check "no state: clear error" stderr_has "alice has no 2FA state; nothing to reset"
 expect_admin 3 "reset an unknown user" reset nosuchuser
 expect_admin 3 "reset an invalid name (after --)" reset -- "-rf"
+# A state file no tool can read (corrupt, or too large) would lock the user out of every
+# login and every tool for good: reset removes it, and says so on stdout and in the audit log.
 printf 'garbage\n' > "$SB/state/dave.state"
 chmod 600 "$SB/state/dave.state"
-expect_admin 1 "reset with a corrupt state file fails" reset dave
-check "corrupt: explained" stderr_has "corrupt"
-check "corrupt file left alone" [ "$(cat "$SB/state/dave.state")" = garbage ]
-rm -f "$SB/state/dave.state"
+expect_login fail "a corrupt state file denies the login" valix dave 000000
+expect_admin 1 "unlock cannot touch a corrupt state file" unlock dave
+check "... corrupt file left alone by unlock" [ "$(cat "$SB/state/dave.state")" = garbage ]
+expect_admin 0 "reset removes a corrupt (root-owned, 0600) state file" reset dave
+check "corrupt: said so" stdout_has "The 2FA state of dave could not be read (line 1: expected 'key value'), so it has been removed"
+check "corrupt: the lost admin flag mentioned" stdout_has "valix-admin require dave"
+check "corrupt: the file is gone" [ ! -e "$SB/state/dave.state" ]
+syslog_check "corrupt: audited" "reset dave (by root): unreadable state file removed (line 1: expected 'key value')"
+expect_admin 3 "... afterwards dave has no state" reset dave
+head -c 70000 /dev/zero | tr '\0' x > "$SB/state/dave.state"
+chmod 600 "$SB/state/dave.state"
+expect_admin 0 "reset removes a state file larger than the limit" reset dave
+check "too large: said so" stdout_has "larger than 65536 bytes"
+check "too large: the file is gone" [ ! -e "$SB/state/dave.state" ]
+# Files the store never trusts are kept, whatever they hold: they are for an administrator.
 enroll_test_user dave "$SECRET" >/dev/null
 chmod 644 "$SB/state/dave.state"
 expect_admin 1 "reset with a world-readable state file fails" reset dave
 check "unsafe: explained" stderr_has "unsafe permissions"
+check "unsafe: says it was not removed" stderr_has "not removed"
 check "unsafe file kept" [ -e "$SB/state/dave.state" ]
+rm -f "$SB/state/dave.state"
+printf 'garbage\n' > "$SB/decoy.state"
+chmod 600 "$SB/decoy.state"
+ln -s "$SB/decoy.state" "$SB/state/dave.state"
+expect_admin 1 "reset with a symlink as the state file fails" reset dave
+check "symlink: explained" stderr_has "symbolic link"
+check "symlink: kept, and its target" bash -c "[ -L '$SB/state/dave.state' ] && [ -e '$SB/decoy.state' ]"
+rm -f "$SB/state/dave.state"
+printf 'garbage\n' > "$SB/state/dave.state"
+chmod 600 "$SB/state/dave.state"
+chown 1004:1004 "$SB/state/dave.state"
+expect_admin 1 "reset with a corrupt state file owned by the user fails" reset dave
+check "wrong owner: explained" stderr_has "owned by uid 1004"
+check "wrong owner: kept" [ -e "$SB/state/dave.state" ]
 rm -f "$SB/state/dave.state"
 
 # --- unlock ---------------------------------------------------------------------------------

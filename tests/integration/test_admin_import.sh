@@ -104,6 +104,14 @@ hand 'jbswy3dpehpk3pxp\n" TOTP_AUTH\n'
 refused "lower-case secret" "line 1: the first line is not a base32 secret"
 hand 'JBSWY3DP\n" TOTP_AUTH\n'
 refused "40-bit secret" "shorter than 80 bits"
+# 200 bytes: stored, it would make a state file no tool could read or reset.
+hand "$(head -c 200 /dev/zero | tr '\0' k | base32 -w0 | tr -d =)\\n\" TOTP_AUTH\\n"
+refused "200-byte secret" "line 1: the secret is longer than 1024 bits"
+check "hand-written: 200-byte secret: dave still has no state file at all" [ ! -e "$SB/state/dave.state" ]
+hand "$(head -c 128 /dev/zero | tr '\0' k | base32 -w0 | tr -d =)\\n\" TOTP_AUTH\\n"
+expect_admin 0 "hand-written: a 128-byte secret (the largest) is imported" import-google-authenticator dave
+check "... and dave's state reads back" [ "$(state_field dave enrolled)" = 1 ]
+rm -f "$SB/state/dave.state"
 hand 'JBSWY3DPEHPK3PXP\n" TOTP_AUTH\n" FROBNICATE 1\n'
 refused "unknown option" "line 3: unknown option FROBNICATE"
 hand 'JBSWY3DPEHPK3PXP\n" TOTP_AUTH\n" STEP_SIZE 0\n'

@@ -29,6 +29,14 @@ wait_next_step() {
   while [ $(( $(date +%s) / 30 )) -eq "$step" ]; do sleep 1; done
 }
 
+# --- text echoed from the command line -------------------------------------------------------
+# C1 controls (0x9b is CSI) in an echoed argument become '?', like every byte >= 0x80.
+expect_rc 2 "an unknown option with C1 control bytes is a usage error" $'--x\x9b2J\xc2\x9b'
+check "... echoed with '?' for each byte >= 0x80" eerr_has "unknown option '--x?2J??'"
+check "... no byte >= 0x80 reaches the terminal" bash -c "! LC_ALL=C grep -qaP '[\x80-\xff]' '$SB/eerr'"
+expect_rc 1 "--user with C1 control bytes is refused" --user $'x\x9by' --status
+check "... echoed with '?'" eerr_has "'x?y' is not a valid user name"
+
 # --- begin / confirm ----------------------------------------------------------------------
 expect_rc 0 "--begin --json" --user alice --begin --json
 secret=$(json 'd["secret"]')

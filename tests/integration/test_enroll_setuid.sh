@@ -93,6 +93,9 @@ expect_rc 0 "--begin by an ordinary user through the setuid binary" --begin --js
 secret=$(json 'd["secret"]')
 uri=$(json 'd["uri"]')
 check "the user's state file is root's, mode 0600" [ "$(owner_mode "$SB/state/$user.state")" = "root 600" ]
+# The setuid process runs with the caller's gid; what it creates must not keep it.
+check "the state and lock files are root:root, not in the caller's group" \
+  [ "$(stat -c %U:%G "$SB/state/$user.state" "$SB/state/$user.lock" | tr '\n' ' ')" = "root:root root:root " ]
 check "the QR image belongs to the user, mode 0600" [ "$(owner_mode "$home/qr.svg")" = "$user 600" ]
 rsvg-convert -o "$SB/qr.png" "$home/qr.svg"
 check "the image decodes to the URI" [ "$(zbarimg --raw -q "$SB/qr.png")" = "$uri" ]
@@ -151,6 +154,8 @@ check "... the temp file's target untouched" [ "$(cat "$SB/victim.tmp")" = keep 
 check "... the state file is a regular file, root's" \
   bash -c "[ -f '$SB/state/$user.state' ] && [ ! -L '$SB/state/$user.state' ] && [ \"\$(stat -c %U '$SB/state/$user.state')\" = root ]"
 check "... the failure recorded" [ "$(state_field "$user" failures)" = 1 ]
+check "... the state file written through the temp file is root:root" \
+  [ "$(stat -c %U:%G "$SB/state/$user.state")" = root:root ]
 
 # --- environment tricks: LD_PRELOAD, PATH, umask -------------------------------------------
 # A library and a set of programs that leave a mark wherever they run. Run through the plain

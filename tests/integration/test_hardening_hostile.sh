@@ -75,4 +75,15 @@ head -c 10000000 /dev/zero > "$SB/state/.alice.tmp"
 planted
 check "huge file at the temp path: removed, login works" [ "$LOGIN_RC" -eq 0 ]
 check "no temp file left" [ ! -e "$SB/state/.alice.tmp" ]
+
+# C1 control bytes from the client (0x9b is CSI on terminals that take 8-bit controls, as raw
+# bytes and as UTF-8) and any other byte >= 0x80 never reach a log line: each becomes '?'.
+write_config "require = all"
+rhost=$'evil\x9b2J\xc2\x9b31m\x85host'
+write_service c1 "" "auth required $VALIX_TEST_AUTHTOK_MODULE rhost=$rhost"
+login c1 erin 123456
+check "rhost with C1 controls: the login is judged (denied) and logged" log_has "user erin ("
+check "rhost with C1 controls: each byte >= 0x80 logged as '?'" log_has "rhost=evil?2J??31m?host)"
+check "rhost with C1 controls: no byte >= 0x80 in any log line" \
+  bash -c '! grep -a "SYSLOG(" "$1" | LC_ALL=C grep -qaP "[\x80-\xff]"' _ "$SB/err"
 finish

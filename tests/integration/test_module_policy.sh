@@ -277,5 +277,19 @@ check "bad option value logged" log_has "window must be a whole number"
 write_service badkey "colour=blue"
 expect_login fail "unknown key= option denies" badkey erin 000000
 check "unknown setting logged" log_has "unknown setting 'colour'"
+# The rules between keys hold for the file and the module options taken together.
+write_service overmax "lockout_seconds=7200"
+expect_login fail "lockout_seconds= above the file's lockout_max_seconds denies" overmax erin 000000
+check "... logged as a configuration error" \
+  log_has "$SB/etc/valix.conf with the module options: lockout_max_seconds is smaller than lockout_seconds"
+check "... the user told 2FA is unavailable" out_has "not available right now"
+check "... no code was asked" bash -c "! grep -q 'Verification code' '$SB/out' '$SB/err'"
+write_service nogroups "require=groups"
+expect_login fail "require=groups as an option, with no require_groups, denies (not: requires nobody)" nogroups nosuchuser
+check "... logged as a configuration error" log_has "require = groups needs the groups in require_groups"
+write_config "require = groups"
+expect_login fail "require = groups in valix.conf with no require_groups denies" policy nosuchuser
+check "... logged with the file" log_has "valix.conf: require = groups needs the groups in require_groups"
+write_config ""
 
 finish

@@ -1,6 +1,7 @@
 /* Test-only PAM module for the item hand-over between modules (auth) and for account checks:
  *   set=VALUE     sets PAM_AUTHTOK to VALUE and succeeds (an "earlier module" that collected it)
  *   expect=VALUE  succeeds only when PAM_AUTHTOK equals VALUE (a "later module" that checks it)
+ *   rhost=VALUE   sets PAM_RHOST to VALUE and succeeds (what a network service's client names)
  * Never install this anywhere. */
 #include <security/pam_modules.h>
 #include <string.h>
@@ -11,6 +12,9 @@ int pam_sm_authenticate(pam_handle_t *pamh, int flags, int argc, const char **ar
     if (strncmp(argv[i], "set=", 4) == 0) {
       return pam_set_item(pamh, PAM_AUTHTOK, argv[i] + 4) == PAM_SUCCESS ? PAM_SUCCESS
                                                                          : PAM_AUTH_ERR;
+    }
+    if (strncmp(argv[i], "rhost=", 6) == 0) {
+      return pam_set_item(pamh, PAM_RHOST, argv[i] + 6) == PAM_SUCCESS ? PAM_SUCCESS : PAM_AUTH_ERR;
     }
     if (strncmp(argv[i], "expect=", 7) == 0) {
       const void *token = NULL;

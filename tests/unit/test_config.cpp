@@ -182,13 +182,41 @@ void structural_errors(void**) {
   assert_string_equal(error_of(" = 3\n").c_str(), "test.conf:1: missing key before '='");
   assert_string_equal(error_of(std::string_view("window = 1\0\n", 12)).c_str(),
                       "test.conf:1: NUL byte in line");
-  assert_true(error_of("lockout_seconds = 600\nlockout_max_seconds = 60\n").find("smaller") !=
-              std::string::npos);
+  assert_string_equal(error_of("lockout_seconds = 600\nlockout_max_seconds = 60\n").c_str(),
+                      "test.conf: lockout_max_seconds is smaller than lockout_seconds");
+  // require = groups without groups would require nobody while reading as if it did.
+  assert_string_equal(error_of("require = groups\n").c_str(),
+                      "test.conf: require = groups needs the groups in require_groups");
+  assert_string_equal(error_of("require = groups\nrequire_groups = \n").c_str(),
+                      "test.conf: require = groups needs the groups in require_groups");
+  assert_string_equal(error_of("require = groups\nrequire_groups = ,\n").c_str(),
+                      "test.conf: require = groups needs the groups in require_groups");
+  assert_string_equal(error_of("require = groups\nrequire_groups = wheel\n").c_str(), "<ok>");
+  assert_string_equal(error_of("require = all\n").c_str(), "<ok>");
   auto apply_bad = [] {
     Config c;
     return apply_setting(c, "colour", "blue").has_value();
   };
   assert_false(apply_bad());
+}
+
+// The rules between keys hold for a Config changed after parsing too (module options).
+void cross_key_rules(void**) {
+  Config c;
+  ASSERT_OK(validate_config(c));
+  ASSERT_OK(apply_setting(c, "lockout_seconds", "7200"));  // above the default maximum 3600
+  auto lockout = validate_config(c);
+  assert_false(lockout.has_value());
+  assert_true(lockout.error().code == Errc::config);
+  ASSERT_OK(apply_setting(c, "lockout_max_seconds", "7200"));
+  ASSERT_OK(validate_config(c));
+  ASSERT_OK(apply_setting(c, "require", "groups"));
+  auto groups = validate_config(c);
+  assert_false(groups.has_value());
+  assert_string_equal(groups.error().message.c_str(),
+                      "require = groups needs the groups in require_groups");
+  ASSERT_OK(apply_setting(c, "require_groups", "admins"));
+  ASSERT_OK(validate_config(c));
 }
 
 void load_checks(void**) {
@@ -236,10 +264,10 @@ void load_checks(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(defaults),    cmocka_unit_test(every_key),
-      cmocka_unit_test(bad_values),  cmocka_unit_test(limits_per_key),
-      cmocka_unit_test(group_lists), cmocka_unit_test(structural_errors),
-      cmocka_unit_test(load_checks),
+      cmocka_unit_test(defaults),        cmocka_unit_test(every_key),
+      cmocka_unit_test(bad_values),      cmocka_unit_test(limits_per_key),
+      cmocka_unit_test(group_lists),     cmocka_unit_test(structural_errors),
+      cmocka_unit_test(cross_key_rules), cmocka_unit_test(load_checks),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

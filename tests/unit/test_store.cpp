@@ -131,6 +131,109 @@ void unsafe_files(void**) {
   unlink(carol.c_str());
 }
 
+std::string contents(const std::string& file) {
+  std::ifstream in(file);
+  return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+// A state that would not read back is never written: the old state stays, byte for byte.
+void unreadable_state_is_not_written(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures(store, "hank", 2));
+  const std::string before = contents(path("hank.state"));
+  auto refused_with = [&](const char* what, auto&& change) {
+    auto done = store.update("hank", [&](std::optional<UserState>& s) -> Result<StateChange> {
+      change(*s);
+      return StateChange::write;
+    });
+    if (done.has_value()) fail_msg("%s: written", what);
+    if (done.error().code != Errc::internal) fail_msg("%s: %s", what, done.error().message.c_str());
+    if (contents(path("hank.state")) != before) fail_msg("%s: the state file changed", what);
+    if (access(path(".hank.tmp").c_str(), F_OK) == 0) fail_msg("%s: a temp file was left", what);
+    ASSERT_OK(store.load("hank"));
+  };
+  // What a google-authenticator import of a 200-byte secret used to store.
+  refused_with("a 200-byte secret", [](UserState& s) {
+    s.enrollment = Enrollment{bytes_of(std::string(200, 'k')), OtpParameters{}, 1, 0, {}};
+    s.enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
+  });
+  refused_with("a 9-byte pending secret", [](UserState& s) {
+    s.pending = PendingEnrollment{bytes_of("123456789"), OtpParameters{}, 1};
+  });
+  refused_with("failures out of range", [](UserState& s) { s.failures = 2'000'000; });
+  refused_with("a negative lockout", [](UserState& s) { s.locked_until = -1; });
+  refused_with("more than the file size limit", [](UserState& s) {
+    s.enrollment = Enrollment{bytes_of(std::string(20, 'k')), OtpParameters{}, 1, 0, {}};
+    s.enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
+    s.enrollment->backup.hashes.assign(1000,
+                                       "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
+  });
+  assert_int_equal((*store.load("hank"))->failures, 2);
+  // Control: the same enrollment with a 20-byte secret is written and reads back.
+  ASSERT_OK(store.update("hank", [](std::optional<UserState>& s) -> Result<StateChange> {
+    s->enrollment = Enrollment{bytes_of(std::string(20, 'k')), OtpParameters{}, 1, 0, {}};
+    s->enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
+    return StateChange::write;
+  }));
+  assert_true((*store.load("hank"))->enrollment.has_value());
+}
+
+// remove_unreadable takes away only a state file that passes every check but its content.
+void removing_unreadable_state(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures(store, "ivy", 1));
+  auto readable = store.remove_unreadable("ivy");
+  assert_false(readable.has_value());
+  assert_true(readable.error().code == Errc::conflict);
+  assert_int_equal(access(path("ivy.state").c_str(), F_OK), 0);
+  auto none = store.remove_unreadable("nobody");
+  assert_false(none.has_value());
+  assert_true(none.error().code == Errc::not_found);
+
+  const std::string ivy = path("ivy.state");
+  for (const std::string& junk :
+       {std::string("valix-state 1\nfailures x\nend\n"), std::string(70000, 'x'), std::string()}) {
+    std::ofstream(ivy, std::ios::trunc) << junk;
+    chmod(ivy.c_str(), 0600);
+    assert_false(store.load("ivy").has_value());
+    auto removed = store.remove_unreadable("ivy");
+    ASSERT_OK(removed);
+    assert_false(removed->empty());
+    assert_int_equal(access(ivy.c_str(), F_OK), -1);
+    assert_false(store.load("ivy")->has_value());
+  }
+
+  // Files the store never trusts stay, whatever they hold: they are for an administrator.
+  { std::ofstream(path("junk")) << "garbage\n"; }
+  chmod(path("junk").c_str(), 0600);
+  auto expect_kept = [&](const char* what) {
+    auto kept = store.remove_unreadable("ivy");
+    if (kept.has_value()) fail_msg("%s: removed", what);
+    if (kept.error().code != Errc::unsafe) fail_msg("%s: %s", what, kept.error().message.c_str());
+    struct stat st {};
+    if (lstat(ivy.c_str(), &st) != 0) fail_msg("%s: gone", what);
+  };
+  assert_int_equal(symlink(path("junk").c_str(), ivy.c_str()), 0);
+  expect_kept("symlink");
+  unlink(ivy.c_str());
+  assert_int_equal(link(path("junk").c_str(), ivy.c_str()), 0);
+  expect_kept("hard link");
+  unlink(ivy.c_str());
+  { std::ofstream(ivy) << "garbage\n"; }
+  chmod(ivy.c_str(), 0644);
+  expect_kept("mode 0644");
+  chmod(ivy.c_str(), 0600);
+  if (geteuid() == 0) {
+    assert_int_equal(chown(ivy.c_str(), 1234, 0), 0);
+    expect_kept("owned by another uid");
+  }
+  unlink(ivy.c_str());
+  assert_int_equal(mkfifo(ivy.c_str(), 0600), 0);
+  expect_kept("fifo");
+  unlink(ivy.c_str());
+  assert_int_equal(access(path("junk").c_str(), F_OK), 0);
+}
+
 void unsafe_directory(void**) {
   chmod(g_dir.c_str(), 0770);
   assert_false(FileStateStore::open(g_dir, geteuid()).has_value());
@@ -160,6 +263,111 @@ void stale_temp_and_lock_timeout(void**) {
   assert_true(blocked.error().code == Errc::busy);
   close(fd);
   ASSERT_OK(set_failures(store, "erin", 5));
+}
+
+// True once process pid has file open (a descriptor in /proc/PID/fd leads to it).
+bool has_open(pid_t pid, const std::string& file) {
+  struct stat want {};
+  if (stat(file.c_str(), &want) != 0) return false;
+  std::error_code ec;
+  for (const auto& entry :
+       std::filesystem::directory_iterator("/proc/" + std::to_string(pid) + "/fd", ec)) {
+    struct stat st {};
+    if (stat(entry.path().c_str(), &st) == 0 && st.st_dev == want.st_dev &&
+        st.st_ino == want.st_ino) {
+      return true;
+    }
+  }
+  return false;
+}
+
+// A child blocked in update() on USER.lock; returns its pid once it has the file open.
+pid_t start_waiting_increment(const std::string& user) {
+  const std::string lock = path(user + ".lock");
+  const pid_t child = fork();
+  if (child == 0) {
+    FileStateStore store = open_store(10s);
+    auto done = store.update(user, [](std::optional<UserState>& s) -> Result<StateChange> {
+      s->failures += 1;
+      return StateChange::write;
+    });
+    _exit(done ? 0 : 1);
+  }
+  for (int i = 0; i < 1000 && !has_open(child, lock); ++i) usleep(5000);
+  if (!has_open(child, lock)) fail_msg("the child never opened %s", lock.c_str());
+  return child;
+}
+
+void expect_child_ok(pid_t child) {
+  int status = 0;
+  assert_int_equal(waitpid(child, &status, 0), child);
+  assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+}
+
+// The lock file replaced while a process waits on the old one: that process must not take
+// the old inode's lock and run beside whoever holds the new one.
+void replaced_lock_file(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures(store, "gina", 0));
+  const std::string lock = path("gina.lock");
+  const int old_fd = open(lock.c_str(), O_RDWR);
+  assert_true(old_fd >= 0);
+  assert_int_equal(flock(old_fd, LOCK_EX), 0);
+  const pid_t child = start_waiting_increment("gina");
+
+  // Replaced by a new file (as by a restore), whose lock we take, then the old one let go.
+  const std::string fresh = path("gina.lock.new");
+  const int new_fd = open(fresh.c_str(), O_RDWR | O_CREAT | O_EXCL, 0600);
+  assert_true(new_fd >= 0);
+  assert_int_equal(rename(fresh.c_str(), lock.c_str()), 0);
+  assert_int_equal(flock(new_fd, LOCK_EX), 0);
+  close(old_fd);
+  // The child polls every 20 ms at most: given time, it would have written by now.
+  usleep(500 * 1000);
+  assert_int_equal((*store.load("gina"))->failures, 0);  // we hold the lock: nothing changed
+  close(new_fd);
+  expect_child_ok(child);
+  assert_int_equal((*store.load("gina"))->failures, 1);
+
+  // Removed while waited on: the child makes a new one and goes on.
+  const int held = open(lock.c_str(), O_RDWR);
+  assert_true(held >= 0);
+  assert_int_equal(flock(held, LOCK_EX), 0);
+  const pid_t second = start_waiting_increment("gina");
+  assert_int_equal(unlink(lock.c_str()), 0);
+  close(held);
+  expect_child_ok(second);
+  assert_int_equal((*store.load("gina"))->failures, 2);
+  assert_int_equal(access(lock.c_str(), F_OK), 0);
+}
+
+// A root store run with another effective gid (setuid valix-enroll keeps its caller's) makes
+// its files root:root all the same: the state, its temp file and the lock. A lock file an
+// earlier version left with the caller's gid is given back too.
+void files_are_root_root(void**) {
+  if (geteuid() != 0) {
+    skip();
+    return;
+  }
+  { std::ofstream(path("judy.lock")) << ""; }
+  chmod(path("judy.lock").c_str(), 0600);
+  assert_int_equal(chown(path("judy.lock").c_str(), 0, 4321), 0);
+  const pid_t child = fork();
+  if (child == 0) {
+    if (setegid(4321) != 0) _exit(2);
+    FileStateStore store = open_store();
+    if (!set_failures(store, "judy", 1) || !set_failures(store, "kim", 1)) _exit(1);
+    _exit(0);
+  }
+  expect_child_ok(child);
+  for (const char* file : {"judy.state", "judy.lock", "kim.state", "kim.lock"}) {
+    struct stat st {};
+    assert_int_equal(stat(path(file).c_str(), &st), 0);
+    if (st.st_uid != 0 || st.st_gid != 0) {
+      fail_msg("%s is %u:%u, not root:root", file, static_cast<unsigned>(st.st_uid),
+               static_cast<unsigned>(st.st_gid));
+    }
+  }
 }
 
 void concurrent_increments(void**) {
@@ -258,8 +466,12 @@ int main() {
       cmocka_unit_test(new_private_files),
       cmocka_unit_test(user_names),
       cmocka_unit_test(unsafe_files),
+      cmocka_unit_test(unreadable_state_is_not_written),
+      cmocka_unit_test(removing_unreadable_state),
       cmocka_unit_test(unsafe_directory),
       cmocka_unit_test(stale_temp_and_lock_timeout),
+      cmocka_unit_test(replaced_lock_file),
+      cmocka_unit_test(files_are_root_root),
       cmocka_unit_test(concurrent_increments),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);

@@ -115,9 +115,15 @@ Result<Target> resolve_user(StateStore& store, std::string_view name) {
                                     **stray +
                                     "', where logins do not use it (those by that name are "
                                     "refused); rename it to " +
-                                    owner->key + ".state (or remove it)");
+                                    owner->key + ".state (or remove it): valix-admin rename " +
+                                    **stray + " " + owner->key);
   }
-  return Target{std::move(owner->key), std::move(owner->account)};
+  Target target{std::move(owner->key), std::move(owner->account)};
+  // Only the store's refusals matter here: a state it cannot read is the command's to report.
+  if (auto state = store.load(target.key()); !state && state.error().code == Errc::conflict) {
+    return std::unexpected(state.error());
+  }
+  return target;
 }
 
 Result<std::vector<std::string>> group_members(const std::string& group) {
@@ -175,7 +181,7 @@ Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
   for (const auto& t : *targets) {
     enum class Found { set, enrolled, already } found = Found::set;
     auto done =
-        ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
+        ctx.store.update(t.key(), [&](std::optional<UserState>& state) -> Result<StateChange> {
           if (state && state->enrollment) {
             found = Found::enrolled;
             return StateChange::keep;
@@ -221,7 +227,7 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
   if (!named) return refuse_resolution(ctx, action, named.error());
   // A user named directly must have state; group members without state are simply skipped.
   for (const auto& t : *named) {
-    auto state = ctx.store.load(t.name);
+    auto state = ctx.store.load(t.key());
     if (!state) return ctx.error(action, t.name, state.error().message, Exit::failed);
     if (!*state) {
       return ctx.error(action, t.name,
@@ -238,7 +244,7 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
     enum class Found { cleared, not_flagged, no_state } found = Found::cleared;
     bool enrolled = false;
     auto done =
-        ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
+        ctx.store.update(t.key(), [&](std::optional<UserState>& state) -> Result<StateChange> {
           if (!state) {
             found = Found::no_state;
             return StateChange::keep;
@@ -283,10 +289,11 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
   auto target = resolve_user(ctx.store, typed);
   if (!target) return refuse_resolution(ctx, action, target.error());
   const std::string& user = target->name;  // the account's own name, as the module uses
+  const StateKey key = target->key();
   enum class Found { reset, nothing, no_state } found = Found::reset;
   std::size_t codes = 0;
   bool enrolled = false, pending = false, locked = false, flagged = false;
-  auto done = ctx.store.update(user, [&](std::optional<UserState>& state) -> Result<StateChange> {
+  auto done = ctx.store.update(key, [&](std::optional<UserState>& state) -> Result<StateChange> {
     if (!state) {
       found = Found::no_state;
       return StateChange::keep;
@@ -338,10 +345,11 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
   auto target = resolve_user(ctx.store, typed);
   if (!target) return refuse_resolution(ctx, action, target.error());
   const std::string& user = target->name;  // the account's own name, as the module uses
+  const StateKey key = target->key();
   enum class Found { unlocked, not_locked, no_state } found = Found::unlocked;
   int failures = 0;
   std::int64_t locked_until = 0;
-  auto done = ctx.store.update(user, [&](std::optional<UserState>& state) -> Result<StateChange> {
+  auto done = ctx.store.update(key, [&](std::optional<UserState>& state) -> Result<StateChange> {
     if (!state) {
       found = Found::no_state;
       return StateChange::keep;

@@ -50,6 +50,12 @@ struct Context {
 struct Target {
   std::string name;
   std::optional<Account> account;  // nullopt: no passwd entry
+
+  // What the store is asked for: with the account's uid, so that state filed under another
+  // name for it, or another account's state under this name, is refused (StateKey).
+  StateKey key() const {
+    return StateKey{name, account ? std::optional<uid_t>(account->uid) : std::nullopt};
+  }
 };
 
 // A name safe to print on a terminal or in a log line (control characters replaced).
@@ -59,7 +65,8 @@ std::string shown(std::string_view name);
 // The target is named by the account's own name (state_owner), whatever spelling or login
 // name was given. State of the account filed under another of its names (by an earlier
 // version) is Errc::conflict, with what to rename: acting on the account's own name would
-// miss it.
+// miss it. So is state the store refuses for the account (filed under another name for its
+// uid, or another account's under its name).
 Result<Target> resolve_user(StateStore& store, std::string_view name);
 
 // Every user whose primary or supplementary group is group, sorted. A group that does not

@@ -256,7 +256,8 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
   std::vector<Row> rows;
   rows.reserve(targets.size());
   for (const Target& t : targets) {
-    auto state = ctx.store.load(t.name);
+    // A listed file is shown as it is, whoever it records.
+    auto state = ctx.store.load(listing ? StateKey{t.name, std::nullopt} : t.key());
     if (!state) {
       // One unreadable file must not hide everyone else: report it and go on.
       result = worse(result, ctx.error(action, t.name, state.error().message, Exit::failed));

@@ -72,16 +72,32 @@ class Login {
     if (!stray) return internal_error(stray.error().message);
     if (*stray) {
       return internal_error("2FA state is filed under '" + **stray +
-                            "', not under the account's own name '" + owner->key + "'; rename it");
+                            "', not under the account's own name '" + owner->key +
+                            "'; rename it (valix-admin rename " + **stray + " " + owner->key + ")");
     }
     if (owner->key.empty()) {
+      // An account whose name cannot name a state file may still have state from before a
+      // rename: that is refused like any misfiled state, never taken for none.
+      if (owner->account) {
+        auto filed = store_->name_filed_for(owner->account->uid);
+        if (!filed) return internal_error(filed.error().message);
+        if (*filed) {
+          return internal_error("2FA state of uid " + std::to_string(owner->account->uid) +
+                                " is filed under '" + **filed +
+                                "', but the account's name cannot be used for 2FA state");
+        }
+      }
       // Cannot have state; treated exactly like a user who has none.
       log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
       store_.reset();
       return not_enrolled(owner->account, false);
     }
     state_user_ = owner->key;
-    auto state = store_->load(state_user_);
+    // With the uid, the store refuses state of this account filed under another name (a
+    // rename, another login name listed first) and state of another account filed under this
+    // name (a name reused), so neither looks like an account without 2FA.
+    state_key_ = owner->state_key();
+    auto state = store_->load(state_key_);
     if (!state) return internal_error(state.error().message);
     if (*state && (*state)->enrollment) return challenge(*(*state)->enrollment);
     return not_enrolled(owner->account, *state && (*state)->required);
@@ -172,7 +188,7 @@ class Login {
   Result<Verdict> verify_and_record(std::string_view answer, AnswerKind kind) {
     Verdict verdict;
     auto updated =
-        store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+        store_->update(state_key_, [&](std::optional<UserState>& current) -> Result<StateChange> {
           if (!current || !current->enrollment) {
             return fail(Errc::corrupt, "2FA state was removed during the login");
           }
@@ -339,7 +355,7 @@ class Login {
 
     std::vector<SecretString> codes;
     auto updated =
-        store_->update(state_user_, [&](std::optional<UserState>& current) -> Result<StateChange> {
+        store_->update(state_key_, [&](std::optional<UserState>& current) -> Result<StateChange> {
           if (current && current->enrollment)
             return fail(Errc::invalid, "already enrolled by another login");
           if (!current) current.emplace();
@@ -377,6 +393,7 @@ class Login {
   const ModuleOptions& options_;
   std::string user_;        // as the PAM client sent it
   std::string state_user_;  // the account's own name, under which its state is filed
+  StateKey state_key_;      // state_user_ and the account's uid
   std::string shown_user_;
   std::string where_;
   const Clock& clock_;

@@ -390,3 +390,56 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
 }
 
 }  // namespace valix::admin
+
+namespace valix::admin {
+
+Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& to) {
+  constexpr std::string_view action = "rename";
+  for (const auto& name : {from, to}) {
+    if (!valid_username(name)) {
+      return ctx.error(action, from,
+                       "'" + shown(name) + "' is not a valid user name; nothing changed",
+                       Exit::refused);
+    }
+  }
+  // The destination is the account's own name, as logins look it up (state_owner), whatever
+  // login name was given for it.
+  auto owner = state_owner(to);
+  if (!owner) return ctx.error(action, from, owner.error().message, Exit::failed);
+  if (!owner->account) {
+    return ctx.error(action, from, "there is no user named '" + to + "'; nothing changed",
+                     Exit::refused);
+  }
+  if (owner->key.empty()) {
+    return ctx.error(action, from,
+                     "the account name '" + shown(owner->account->name) +
+                         "' cannot be used for 2FA state; nothing changed",
+                     Exit::refused);
+  }
+  // from's account now, if any: what a state that records no uid is taken to belong to.
+  auto old_account = lookup_account(from);
+  if (!old_account) return ctx.error(action, from, old_account.error().message, Exit::failed);
+  const uid_t uid = owner->account->uid;
+  auto moved = ctx.store.rename(
+      StateKey{from, *old_account ? std::optional<uid_t>((*old_account)->uid) : std::nullopt},
+      owner->state_key());
+  if (!moved) {
+    const Errc code = moved.error().code;
+    const bool refused = code == Errc::not_found || code == Errc::conflict || code == Errc::invalid;
+    return ctx.error(action, from,
+                     moved.error().message + (refused ? "; nothing changed" : std::string()),
+                     refused ? Exit::refused : Exit::failed);
+  }
+  const std::string to_account = std::to_string(uid);
+  ctx.audit(action, from, "2FA state moved to " + owner->key + " (uid " + to_account + ")");
+  std::printf(
+      "The 2FA state filed under %s is now filed under %s (uid %s), where its logins find it.\n",
+      from.c_str(), owner->key.c_str(), to_account.c_str());
+  if (owner->key != to) {
+    std::printf("  Note: %s is the name uid %s maps back to, so the state is filed under it.\n",
+                owner->key.c_str(), to_account.c_str());
+  }
+  return Exit::ok;
+}
+
+}  // namespace valix::admin

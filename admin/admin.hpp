@@ -83,6 +83,9 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
                    const std::vector<std::string>& groups);
 Exit cmd_reset(const Context& ctx, const std::string& user);
 Exit cmd_unlock(const Context& ctx, const std::string& user);
+// Moves the state filed under from to the account to (under its own name), when it is that
+// account's: after a rename (usermod -l) or when another login name comes first for the uid.
+Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& to);
 
 enum class OutputFormat { table, json };
 Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, OutputFormat format);

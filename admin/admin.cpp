@@ -108,9 +108,15 @@ Result<Target> resolve_user(StateStore& store, std::string_view name) {
                                     **stray +
                                     "', where logins do not use it (those by that name are "
                                     "refused); rename it to " +
-                                    owner->key + ".state (or remove it)");
+                                    owner->key + ".state (or remove it): valix-admin rename " +
+                                    **stray + " " + owner->key);
   }
-  return Target{std::move(owner->key), std::move(owner->account)};
+  Target target{std::move(owner->key), std::move(owner->account)};
+  // Only the store's refusals matter here: a state it cannot read is the command's to report.
+  if (auto state = store.load(target.key()); !state && state.error().code == Errc::conflict) {
+    return std::unexpected(state.error());
+  }
+  return target;
 }
 
 Result<std::vector<std::string>> group_members(const std::string& group) {
@@ -168,7 +174,7 @@ Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
   for (const auto& t : *targets) {
     enum class Found { set, enrolled, already } found = Found::set;
     auto done =
-        ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
+        ctx.store.update(t.key(), [&](std::optional<UserState>& state) -> Result<StateChange> {
           if (state && state->enrollment) {
             found = Found::enrolled;
             return StateChange::keep;
@@ -214,7 +220,7 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
   if (!named) return refuse_resolution(ctx, action, named.error());
   // A user named directly must have state; group members without state are simply skipped.
   for (const auto& t : *named) {
-    auto state = ctx.store.load(t.name);
+    auto state = ctx.store.load(t.key());
     if (!state) return ctx.error(action, t.name, state.error().message, Exit::failed);
     if (!*state) {
       return ctx.error(action, t.name,
@@ -231,7 +237,7 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
     enum class Found { cleared, not_flagged, no_state } found = Found::cleared;
     bool enrolled = false;
     auto done =
-        ctx.store.update(t.name, [&](std::optional<UserState>& state) -> Result<StateChange> {
+        ctx.store.update(t.key(), [&](std::optional<UserState>& state) -> Result<StateChange> {
           if (!state) {
             found = Found::no_state;
             return StateChange::keep;
@@ -276,10 +282,11 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
   auto target = resolve_user(ctx.store, typed);
   if (!target) return refuse_resolution(ctx, action, target.error());
   const std::string& user = target->name;  // the account's own name, as the module uses
+  const StateKey key = target->key();
   enum class Found { reset, nothing, no_state } found = Found::reset;
   std::size_t codes = 0;
   bool enrolled = false, pending = false, locked = false, flagged = false;
-  auto done = ctx.store.update(user, [&](std::optional<UserState>& state) -> Result<StateChange> {
+  auto done = ctx.store.update(key, [&](std::optional<UserState>& state) -> Result<StateChange> {
     if (!state) {
       found = Found::no_state;
       return StateChange::keep;
@@ -358,10 +365,11 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
   auto target = resolve_user(ctx.store, typed);
   if (!target) return refuse_resolution(ctx, action, target.error());
   const std::string& user = target->name;  // the account's own name, as the module uses
+  const StateKey key = target->key();
   enum class Found { unlocked, not_locked, no_state } found = Found::unlocked;
   int failures = 0;
   std::int64_t locked_until = 0;
-  auto done = ctx.store.update(user, [&](std::optional<UserState>& state) -> Result<StateChange> {
+  auto done = ctx.store.update(key, [&](std::optional<UserState>& state) -> Result<StateChange> {
     if (!state) {
       found = Found::no_state;
       return StateChange::keep;
@@ -396,6 +404,59 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
   } else {
     std::printf("%s was not locked out; their count of %s has been cleared.\n", user.c_str(),
                 plural(static_cast<std::size_t>(failures), "failed attempt").c_str());
+  }
+  return Exit::ok;
+}
+
+}  // namespace valix::admin
+
+namespace valix::admin {
+
+Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& to) {
+  constexpr std::string_view action = "rename";
+  for (const auto& name : {from, to}) {
+    if (!valid_username(name)) {
+      return ctx.error(action, from,
+                       "'" + shown(name) + "' is not a valid user name; nothing changed",
+                       Exit::refused);
+    }
+  }
+  // The destination is the account's own name, as logins look it up (state_owner), whatever
+  // login name was given for it.
+  auto owner = state_owner(to);
+  if (!owner) return ctx.error(action, from, owner.error().message, Exit::failed);
+  if (!owner->account) {
+    return ctx.error(action, from, "there is no user named '" + to + "'; nothing changed",
+                     Exit::refused);
+  }
+  if (owner->key.empty()) {
+    return ctx.error(action, from,
+                     "the account name '" + shown(owner->account->name) +
+                         "' cannot be used for 2FA state; nothing changed",
+                     Exit::refused);
+  }
+  // from's account now, if any: what a state that records no uid is taken to belong to.
+  auto old_account = lookup_account(from);
+  if (!old_account) return ctx.error(action, from, old_account.error().message, Exit::failed);
+  const uid_t uid = owner->account->uid;
+  auto moved = ctx.store.rename(
+      StateKey{from, *old_account ? std::optional<uid_t>((*old_account)->uid) : std::nullopt},
+      owner->state_key());
+  if (!moved) {
+    const Errc code = moved.error().code;
+    const bool refused = code == Errc::not_found || code == Errc::conflict || code == Errc::invalid;
+    return ctx.error(action, from,
+                     moved.error().message + (refused ? "; nothing changed" : std::string()),
+                     refused ? Exit::refused : Exit::failed);
+  }
+  const std::string to_account = std::to_string(uid);
+  ctx.audit(action, from, "2FA state moved to " + owner->key + " (uid " + to_account + ")");
+  std::printf(
+      "The 2FA state filed under %s is now filed under %s (uid %s), where its logins find it.\n",
+      from.c_str(), owner->key.c_str(), to_account.c_str());
+  if (owner->key != to) {
+    std::printf("  Note: %s is the name uid %s maps back to, so the state is filed under it.\n",
+                owner->key.c_str(), to_account.c_str());
   }
   return Exit::ok;
 }

@@ -50,6 +50,12 @@ struct Context {
 struct Target {
   std::string name;
   std::optional<Account> account;  // nullopt: no passwd entry
+
+  // What the store is asked for: with the account's uid, so that state filed under another
+  // name for it, or another account's state under this name, is refused (StateKey).
+  StateKey key() const {
+    return StateKey{name, account ? std::optional<uid_t>(account->uid) : std::nullopt};
+  }
 };
 
 // A name safe to print on a terminal or in a log line: printable_for_log(name, 128).
@@ -59,7 +65,8 @@ std::string shown(std::string_view name);
 // The target is named by the account's own name (state_owner), whatever spelling or login
 // name was given. State of the account filed under another of its names (by an earlier
 // version) is Errc::conflict, with what to rename: acting on the account's own name would
-// miss it.
+// miss it. So is state the store refuses for the account (filed under another name for its
+// uid, or another account's under its name).
 Result<Target> resolve_user(StateStore& store, std::string_view name);
 
 // Every user whose primary or supplementary group is group, sorted. A group that does not
@@ -76,6 +83,9 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
                    const std::vector<std::string>& groups);
 Exit cmd_reset(const Context& ctx, const std::string& user);
 Exit cmd_unlock(const Context& ctx, const std::string& user);
+// Moves the state filed under from to the account to (under its own name), when it is that
+// account's: after a rename (usermod -l) or when another login name comes first for the uid.
+Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& to);
 
 enum class OutputFormat { table, json };
 Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, OutputFormat format);

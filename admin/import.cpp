@@ -33,6 +33,7 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
                      Exit::refused);
   }
   const std::string& user = target->name;  // the account's own name, as the module uses
+  const StateKey key = target->key();
   const Account& account = *target->account;
   std::string path;
   if (file) {
@@ -47,7 +48,7 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
 
   // Checked again under the lock below; this early check only avoids reading the file (and
   // printing notes about it) for nothing.
-  auto current = ctx.store.load(user);
+  auto current = ctx.store.load(key);
   if (!current) return ctx.error(action, user, current.error().message, Exit::failed);
   if (*current && (*current)->enrollment && existing == ExistingEnrollment::refuse) {
     return ctx.error(action, user,
@@ -93,7 +94,7 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
 
   std::vector<SecretString> codes;
   bool replaced = false;
-  auto done = ctx.store.update(user, [&](std::optional<UserState>& state) -> Result<StateChange> {
+  auto done = ctx.store.update(key, [&](std::optional<UserState>& state) -> Result<StateChange> {
     if (state && state->enrollment && existing == ExistingEnrollment::refuse) {
       return fail(Errc::invalid, user + " enrolled in the meantime; nothing changed");
     }

@@ -31,6 +31,11 @@ Commands:
         lockout, so they can set it up again. A 'require' flag stays.
   unlock USER
         Clear a lockout after too many wrong codes.
+  rename OLD NEW
+        Move the 2FA state filed under OLD to the account NEW, after the account
+        was renamed (usermod -l) or when another login name for its uid comes
+        first. Refused if NEW already has 2FA state or the state belongs to
+        another uid. Logins refuse such misfiled state until it is moved.
   status [USER...] [--json]
         Show enrollment, requirement (and why), pending enrollment, backup codes
         left, lockout and last 2FA login. Without USER: every user with 2FA state.
@@ -51,7 +56,8 @@ Exit status:
      output could not be written
   2  bad command line
   3  refused: a user or group is invalid or unknown, a user has no 2FA state,
-     or (import) is already enrolled; nothing was changed for that user
+     a user's state is misfiled (see rename), (import) is already enrolled, or
+     (rename) the state is not NEW's; nothing was changed for that user
   4  not run as root
 
 Every action is logged to syslog (authpriv) with who ran it. See valix-admin(8).
@@ -162,6 +168,8 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
     }
   } else if (c == "reset" || c == "unlock") {
     if (cl.args.size() != 1) return usage_error(c + " takes exactly one USER");
+  } else if (c == "rename") {
+    if (cl.args.size() != 2) return usage_error(c + " takes OLD NEW");
   } else if (c == "import-google-authenticator") {
     if (cl.args.empty() || cl.args.size() > 2) return usage_error(c + " takes USER [FILE]");
   } else if (c != "status") {
@@ -215,6 +223,8 @@ int run(int argc, char** argv) {
     result = cmd_reset(ctx, cl.args.front());
   } else if (cl.command == "unlock") {
     result = cmd_unlock(ctx, cl.args.front());
+  } else if (cl.command == "rename") {
+    result = cmd_rename(ctx, cl.args[0], cl.args[1]);
   } else if (cl.command == "status") {
     result = cmd_status(ctx, cl.args, cl.json ? OutputFormat::json : OutputFormat::table);
   } else if (cl.command == "import-google-authenticator") {

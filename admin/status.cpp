@@ -193,21 +193,62 @@ Accounts enumerate_accounts() {
   return accounts;
 }
 
-// The name the account's state belongs under (state_owner), when a listed state file has
-// another: an earlier version filed it under a spelling or login name that logins now refuse,
-// or that the account's own login name does not see.
-Result<std::optional<std::string>> misfiled_under(const Target& t, const Accounts& known) {
-  if (!t.account) return std::optional<std::string>{};
-  std::string owner;
-  if (auto it = known.owner_names.find(t.account->uid); it != known.owner_names.end()) {
-    owner = it->second;
-  } else {
-    auto by_uid = lookup_account(t.account->uid);
-    if (!by_uid) return std::unexpected(by_uid.error());
-    owner = *by_uid ? (*by_uid)->name : t.account->name;
+// The name uid maps back to (getpwuid, as state_owner files state), nullopt when it has no
+// account.
+Result<std::optional<std::string>> owner_name(uid_t uid, const Accounts& known) {
+  if (auto it = known.owner_names.find(uid); it != known.owner_names.end()) return it->second;
+  auto by_uid = lookup_account(uid);
+  if (!by_uid) return std::unexpected(by_uid.error());
+  if (!*by_uid) return std::optional<std::string>{};
+  return std::optional<std::string>((*by_uid)->name);
+}
+
+// What is wrong with where a listed state file is, if anything. Logins refuse such state or
+// do not see it, so each is worth an administrator's attention: misfiled state is an error,
+// state that cannot be tied to any account yet a warning.
+enum class Severity { warning, error };
+struct Finding {
+  Severity severity;
+  std::string message;
+};
+
+Result<std::optional<Finding>> filing_finding(const Context& ctx, const Target& t,
+                                              const UserState& state, const Accounts& known) {
+  // Whose the state is: the uid it records, or (written before uids were recorded) the uid of
+  // the account its name has now.
+  std::optional<uid_t> uid = state.uid;
+  if (!uid && t.account) uid = t.account->uid;
+  if (!uid) {
+    return std::optional<Finding>(Finding{
+        Severity::warning,
+        "this state records no uid (it was written before Valix recorded one) and there is no "
+        "account named '" +
+            t.name +
+            "', so it cannot be tied to an account: if the account was renamed, move it with "
+            "'valix-admin rename " +
+            t.name +
+            " NEWNAME' (logins by the new name do not see it); if it was removed, "
+            "remove the state file"});
   }
-  if (owner == t.name) return std::optional<std::string>{};
-  return std::optional<std::string>(owner);
+  auto owner = owner_name(*uid, known);
+  if (!owner) return std::unexpected(owner.error());
+  if (!*owner && !state.uid) owner = std::optional<std::string>(t.account->name);
+  if (*owner && **owner == t.name) return std::optional<Finding>{};
+  if (*owner) {
+    return std::optional<Finding>(Finding{
+        Severity::error, "this state belongs to the account '" + **owner + "' (uid " +
+                             std::to_string(*uid) + ") but is filed under '" + t.name +
+                             "': logins refuse it or do not see it; rename it to " + **owner +
+                             ".state: valix-admin rename " + t.name + " " + **owner});
+  }
+  if (!t.account) return std::optional<Finding>{};  // the account was removed, state kept
+  return std::optional<Finding>(Finding{
+      Severity::error, "this state belongs to uid " + std::to_string(*uid) +
+                           ", which has no account now, but the name '" + t.name + "' is now uid " +
+                           std::to_string(t.account->uid) + "'s, whose logins refuse it: if uid " +
+                           std::to_string(*uid) + "'s account was renamed, 'valix-admin rename " +
+                           t.name + " NEWNAME'; if it was removed, remove " + ctx.config.state_dir +
+                           "/" + t.name + ".state"});
 }
 
 }  // namespace
@@ -258,7 +299,8 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
   std::vector<Row> rows;
   rows.reserve(targets.size());
   for (const Target& t : targets) {
-    auto state = ctx.store.load(t.name);
+    // A listed file is shown as it is, whoever it records; it is judged below.
+    auto state = ctx.store.load(listing ? StateKey{t.name, std::nullopt} : t.key());
     if (!state) {
       // One unreadable file must not hide everyone else: report it and go on.
       result = worse(result, ctx.error(action, t.name, state.error().message, Exit::failed));
@@ -270,17 +312,14 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       continue;
     }
     if (listing && *state) {
-      auto owner = misfiled_under(t, known);
-      if (!owner) {
-        result = worse(result, ctx.error(action, t.name, owner.error().message, Exit::failed));
-      } else if (*owner) {
-        result = worse(
-            result, ctx.error(action, t.name,
-                              "this state belongs to the account '" + **owner + "' (uid " +
-                                  std::to_string(t.account->uid) + ") but is filed under '" +
-                                  t.name + "': logins refuse it or do not see it; rename it to " +
-                                  **owner + ".state",
-                              Exit::failed));
+      auto finding = filing_finding(ctx, t, **state, known);
+      if (!finding) {
+        result = worse(result, ctx.error(action, t.name, finding.error().message, Exit::failed));
+      } else if (*finding && (*finding)->severity == Severity::error) {
+        result = worse(result, ctx.error(action, t.name, (*finding)->message, Exit::failed));
+      } else if (*finding) {
+        ctx.log.log(LogLevel::warning, std::string(action) + " " + shown(t.name) + " (by " +
+                                           ctx.operator_name + "): " + (*finding)->message);
       }
     }
     auto row = make_row(ctx, t.name, t.account, *state);

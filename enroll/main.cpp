@@ -324,12 +324,13 @@ class Enroller {
  public:
   // acting_for: the account root acts for with --user (nullopt for a user acting for
   // themselves, or root for root): files the user named are created as that account.
-  Enroller(const Options& options, Config config, FileStateStore store, std::string user,
+  Enroller(const Options& options, Config config, FileStateStore store, std::string user, uid_t uid,
            std::optional<Account> acting_for)
       : o_(options),
         config_(std::move(config)),
         store_(std::move(store)),
         user_(std::move(user)),
+        uid_(uid),
         acting_for_(std::move(acting_for)) {}
 
   int run() {
@@ -409,7 +410,7 @@ class Enroller {
     Result<Verdict> verdict = fail(Errc::internal, "not checked");
     {
       const QuietSignals quiet;
-      verdict = verify_and_record(store_, user_, code->view(), now(), config_);
+      verdict = verify_and_record(store_, StateKey{user_, uid_}, code->view(), now(), config_);
     }
     // Any error, an unsynced directory included, refuses: a code is good for a change only
     // once both its charge and its watermark are durable.
@@ -428,13 +429,15 @@ class Enroller {
     return false;
   }
 
-  Result<std::optional<UserState>> load() { return store_.load(user_); }
+  // With the uid, the store refuses this account's state filed under another name and another
+  // account's state filed under this one, as a login does.
+  Result<std::optional<UserState>> load() { return store_.load(StateKey{user_, uid_}); }
 
   // A state that was replaced but whose directory could not be synced is in use: it counts as
   // written, so the codes it holds are shown, and run() reports the error at the end.
   Result<void> update(const StateStore::Mutator& mutate) {
     const QuietSignals quiet;
-    auto updated = store_.update(user_, mutate);
+    auto updated = store_.update(StateKey{user_, uid_}, mutate);
     if (!updated && updated.error().code == Errc::unsynced) {
       unsynced_ = updated.error().message;
       return {};
@@ -733,6 +736,7 @@ class Enroller {
   Config config_;
   FileStateStore store_;
   std::string user_;
+  uid_t uid_;  // the account's, whose state user_ names
   std::optional<Account> acting_for_;
   std::optional<std::string> unsynced_;  // set when a written state's directory sync failed
 };
@@ -769,11 +773,13 @@ int run(int argc, char** argv) {
   // The state is filed under the name the account's uid maps back to, whatever login name
   // --user gives (state_owner), as a login finds it.
   std::optional<Account> acting_for;
+  uid_t uid = getuid();
   if (options.user) {
     auto owner = state_owner(user);
     if (!owner) return internal(owner.error());
     if (!owner->account) return refuse("no such user: " + user);
     user = owner->key;
+    uid = owner->account->uid;
     if (owner->account->uid != getuid()) acting_for = owner->account;
   } else {
     auto account = lookup_account(getuid());
@@ -790,7 +796,8 @@ int run(int argc, char** argv) {
   }
   auto store = FileStateStore::open(config->state_dir, geteuid());
   if (!store) return internal(store.error());
-  Enroller enroller(options, std::move(*config), std::move(*store), user, std::move(acting_for));
+  Enroller enroller(options, std::move(*config), std::move(*store), user, uid,
+                    std::move(acting_for));
   const int result = enroller.run();
   drop_privileges_for_good();
   return result;

@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>  // renameat2
 #include <cstring>
 
 namespace valix {
@@ -196,6 +197,26 @@ Result<void> remove_file_durably(int dirfd, std::string_view name) {
     return fail_errno("cannot remove " + quoted(target), errno);
   }
   return sync_directory_after(dirfd, target, "removed");
+}
+
+Result<void> move_file_durably(int dirfd, std::string_view from, std::string_view to) {
+  const std::string source(from);
+  const std::string target(to);
+  if (renameat2(dirfd, source.c_str(), dirfd, target.c_str(), RENAME_NOREPLACE) != 0) {
+    int err = errno;
+    // A file system without RENAME_NOREPLACE: the caller's locks already keep every other
+    // writer of target away, so a plain rename after the check is as safe.
+    if (err == EINVAL || err == ENOSYS) {
+      struct stat st {};
+      if (fstatat(dirfd, target.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0) err = EEXIST;
+      else if (renameat(dirfd, source.c_str(), dirfd, target.c_str()) == 0) err = 0;
+      else err = errno;
+    }
+    if (err == EEXIST) return fail(Errc::conflict, quoted(target) + " already exists");
+    if (err != 0)
+      return fail_errno("cannot rename " + quoted(source) + " to " + quoted(target), err);
+  }
+  return sync_directory_after(dirfd, target, "moved into place");
 }
 
 Result<void> create_new_private_file(const std::string& path, std::string_view content) {

@@ -59,6 +59,11 @@ Result<void> replace_file_atomically(int dirfd, std::string_view name, std::stri
 // fails: the file is gone).
 Result<void> remove_file_durably(int dirfd, std::string_view name);
 
+// Renames dirfd/from to dirfd/to, never replacing an existing to (Errc::conflict), and fsyncs
+// the directory (Errc::unsynced when only that fails: the file is under its new name). The
+// caller must hold the locks that make it the only writer of both names.
+Result<void> move_file_durably(int dirfd, std::string_view from, std::string_view to);
+
 // Creates a new file at path (never overwriting, never following a symlink in its last
 // component) with mode 0600 and content, fsynced along with its directory. Used for files
 // handed to the user, such as downloaded backup codes. A file that cannot be written whole (a

@@ -87,7 +87,9 @@ Result<StateOwner> state_owner(std::string_view name) {
 Result<std::optional<std::string>> state_filed_elsewhere(StateStore& store,
                                                          const StateOwner& owner) {
   for (const auto& name : owner.other_names) {
-    auto state = store.load(name);
+    // As the file is, whoever it records: state under another name of the account is refused
+    // in any case.
+    auto state = store.load(StateKey{name, std::nullopt});
     if (!state) return std::unexpected(state.error());
     if (*state) return std::optional<std::string>(name);
   }

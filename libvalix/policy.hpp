@@ -43,10 +43,16 @@ Result<std::optional<Account>> lookup_account(uid_t uid);
 // other_names: the names other than key under which this account's state may have been
 // filed by an earlier version, which keyed state by the name typed or by the passwd entry's
 // own name (valid state file names only, none equal to key).
+// The uid is what ties the state to the account (StateKey): a rename or another login name
+// listed first changes key, and the store then finds the account's state under its old name.
 struct StateOwner {
   std::string key;
   std::optional<Account> account;
   std::vector<std::string> other_names;
+
+  StateKey state_key() const {
+    return StateKey{key, account ? std::optional<uid_t>(account->uid) : std::nullopt};
+  }
 };
 Result<StateOwner> state_owner(std::string_view name);
 

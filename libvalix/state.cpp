@@ -1,5 +1,6 @@
 // Grammar (one "key value" pair per line, '\n' line ends, fixed key order not required):
 //   valix-state 1
+//   [uid N]                                  -- the owning account (older states lack it)
 //   required 0|1
 //   failures N
 //   locked_until UNIX_TIME
@@ -39,6 +40,7 @@ std::optional<Int> parse_number(std::string_view text) {
 
 UserState UserState::clone() const {
   UserState copy;
+  copy.uid = uid;
   if (enrollment) copy.enrollment = enrollment->clone();
   if (pending)
     copy.pending = PendingEnrollment{pending->secret.clone(), pending->otp, pending->expires_at};
@@ -55,6 +57,7 @@ SecretString serialize_state(const UserState& state) {
   SecretString out;
   out.str().reserve(4096 + 256 * (state.enrollment ? state.enrollment->backup.hashes.size() : 0));
   append_line(out, "valix-state", std::to_string(kStateVersion));
+  if (state.uid) append_line(out, "uid", std::to_string(*state.uid));
   append_line(out, "required", state.required ? "1" : "0");
   append_line(out, "failures", std::to_string(state.failures));
   append_line(out, "locked_until", std::to_string(state.locked_until));
@@ -129,6 +132,13 @@ Result<UserState> parse_state(std::string_view text) {
       if (!decoded || decoded->size() < kMinSecretBytes || decoded->size() > kMaxSecretBytes)
         return corrupt("bad secret");
       (key == "secret" ? secret : pending_secret) = std::move(*decoded);
+      continue;
+    }
+    if (key == "uid") {
+      // (uid_t)-1 is no account's uid: chown(2) and setresuid(2) read it as "unchanged".
+      auto uid = parse_number<uid_t>(value);
+      if (!uid || *uid == static_cast<uid_t>(-1)) return corrupt("bad uid");
+      state.uid = uid;
       continue;
     }
     static const std::set<std::string, std::less<>> kKnown = {"required",

@@ -1,6 +1,8 @@
 // One user's 2FA state and its on-disk text format (versioned; see state.cpp for the grammar).
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -38,6 +40,10 @@ struct PendingEnrollment {
 };
 
 struct UserState {
+  // The uid of the account the state belongs to, so that a renamed account or a name reused by
+  // another account is recognised (see StateStore). nullopt only in a state written before
+  // the uid was recorded; the store records it on the next write.
+  std::optional<uid_t> uid;
   std::optional<Enrollment> enrollment;
   std::optional<PendingEnrollment> pending;
   bool required = false;  // an admin asked for 2FA on the next login (valix-admin require)

@@ -20,22 +20,55 @@ namespace valix {
 // What a mutator decided to do with the state it was given.
 enum class StateChange { keep, write, remove };
 
+// Whose state is meant: the name it is filed under (valid_username) and the uid of the
+// account that name belongs to now, nullopt when the name has no account (or, for an
+// administrator looking at a file as it is, when no account is meant).
+//
+// State belongs to an account, not to a name: names change (usermod -l) and several passwd
+// entries can share a uid. So a store records the uid in every state it writes and keeps an
+// index from each uid to the name its state is filed under. With a uid, load and update refuse
+// (Errc::conflict) rather than treat the account as one without state:
+//  - a state under name that records another uid (the name now belongs to another account);
+//  - a state of this uid filed under another name (the account was renamed, or another login
+//    name for the uid now comes first), until an administrator moves it (rename).
+// A state that records no uid (written before uids were recorded) is taken as the named
+// account's, and is given the uid on its next write.
+struct StateKey {
+  std::string name;
+  std::optional<uid_t> uid;
+};
+
 class StateStore {
  public:
   virtual ~StateStore() = default;
 
-  // The user's state, nullopt when there is none. A state that exists but cannot be trusted
-  // or parsed is an error, never nullopt. user must satisfy valid_username().
-  virtual Result<std::optional<UserState>> load(std::string_view user) = 0;
+  // The state, nullopt when there is none. A state that exists but cannot be trusted or
+  // parsed is an error, never nullopt; so are the conflicts above.
+  virtual Result<std::optional<UserState>> load(const StateKey& key) = 0;
 
-  // Runs mutate on the current state (nullopt when there is none) while holding the user's
+  // Runs mutate on the current state (nullopt when there is none) while holding the name's
   // exclusive lock, then applies its decision atomically before releasing the lock. Either
   // the old state or the whole new one is visible afterwards, never a mix. An error from
   // mutate is returned unchanged and nothing is written. A new state that load() could not
-  // read back (parse_state, the size limit) is Errc::internal and nothing is written.
+  // read back (parse_state, the size limit) is Errc::internal and nothing is written; so is a
+  // conflict above, found under the lock. A written state records key.uid (when given;
+  // otherwise the uid it recorded).
   // Errc::unsynced: the new state is in place, but the directory sync after it failed.
   using Mutator = std::function<Result<StateChange>(std::optional<UserState>&)>;
-  virtual Result<void> update(std::string_view user, const Mutator& mutate) = 0;
+  virtual Result<void> update(const StateKey& key, const Mutator& mutate) = 0;
+
+  // The name the state of uid is filed under, nullopt when no state records uid. An index
+  // entry whose state is missing or records another uid (a crash between the two writes) is
+  // stale and ignored, never trusted.
+  virtual Result<std::optional<std::string>> name_filed_for(uid_t uid) = 0;
+
+  // Moves the state filed under from.name to to.name, under both names' locks, so that it is
+  // under one of them at every moment; it then records to.uid. from.uid is the uid from.name's
+  // account has now, if any. Refused (Errc::conflict) when to.name already has state, when the
+  // state belongs to another account than to.uid (the uid it records or, when it records
+  // none, from.uid), or when another name holds state of to.uid; Errc::not_found when from.name
+  // has none. to.uid is required.
+  virtual Result<void> rename(const StateKey& from, const StateKey& to) = 0;
 
   // Every user that has state, sorted.
   virtual Result<std::vector<std::string>> list_users() = 0;
@@ -59,6 +92,9 @@ class StateStore {
 // 0600), USER.lock (flock target, never removed, so every process locks the same inode), .USER.tmp
 // (the write-ahead temp file, only touched under the lock). User names never start with '.', so
 // temp names cannot collide with them.
+// The uid index: +UID.uid holds "NAME\n", the name the state of UID is filed under (written,
+// through .+UID.NAME.tmp, under NAME's lock before the state; removed after it). No user name
+// contains '+', so these never collide with a user's files.
 class FileStateStore final : public StateStore {
  public:
   // Opens and checks the directory. lock_timeout bounds how long update() waits for a lock.
@@ -66,8 +102,10 @@ class FileStateStore final : public StateStore {
       const std::string& directory, uid_t trusted_uid,
       std::chrono::milliseconds lock_timeout = std::chrono::seconds(15));
 
-  Result<std::optional<UserState>> load(std::string_view user) override;
-  Result<void> update(std::string_view user, const Mutator& mutate) override;
+  Result<std::optional<UserState>> load(const StateKey& key) override;
+  Result<void> update(const StateKey& key, const Mutator& mutate) override;
+  Result<std::optional<std::string>> name_filed_for(uid_t uid) override;
+  Result<void> rename(const StateKey& from, const StateKey& to) override;
   Result<std::vector<std::string>> list_users() override;
   // Only a state file that passes every check a readable one must (a regular file owned by
   // trusted_uid, mode 0600, one link, no symlink) but does not parse or is too large.
@@ -85,6 +123,15 @@ class FileStateStore final : public StateStore {
   // inode USER.lock names once the lock is granted (one replaced meanwhile is let go and the
   // new one taken), all within lock_timeout.
   Result<UniqueFd> lock_user(const std::string& user);
+  // Writes a state after checking that it reads back (parse_state, the size limit).
+  Result<void> write_state(const std::string& name, const UserState& state);
+  Result<std::optional<UserState>> read_state_retrying(const std::string& user);
+  Result<std::optional<std::string>> read_index(uid_t uid);
+  Result<void> check_owner(const StateKey& key, const std::optional<UserState>& state);
+  Result<void> index_before_write(const StateKey& key, UserState& state,
+                                  std::optional<uid_t> recorded);
+  Result<void> remove_state(const std::string& name, std::optional<uid_t> uid);
+  Result<void> write_index(uid_t uid, const std::string& name);
 
   UniqueFd dir_;
   uid_t trusted_uid_;

@@ -12,13 +12,13 @@ Result<void> require_enrolled(const std::optional<UserState>& current) {
 
 }  // namespace
 
-Result<Verdict> verify_and_record(StateStore& store, std::string_view user, std::string_view answer,
+Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::string_view answer,
                                   std::int64_t now, const Config& config, FailureGrace grace) {
   // Both mutators may run more than once (a store may retry on a conflict): each recomputes
   // its outputs from the state it is given and consumes nothing it captured.
   Charge charge;
   Verdict locked;
-  auto charged = store.update(user, [&](std::optional<UserState>& current) -> Result<StateChange> {
+  auto charged = store.update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
     if (auto enrolled = require_enrolled(current); !enrolled)
       return std::unexpected(enrolled.error());
     const AnswerShape shape = answer_shape(answer, current->enrollment->otp.digits);
@@ -36,7 +36,7 @@ Result<Verdict> verify_and_record(StateStore& store, std::string_view user, std:
   if (charge.locked) return locked;
 
   Verdict verdict;
-  auto judged = store.update(user, [&](std::optional<UserState>& current) -> Result<StateChange> {
+  auto judged = store.update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
     if (auto enrolled = require_enrolled(current); !enrolled)
       return std::unexpected(enrolled.error());
     auto checked = judge_answer(*current, answer, now, config);

@@ -22,7 +22,7 @@ namespace valix {
 // without judging and without a write (except to shorten a lockout that exceeds policy).
 // An error from either update is returned: the caller must deny. The verdict counts only
 // when this returns it.
-Result<Verdict> verify_and_record(StateStore& store, std::string_view user, std::string_view answer,
+Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::string_view answer,
                                   std::int64_t now, const Config& config,
                                   FailureGrace grace = FailureGrace::none);
 

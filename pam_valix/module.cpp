@@ -75,16 +75,32 @@ class Login {
     if (!stray) return internal_error(stray.error().message);
     if (*stray) {
       return internal_error("2FA state is filed under '" + **stray +
-                            "', not under the account's own name '" + owner->key + "'; rename it");
+                            "', not under the account's own name '" + owner->key +
+                            "'; rename it (valix-admin rename " + **stray + " " + owner->key + ")");
     }
     if (owner->key.empty()) {
+      // An account whose name cannot name a state file may still have state from before a
+      // rename: that is refused like any misfiled state, never taken for none.
+      if (owner->account) {
+        auto filed = store_->name_filed_for(owner->account->uid);
+        if (!filed) return internal_error(filed.error().message);
+        if (*filed) {
+          return internal_error("2FA state of uid " + std::to_string(owner->account->uid) +
+                                " is filed under '" + **filed +
+                                "', but the account's name cannot be used for 2FA state");
+        }
+      }
       // Cannot have state; treated exactly like a user who has none.
       log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
       store_.reset();
       return not_enrolled(owner->account, false);
     }
     state_user_ = owner->key;
-    auto state = store_->load(state_user_);
+    // With the uid, the store refuses state of this account filed under another name (a
+    // rename, another login name listed first) and state of another account filed under this
+    // name (a name reused), so neither looks like an account without 2FA.
+    state_key_ = owner->state_key();
+    auto state = store_->load(state_key_);
     if (!state) return internal_error(state.error().message);
     if (*state && (*state)->enrollment) return challenge(*(*state)->enrollment);
     return not_enrolled(owner->account, *state && (*state)->required);
@@ -144,7 +160,7 @@ class Login {
   Result<Verdict> check(std::string_view answer, AnswerKind kind) {
     // The time is read after the answer arrived: the user may have taken a while to type.
     return verify_and_record(
-        *store_, state_user_, answer, clock_(), config_,
+        *store_, state_key_, answer, clock_(), config_,
         kind == AnswerKind::maybe_a_password ? FailureGrace::one_more : FailureGrace::none);
   }
 
@@ -291,7 +307,7 @@ class Login {
     // passed (setcred_entry). A login that fails after this point leaves the state as it was.
     auto activation = make_enrollment(*pending, *step, clock_(), config_);
     if (!activation) return internal_error(activation.error().message);
-    if (auto kept = session_.defer_enrollment({state_user_, std::move(activation->enrollment)});
+    if (auto kept = session_.defer_enrollment({state_key_, std::move(activation->enrollment)});
         !kept) {
       return internal_error(kept.error().message);
     }
@@ -317,6 +333,7 @@ class Login {
   const ModuleOptions& options_;
   std::string user_;        // as the PAM client sent it
   std::string state_user_;  // the account's own name, under which its state is filed
+  StateKey state_key_;      // state_user_ and the account's uid
   std::string shown_user_;
   std::string where_;
   const Clock& clock_;
@@ -367,7 +384,7 @@ int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** arg
 int establish_credentials(PamSession& session, const Result<ModuleOptions>& options, int flags) {
   const DeferredEnrollment* deferred = session.deferred_enrollment();
   if (deferred == nullptr || (flags & PAM_DELETE_CRED) != 0) return PAM_SUCCESS;
-  const std::string who = "user " + deferred->state_user + " (" + login_context(session) + "): ";
+  const std::string who = "user " + deferred->key.name + " (" + login_context(session) + "): ";
   auto store_enrollment = [&]() -> Result<void> {
     if (!options) return std::unexpected(options.error());
     auto config = load_module_config(*options);
@@ -375,7 +392,7 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
     auto store = FileStateStore::open(config->state_dir, geteuid());
     if (!store) return std::unexpected(store.error());
     return store->update(
-        deferred->state_user, [&](std::optional<UserState>& current) -> Result<StateChange> {
+        deferred->key, [&](std::optional<UserState>& current) -> Result<StateChange> {
           if (current && current->enrollment) {
             return fail(Errc::conflict, "another login enrolled this account first");
           }

@@ -13,6 +13,7 @@
 #include "log.hpp"
 #include "secure.hpp"
 #include "state.hpp"
+#include "store.hpp"
 
 namespace valix::pam {
 
@@ -25,7 +26,7 @@ enum class Quiet { no, yes };  // PAM_SILENT: informational messages are not sho
 // the whole auth stack and account management have passed. A login that fails anywhere
 // (a password module after pam_valix, an account that is refused) never stores it.
 struct DeferredEnrollment {
-  std::string state_user;
+  StateKey key;
   Enrollment enrollment;
 };
 

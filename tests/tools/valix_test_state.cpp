@@ -3,8 +3,11 @@
 //                    [--digits N] [--algorithm NAME] [--period N] [--required]
 //                    [--failures N] [--locked-until T] [--backup-failures N]
 //                    [--backup-locked-until T]              (prints the backup codes)
-//   valix-test-state DIR USER flag                           (admin flag only, not enrolled)
+//   valix-test-state DIR USER flag [--uid N]                 (admin flag only, not enrolled)
 //   valix-test-state DIR USER show                           (key=value summary)
+// --uid N (write, flag): the state is the account N's, as a login by it would write it (the
+// store records N and indexes it); without it the name is taken as having no account, and
+// the state keeps whatever uid it recorded (none for a new one, as an earlier version wrote).
 #include <unistd.h>
 
 #include <cstdio>
@@ -33,15 +36,20 @@ int main(int argc, char** argv) {
   const std::string dir = argv[1], user = argv[2], command = argv[3];
   auto store = FileStateStore::open(dir, geteuid());
   if (!store) return die(store.error().message);
+  StateKey key{user, std::nullopt};
+  for (int i = 4; i + 1 < argc; ++i) {
+    if (std::string(argv[i]) == "--uid") key.uid = static_cast<uid_t>(std::atoll(argv[i + 1]));
+  }
 
   if (command == "show") {
-    auto state = store->load(user);
+    auto state = store->load(key);
     if (!state) return die(state.error().message);
     if (!*state) {
       std::printf("exists=0\n");
       return 0;
     }
     const UserState& s = **state;
+    if (s.uid) std::printf("uid=%u\n", static_cast<unsigned>(*s.uid));
     std::printf("exists=1\nenrolled=%d\nrequired=%d\nfailures=%d\nlocked_until=%lld\n",
                 s.enrollment ? 1 : 0, s.required ? 1 : 0, s.failures,
                 static_cast<long long>(s.locked_until));
@@ -57,7 +65,7 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (command == "flag") {
-    auto done = store->update(user, [](std::optional<UserState>& state) -> Result<StateChange> {
+    auto done = store->update(key, [](std::optional<UserState>& state) -> Result<StateChange> {
       if (!state) state.emplace();
       state->required = true;
       return StateChange::write;
@@ -88,12 +96,13 @@ int main(int argc, char** argv) {
     else if (arg == "--locked-until") state.locked_until = std::atoll(next().c_str());
     else if (arg == "--backup-failures") state.backup_failures = std::atoi(next().c_str());
     else if (arg == "--backup-locked-until") state.backup_locked_until = std::atoll(next().c_str());
+    else if (arg == "--uid") next();  // read above
     else return die("unknown option " + arg);
   }
   auto codes = replace_backup_codes(enrollment, config);
   if (!codes) return die(codes.error().message);
   state.enrollment = std::move(enrollment);
-  auto done = store->update(user, [&](std::optional<UserState>& current) -> Result<StateChange> {
+  auto done = store->update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
     current = std::move(state);
     return StateChange::write;
   });

@@ -13,16 +13,16 @@
 
 class MemoryStore final : public valix::StateStore {
  public:
-  valix::Result<std::optional<valix::UserState>> load(std::string_view user) override {
-    auto it = states_.find(std::string(user));
+  valix::Result<std::optional<valix::UserState>> load(const valix::StateKey& key) override {
+    auto it = states_.find(key.name);
     if (it == states_.end()) return std::optional<valix::UserState>{};
     return std::optional<valix::UserState>(it->second.clone());
   }
 
-  valix::Result<void> update(std::string_view user, const Mutator& mutate) override {
+  valix::Result<void> update(const valix::StateKey& key, const Mutator& mutate) override {
     ++updates;
     for (int run = 1; run <= 2; ++run) {
-      auto current = load(user);
+      auto current = load(key);
       if (!current) return std::unexpected(current.error());
       auto change = mutate(*current);
       if (!change) return std::unexpected(change.error());
@@ -33,12 +33,21 @@ class MemoryStore final : public valix::StateStore {
       }
       ++writes;
       if (*change == valix::StateChange::remove || !*current) {
-        states_.erase(std::string(user));
+        states_.erase(key.name);
       } else {
-        states_.insert_or_assign(std::string(user), std::move(**current));
+        states_.insert_or_assign(key.name, std::move(**current));
       }
     }
     return {};
+  }
+
+  // Names only: this store keeps no uid index (the file store's uid rules have their own
+  // tests).
+  valix::Result<std::optional<std::string>> name_filed_for(uid_t) override {
+    return std::optional<std::string>{};
+  }
+  valix::Result<void> rename(const valix::StateKey&, const valix::StateKey&) override {
+    return valix::fail(valix::Errc::invalid, "MemoryStore: rename is not supported");
   }
 
   valix::Result<std::vector<std::string>> list_users() override {

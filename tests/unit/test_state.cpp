@@ -1,4 +1,6 @@
 // The state file format: round trips, and rejection of anything else (truncation included).
+#include <cstring>
+
 #include "enrollment.hpp"
 #include "state.hpp"
 #include "unit.hpp"
@@ -106,6 +108,48 @@ void rejections(void**) {
   }
 }
 
+// The owning account's uid: written when known, optional when read (a state written before
+// it was recorded still parses, with no uid), and anything but one uid is corrupt.
+void uid_recorded(void**) {
+  UserState s = full_state();
+  s.uid = 1001;
+  const SecretString text = serialize_state(s);
+  assert_non_null(std::strstr(text.c_str(), "\nuid 1001\n"));
+  auto back = parse_state(text.view());
+  ASSERT_OK(back);
+  assert_true(back->uid.has_value());
+  assert_int_equal(*back->uid, 1001);
+  assert_int_equal(back->clone().uid.value_or(0), 1001);
+  assert_string_equal(serialize_state(*back).c_str(), text.c_str());
+
+  const std::string without(with(text.view(), "uid 1001\n", ""));
+  auto old = parse_state(without);
+  ASSERT_OK(old);
+  assert_false(old->uid.has_value());
+  assert_int_equal(old->enrollment->last_step, 28333333);
+  assert_null(std::strstr(serialize_state(*old).c_str(), "uid "));
+
+  auto root = parse_state(with(text.view(), "uid 1001", "uid 0"));
+  ASSERT_OK(root);
+  assert_int_equal(root->uid.value_or(1), 0);
+
+  const std::string g(text.view());
+  const std::string cases[] = {
+      with(g, "uid 1001", "uid -1"),
+      with(g, "uid 1001", "uid 4294967295"),
+      with(g, "uid 1001", "uid 4294967296"),
+      with(g, "uid 1001", "uid x"),
+      with(g, "uid 1001", "uid "),
+      with(g, "uid 1001", "uid +5"),
+      with(g, "uid 1001\n", "uid 1001\nuid 1001\n"),
+  };
+  for (const auto& bad : cases) {
+    auto parsed = parse_state(bad);
+    if (parsed) fail_msg("parsed:\n%s", bad.c_str());
+    assert_true(parsed.error().code == Errc::corrupt);
+  }
+}
+
 }  // namespace
 
 int main() {
@@ -113,6 +157,7 @@ int main() {
       cmocka_unit_test(round_trip),
       cmocka_unit_test(every_truncation_is_an_error),
       cmocka_unit_test(rejections),
+      cmocka_unit_test(uid_recorded),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,6 +1,6 @@
 // FileStateStore: missing users, write/keep/remove, user names, unsafe files, the lock,
-// stale temp files, listing, read-modify-write from many processes at once, and the new
-// private files handed to users.
+// stale temp files, listing, read-modify-write from many processes at once, the new
+// private files handed to users, and the uid rules (recorded uid, index, rename).
 #include <fcntl.h>
 #include <sys/file.h>
 #include <sys/stat.h>
@@ -37,8 +37,11 @@ FileStateStore open_store(std::chrono::milliseconds timeout = 2s) {
   return std::move(*store);
 }
 
+// A name without an account: the store applies none of the uid rules.
+StateKey no_account(std::string_view name) { return StateKey{std::string(name), std::nullopt}; }
+
 Result<void> set_failures(FileStateStore& store, std::string_view user, int failures) {
-  return store.update(user, [&](std::optional<UserState>& s) -> Result<StateChange> {
+  return store.update(no_account(user), [&](std::optional<UserState>& s) -> Result<StateChange> {
     if (!s) s.emplace();
     s->failures = failures;
     return StateChange::write;
@@ -49,29 +52,31 @@ std::string path(std::string_view name) { return g_dir + "/" + std::string(name)
 
 void basics(void**) {
   FileStateStore store = open_store();
-  auto missing = store.load("alice");
+  auto missing = store.load(no_account("alice"));
   ASSERT_OK(missing);
   assert_false(missing->has_value());
   ASSERT_OK(set_failures(store, "alice", 3));
-  auto loaded = store.load("alice");
+  auto loaded = store.load(no_account("alice"));
   ASSERT_OK(loaded);
   assert_int_equal((*loaded)->failures, 3);
   struct stat st {};
   assert_int_equal(stat(path("alice.state").c_str(), &st), 0);
   assert_int_equal(st.st_mode & 0777, 0600);
-  ASSERT_OK(store.update("alice", [](std::optional<UserState>& s) -> Result<StateChange> {
-    s->failures = 99;  // changed in memory but kept: nothing written
-    return StateChange::keep;
-  }));
-  assert_int_equal((*store.load("alice"))->failures, 3);
-  auto failing = store.update("alice", [](std::optional<UserState>&) -> Result<StateChange> {
-    return (valix::fail)(Errc::invalid, "no");  // parenthesised: cmocka defines fail()
-  });
+  ASSERT_OK(
+      store.update(no_account("alice"), [](std::optional<UserState>& s) -> Result<StateChange> {
+        s->failures = 99;  // changed in memory but kept: nothing written
+        return StateChange::keep;
+      }));
+  assert_int_equal((*store.load(no_account("alice")))->failures, 3);
+  auto failing =
+      store.update(no_account("alice"), [](std::optional<UserState>&) -> Result<StateChange> {
+        return (valix::fail)(Errc::invalid, "no");  // parenthesised: cmocka defines fail()
+      });
   assert_false(failing.has_value());
-  ASSERT_OK(store.update("alice", [](std::optional<UserState>&) -> Result<StateChange> {
+  ASSERT_OK(store.update(no_account("alice"), [](std::optional<UserState>&) -> Result<StateChange> {
     return StateChange::remove;
   }));
-  assert_false(store.load("alice")->has_value());
+  assert_false(store.load(no_account("alice"))->has_value());
   assert_int_equal(access(path("alice.lock").c_str(), F_OK), 0);  // the lock file stays
 }
 
@@ -80,7 +85,7 @@ void user_names(void**) {
   const std::string bad[] = {
       "", "../x", "a/b", ".hidden", "-x", "@x", "a\nb", "a b", std::string(65, 'a'), "x$y", "$"};
   for (const auto& name : bad) {
-    if (store.load(name).has_value()) fail_msg("accepted user name '%s'", name.c_str());
+    if (store.load(no_account(name)).has_value()) fail_msg("accepted user name '%s'", name.c_str());
     if (set_failures(store, name, 1).has_value()) fail_msg("wrote user name '%s'", name.c_str());
   }
   const char* good[] = {"bob", "Bob.Smith", "svc-1", "host$", "user@example.com", "_x"};
@@ -91,7 +96,7 @@ void user_names(void**) {
 }
 
 void expect_unsafe(FileStateStore& store, const char* what) {
-  auto loaded = store.load("carol");
+  auto loaded = store.load(no_account("carol"));
   if (loaded.has_value()) fail_msg("%s: load did not fail", what);
   if (set_failures(store, "carol", 1).has_value()) fail_msg("%s: update did not fail", what);
 }
@@ -123,7 +128,7 @@ void unsafe_files(void**) {
     assert_int_equal(chown(carol.c_str(), 0, 0), 0);
   }
   { std::ofstream(carol) << "garbage\n"; }
-  auto corrupt = store.load("carol");
+  auto corrupt = store.load(no_account("carol"));
   assert_false(corrupt.has_value());
   assert_true(corrupt.error().code == Errc::corrupt);
   std::ofstream(carol, std::ios::trunc) << std::string(70000, 'x');
@@ -142,15 +147,16 @@ void unreadable_state_is_not_written(void**) {
   ASSERT_OK(set_failures(store, "hank", 2));
   const std::string before = contents(path("hank.state"));
   auto refused_with = [&](const char* what, auto&& change) {
-    auto done = store.update("hank", [&](std::optional<UserState>& s) -> Result<StateChange> {
-      change(*s);
-      return StateChange::write;
-    });
+    auto done =
+        store.update(no_account("hank"), [&](std::optional<UserState>& s) -> Result<StateChange> {
+          change(*s);
+          return StateChange::write;
+        });
     if (done.has_value()) fail_msg("%s: written", what);
     if (done.error().code != Errc::internal) fail_msg("%s: %s", what, done.error().message.c_str());
     if (contents(path("hank.state")) != before) fail_msg("%s: the state file changed", what);
     if (access(path(".hank.tmp").c_str(), F_OK) == 0) fail_msg("%s: a temp file was left", what);
-    ASSERT_OK(store.load("hank"));
+    ASSERT_OK(store.load(no_account("hank")));
   };
   // What a google-authenticator import of a 200-byte secret used to store.
   refused_with("a 200-byte secret", [](UserState& s) {
@@ -168,14 +174,15 @@ void unreadable_state_is_not_written(void**) {
     s.enrollment->backup.hashes.assign(1000,
                                        "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
   });
-  assert_int_equal((*store.load("hank"))->failures, 2);
+  assert_int_equal((*store.load(no_account("hank")))->failures, 2);
   // Control: the same enrollment with a 20-byte secret is written and reads back.
-  ASSERT_OK(store.update("hank", [](std::optional<UserState>& s) -> Result<StateChange> {
-    s->enrollment = Enrollment{bytes_of(std::string(20, 'k')), OtpParameters{}, 1, 0, {}};
-    s->enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
-    return StateChange::write;
-  }));
-  assert_true((*store.load("hank"))->enrollment.has_value());
+  ASSERT_OK(
+      store.update(no_account("hank"), [](std::optional<UserState>& s) -> Result<StateChange> {
+        s->enrollment = Enrollment{bytes_of(std::string(20, 'k')), OtpParameters{}, 1, 0, {}};
+        s->enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
+        return StateChange::write;
+      }));
+  assert_true((*store.load(no_account("hank")))->enrollment.has_value());
 }
 
 // remove_unreadable takes away only a state file that passes every check but its content.
@@ -195,12 +202,12 @@ void removing_unreadable_state(void**) {
        {std::string("valix-state 1\nfailures x\nend\n"), std::string(70000, 'x'), std::string()}) {
     std::ofstream(ivy, std::ios::trunc) << junk;
     chmod(ivy.c_str(), 0600);
-    assert_false(store.load("ivy").has_value());
+    assert_false(store.load(no_account("ivy")).has_value());
     auto removed = store.remove_unreadable("ivy");
     ASSERT_OK(removed);
     assert_false(removed->empty());
     assert_int_equal(access(ivy.c_str(), F_OK), -1);
-    assert_false(store.load("ivy")->has_value());
+    assert_false(store.load(no_account("ivy"))->has_value());
   }
 
   // Files the store never trusts stay, whatever they hold: they are for an administrator.
@@ -253,7 +260,7 @@ void stale_temp_and_lock_timeout(void**) {
   { std::ofstream(path(".erin.tmp")) << "left by a crashed process"; }
   ASSERT_OK(set_failures(store, "erin", 4));
   assert_int_equal(access(path(".erin.tmp").c_str(), F_OK), -1);
-  assert_int_equal((*store.load("erin"))->failures, 4);
+  assert_int_equal((*store.load(no_account("erin")))->failures, 4);
 
   const int fd = open(path("erin.lock").c_str(), O_RDWR);
   assert_true(fd >= 0);
@@ -287,10 +294,11 @@ pid_t start_waiting_increment(const std::string& user) {
   const pid_t child = fork();
   if (child == 0) {
     FileStateStore store = open_store(10s);
-    auto done = store.update(user, [](std::optional<UserState>& s) -> Result<StateChange> {
-      s->failures += 1;
-      return StateChange::write;
-    });
+    auto done =
+        store.update(no_account(user), [](std::optional<UserState>& s) -> Result<StateChange> {
+          s->failures += 1;
+          return StateChange::write;
+        });
     _exit(done ? 0 : 1);
   }
   for (int i = 0; i < 1000 && !has_open(child, lock); ++i) usleep(5000);
@@ -324,10 +332,11 @@ void replaced_lock_file(void**) {
   close(old_fd);
   // The child polls every 20 ms at most: given time, it would have written by now.
   usleep(500 * 1000);
-  assert_int_equal((*store.load("gina"))->failures, 0);  // we hold the lock: nothing changed
+  assert_int_equal((*store.load(no_account("gina")))->failures,
+                   0);  // we hold the lock: nothing changed
   close(new_fd);
   expect_child_ok(child);
-  assert_int_equal((*store.load("gina"))->failures, 1);
+  assert_int_equal((*store.load(no_account("gina")))->failures, 1);
 
   // Removed while waited on: the child makes a new one and goes on.
   const int held = open(lock.c_str(), O_RDWR);
@@ -337,7 +346,7 @@ void replaced_lock_file(void**) {
   assert_int_equal(unlink(lock.c_str()), 0);
   close(held);
   expect_child_ok(second);
-  assert_int_equal((*store.load("gina"))->failures, 2);
+  assert_int_equal((*store.load(no_account("gina")))->failures, 2);
   assert_int_equal(access(lock.c_str(), F_OK), 0);
 }
 
@@ -380,10 +389,11 @@ void concurrent_increments(void**) {
     if (fork() == 0) {
       FileStateStore store = open_store(30s);
       for (int i = 0; i < kIncrements; ++i) {
-        auto done = store.update("frank", [](std::optional<UserState>& s) -> Result<StateChange> {
-          s->failures += 1;
-          return StateChange::write;
-        });
+        auto done = store.update(no_account("frank"),
+                                 [](std::optional<UserState>& s) -> Result<StateChange> {
+                                   s->failures += 1;
+                                   return StateChange::write;
+                                 });
         if (!done) _exit(1);
       }
       _exit(0);
@@ -395,7 +405,7 @@ void concurrent_increments(void**) {
     assert_true(WIFEXITED(status) && WEXITSTATUS(status) == 0);
   }
   FileStateStore store = open_store();
-  assert_int_equal((*store.load("frank"))->failures, kProcesses * kIncrements);
+  assert_int_equal((*store.load(no_account("frank")))->failures, kProcesses * kIncrements);
 }
 
 // read_all sizes its buffer from fstat; a source with no size (a pipe here, a file that grows
@@ -457,6 +467,233 @@ void new_private_files(void**) {
   assert_int_equal(access(path("relative.txt").c_str(), F_OK), 0);
 }
 
+// --- the uid rules (StateKey) -----------------------------------------------------------------
+
+StateKey account(std::string_view name, uid_t uid) { return StateKey{std::string(name), uid}; }
+
+Result<void> set_failures_of(FileStateStore& store, const StateKey& key, int failures) {
+  return store.update(key, [&](std::optional<UserState>& s) -> Result<StateChange> {
+    if (!s) s.emplace();
+    s->failures = failures;
+    return StateChange::write;
+  });
+}
+
+std::string file_text(std::string_view name) {
+  std::ifstream in(path(name));
+  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+}
+
+void write_file(std::string_view name, std::string_view text) {
+  { std::ofstream(path(name), std::ios::trunc) << text; }
+  chmod(path(name).c_str(), 0600);
+}
+
+void expect_conflict(const Result<std::optional<UserState>>& loaded, const char* needle) {
+  if (loaded) fail_msg("loaded, wanted a conflict mentioning \"%s\"", needle);
+  if (loaded.error().code != Errc::conflict ||
+      loaded.error().message.find(needle) == std::string::npos)
+    fail_msg("wanted a conflict mentioning \"%s\", got: %s", needle,
+             loaded.error().message.c_str());
+}
+
+// A write with the account's uid records it in the state and indexes it: +UID.uid, root-owned
+// and private like the state, holding the name. The index is no user's state.
+void uid_recorded_and_indexed(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures_of(store, account("ua", 2001), 1));
+  auto raw = store.load(no_account("ua"));
+  ASSERT_OK(raw);
+  assert_int_equal((*raw)->uid.value_or(0), 2001);
+  assert_string_equal(file_text("+2001.uid").c_str(), "ua\n");
+  struct stat st {};
+  assert_int_equal(stat(path("+2001.uid").c_str(), &st), 0);
+  assert_int_equal(st.st_mode & 0777, 0600);
+  assert_int_equal(st.st_uid, geteuid());
+  auto filed = store.name_filed_for(2001);
+  ASSERT_OK(filed);
+  assert_string_equal(filed->value_or("-").c_str(), "ua");
+  ASSERT_OK(store.load(account("ua", 2001)));
+  auto users = store.list_users();
+  ASSERT_OK(users);
+  for (const auto& user : *users) assert_true(user.find('+') == std::string::npos);
+}
+
+// The account renamed (or another login name listed first): its uid's state is under the old
+// name, and the new name is refused, for reading and for writing, never taken for no state.
+void renamed_account_refused(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures_of(store, account("ub", 2002), 2));
+  expect_conflict(store.load(account("ub2", 2002)),
+                  "filed under 'ub', not under the account's own name 'ub2'");
+  expect_conflict(store.load(account("ub2", 2002)), "valix-admin rename ub ub2");
+  bool called = false;
+  auto written =
+      store.update(account("ub2", 2002), [&](std::optional<UserState>&) -> Result<StateChange> {
+        called = true;
+        return StateChange::write;
+      });
+  assert_false(written.has_value());
+  assert_true(written.error().code == Errc::conflict);
+  assert_false(called);
+  assert_int_equal(access(path("ub2.state").c_str(), F_OK), -1);
+  assert_string_equal(file_text("+2002.uid").c_str(), "ub\n");
+  // A name without an account (nothing to tie it to) is not refused: that is status's to judge.
+  ASSERT_OK(store.load(no_account("ub2")));
+}
+
+// The name given to another account: the state records the old account's uid, so the new one
+// is refused, and nothing is written.
+void reused_name_refused(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures_of(store, account("uc", 2003), 3));
+  expect_conflict(store.load(account("uc", 2999)),
+                  "belongs to uid 2003, not to this account (uid 2999)");
+  auto written = set_failures_of(store, account("uc", 2999), 0);
+  assert_false(written.has_value());
+  assert_true(written.error().code == Errc::conflict);
+  auto raw = store.load(no_account("uc"));
+  ASSERT_OK(raw);
+  assert_int_equal((*raw)->failures, 3);
+  assert_int_equal((*raw)->uid.value_or(0), 2003);
+  assert_int_equal(access(path("+2999.uid").c_str(), F_OK), -1);
+}
+
+// An index entry is only believed when the state it names records the uid: one pointing at a
+// name without state, or whose state records another uid or none (a crash between the two
+// writes, a state removed by hand), is ignored and repaired by the next write.
+void stale_index_ignored_and_repaired(void**) {
+  FileStateStore store = open_store();
+  write_file("+2004.uid", "nosuchstate\n");
+  ASSERT_OK(set_failures(store, "ud_none", 1));  // no uid recorded
+  ASSERT_OK(set_failures_of(store, account("ud_other", 2777), 1));
+  for (const char* stale : {"nosuchstate\n", "ud_none\n", "ud_other\n"}) {
+    write_file("+2004.uid", stale);
+    auto filed = store.name_filed_for(2004);
+    ASSERT_OK(filed);
+    if (filed->has_value()) fail_msg("believed a stale entry %s", stale);
+    auto loaded = store.load(account("ud", 2004));
+    ASSERT_OK(loaded);
+    assert_false(loaded->has_value());
+  }
+  ASSERT_OK(set_failures_of(store, account("ud", 2004), 4));
+  assert_string_equal(file_text("+2004.uid").c_str(), "ud\n");
+  assert_string_equal(file_text("+2777.uid").c_str(), "ud_other\n");  // untouched
+}
+
+// A state written before uids were recorded is the named account's: accepted, and given the
+// uid (and an index entry) on its next write, not on a read or a kept update.
+void old_state_gets_uid_on_write(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures(store, "ue", 5));
+  auto loaded = store.load(account("ue", 2005));
+  ASSERT_OK(loaded);
+  assert_int_equal((*loaded)->failures, 5);
+  assert_false((*loaded)->uid.has_value());
+  ASSERT_OK(store.update(account("ue", 2005), [](std::optional<UserState>&) -> Result<StateChange> {
+    return StateChange::keep;
+  }));
+  assert_int_equal(access(path("+2005.uid").c_str(), F_OK), -1);
+  // A mutator that replaces the whole state does not lose the uid either.
+  ASSERT_OK(
+      store.update(account("ue", 2005), [](std::optional<UserState>& s) -> Result<StateChange> {
+        s = UserState{};
+        s->failures = 6;
+        return StateChange::write;
+      }));
+  auto raw = store.load(no_account("ue"));
+  ASSERT_OK(raw);
+  assert_int_equal((*raw)->uid.value_or(0), 2005);
+  assert_string_equal(file_text("+2005.uid").c_str(), "ue\n");
+  // A write for a name without an account keeps the uid the state records.
+  ASSERT_OK(set_failures(store, "ue", 7));
+  raw = store.load(no_account("ue"));
+  ASSERT_OK(raw);
+  assert_int_equal((*raw)->uid.value_or(0), 2005);
+}
+
+// Removing a state removes its index entry after it, but never an entry pointing elsewhere.
+void remove_drops_index(void**) {
+  FileStateStore store = open_store();
+  auto remove = [](std::optional<UserState>&) -> Result<StateChange> {
+    return StateChange::remove;
+  };
+  ASSERT_OK(set_failures_of(store, account("uf", 2006), 1));
+  ASSERT_OK(store.update(account("uf", 2006), remove));
+  assert_int_equal(access(path("uf.state").c_str(), F_OK), -1);
+  assert_int_equal(access(path("+2006.uid").c_str(), F_OK), -1);
+  ASSERT_OK(set_failures_of(store, account("ug", 2007), 1));
+  ASSERT_OK(set_failures(store, "ug_old", 1));
+  write_file("ug_old.state", file_text("ug.state"));  // a copy recording 2007, not indexed
+  ASSERT_OK(store.update(no_account("ug_old"), remove));
+  assert_string_equal(file_text("+2007.uid").c_str(), "ug\n");
+}
+
+// A corrupt or unsafe index entry fails closed: it could be hiding misfiled state.
+void bad_index_fails_closed(void**) {
+  FileStateStore store = open_store();
+  for (const char* text : {"", "uh", "not/a name\n", "uh\nextra\n"}) {
+    write_file("+2008.uid", text);
+    auto loaded = store.load(account("uh", 2008));
+    if (loaded) fail_msg("accepted index text '%s'", text);
+    assert_true(loaded.error().code == Errc::corrupt);
+  }
+  write_file("+2008.uid", "uh\n");
+  chmod(path("+2008.uid").c_str(), 0644);
+  auto loaded = store.load(account("uh", 2008));
+  assert_false(loaded.has_value());
+  assert_true(loaded.error().code == Errc::unsafe);
+  unlink(path("+2008.uid").c_str());
+  assert_int_equal(symlink(path("+2001.uid").c_str(), path("+2008.uid").c_str()), 0);
+  loaded = store.load(account("uh", 2008));
+  assert_false(loaded.has_value());
+  assert_true(loaded.error().code == Errc::unsafe);
+  unlink(path("+2008.uid").c_str());
+}
+
+// rename moves the state in one step, records the new account's uid and points the index at
+// the new name; it refuses to overwrite state, to hand state to another uid, or to make a
+// second state for a uid.
+void rename_moves_state(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(set_failures_of(store, account("ui", 2009), 2));
+  ASSERT_OK(store.rename(no_account("ui"), account("ui2", 2009)));
+  assert_int_equal(access(path("ui.state").c_str(), F_OK), -1);
+  auto moved = store.load(account("ui2", 2009));
+  ASSERT_OK(moved);
+  assert_int_equal((*moved)->failures, 2);
+  assert_int_equal((*moved)->uid.value_or(0), 2009);
+  assert_string_equal(file_text("+2009.uid").c_str(), "ui2\n");
+  auto again = store.rename(no_account("ui"), account("ui2", 2009));
+  assert_false(again.has_value());
+  assert_true(again.error().code == Errc::not_found);
+
+  // A state that records no uid: taken as from's account's, or the administrator's word.
+  ASSERT_OK(set_failures(store, "uj", 1));
+  auto other = store.rename(account("uj", 2555), account("uj2", 2010));
+  assert_false(other.has_value());
+  assert_true(other.error().code == Errc::conflict);
+  ASSERT_OK(store.rename(account("uj", 2010), account("uj2", 2010)));
+  ASSERT_OK(store.rename(no_account("uj2"), account("uj3", 2010)));
+  assert_int_equal((*store.load(account("uj3", 2010)))->uid.value_or(0), 2010);
+
+  auto refused = [&](const StateKey& from, const StateKey& to, Errc code) {
+    auto done = store.rename(from, to);
+    if (done) fail_msg("moved %s to %s", from.name.c_str(), to.name.c_str());
+    if (done.error().code != code) fail_msg("%s", done.error().message.c_str());
+  };
+  ASSERT_OK(set_failures_of(store, account("uk", 2011), 1));
+  ASSERT_OK(set_failures(store, "uk2", 9));
+  refused(no_account("uk"), account("uk2", 2011), Errc::conflict);   // uk2 has state
+  refused(no_account("uk"), account("uk3", 2012), Errc::conflict);   // records 2011
+  refused(no_account("ui2"), account("uk3", 2011), Errc::conflict);  // 2011's is under uk
+  refused(no_account("uk"), account("uk", 2011), Errc::invalid);     // same name
+  refused(no_account("uk"), no_account("uk3"), Errc::invalid);       // to no account
+  assert_int_equal((*store.load(no_account("uk2")))->failures, 9);
+  assert_int_equal((*store.load(account("uk", 2011)))->failures, 1);
+  assert_int_equal(access(path("uk3.state").c_str(), F_OK), -1);
+}
+
 }  // namespace
 
 int main() {
@@ -473,6 +710,14 @@ int main() {
       cmocka_unit_test(replaced_lock_file),
       cmocka_unit_test(files_are_root_root),
       cmocka_unit_test(concurrent_increments),
+      cmocka_unit_test(uid_recorded_and_indexed),
+      cmocka_unit_test(renamed_account_refused),
+      cmocka_unit_test(reused_name_refused),
+      cmocka_unit_test(stale_index_ignored_and_repaired),
+      cmocka_unit_test(old_state_gets_uid_on_write),
+      cmocka_unit_test(remove_drops_index),
+      cmocka_unit_test(bad_index_fails_closed),
+      cmocka_unit_test(rename_moves_state),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

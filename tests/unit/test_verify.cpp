@@ -12,6 +12,7 @@ namespace {
 
 constexpr std::int64_t kNow = 1'700'000'010;
 const std::string kUser = "alice";
+const StateKey kKey{kUser, 1001};
 
 struct Fixture {
   MemoryStore store;
@@ -39,13 +40,13 @@ std::string code_now() {
 void right_code_commits_charge_then_success(void**) {
   Fixture f;
   enroll(f);
-  auto verdict = verify_and_record(f.store, kUser, code_now(), kNow, f.config);
+  auto verdict = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
   ASSERT_OK(verdict);
   assert_true(verdict->outcome == Outcome::totp_accepted);
   assert_int_equal(f.store.writes, 2);  // the charge, then the watermark
   assert_int_equal(f.store.at(kUser).failures, 0);
   assert_int_equal(f.store.at(kUser).enrollment->last_step, totp_step(kNow, 30));
-  auto replay = verify_and_record(f.store, kUser, code_now(), kNow, f.config);
+  auto replay = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
   ASSERT_OK(replay);
   assert_true(replay->outcome == Outcome::replayed);
   assert_int_equal(f.store.at(kUser).failures, 1);
@@ -54,7 +55,7 @@ void right_code_commits_charge_then_success(void**) {
 void wrong_code_is_one_write(void**) {
   Fixture f;
   enroll(f);
-  auto verdict = verify_and_record(f.store, kUser, "000000", kNow, f.config);
+  auto verdict = verify_and_record(f.store, kKey, "000000", kNow, f.config);
   ASSERT_OK(verdict);
   assert_true(verdict->outcome == Outcome::wrong);
   assert_int_equal(f.store.writes, 1);
@@ -68,7 +69,7 @@ void failed_charge_judges_nothing(void**) {
     Fixture f;
     enroll(f);
     f.store.fail_writes_from = 1;
-    auto verdict = verify_and_record(f.store, kUser, right ? code_now() : "000000", kNow, f.config);
+    auto verdict = verify_and_record(f.store, kKey, right ? code_now() : "000000", kNow, f.config);
     assert_false(verdict.has_value());
     assert_int_equal(f.store.updates, 1);  // no second update: the answer was not judged
     assert_int_equal(f.store.at(kUser).enrollment->last_step, 0);
@@ -81,7 +82,7 @@ void failed_success_write_keeps_the_charge(void**) {
   Fixture f;
   enroll(f);
   f.store.fail_writes_from = 2;
-  auto verdict = verify_and_record(f.store, kUser, code_now(), kNow, f.config);
+  auto verdict = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
   assert_false(verdict.has_value());
   assert_int_equal(f.store.at(kUser).failures, 1);
   assert_int_equal(f.store.at(kUser).enrollment->last_step, 0);
@@ -90,15 +91,15 @@ void failed_success_write_keeps_the_charge(void**) {
 void locked_is_not_judged_and_not_written(void**) {
   Fixture f;
   enroll(f);
-  for (int i = 0; i < 3; ++i) verify_and_record(f.store, kUser, "000000", kNow, f.config);
+  for (int i = 0; i < 3; ++i) verify_and_record(f.store, kKey, "000000", kNow, f.config);
   const int writes = f.store.writes;
-  auto verdict = verify_and_record(f.store, kUser, code_now(), kNow + 1, f.config);
+  auto verdict = verify_and_record(f.store, kKey, code_now(), kNow + 1, f.config);
   ASSERT_OK(verdict);
   assert_true(verdict->outcome == Outcome::locked);
   assert_int_equal(f.store.writes, writes);
   assert_int_equal(f.store.at(kUser).enrollment->last_step, 0);
   // A backup code is judged all the same: it has its own limit.
-  auto backup = verify_and_record(f.store, kUser, f.codes[0].view(), kNow + 1, f.config);
+  auto backup = verify_and_record(f.store, kKey, f.codes[0].view(), kNow + 1, f.config);
   ASSERT_OK(backup);
   assert_true(backup->outcome == Outcome::backup_accepted);
   assert_int_equal(backup->backup_codes_left, 9);
@@ -107,7 +108,7 @@ void locked_is_not_judged_and_not_written(void**) {
 
 void removed_state_is_an_error(void**) {
   Fixture f;
-  auto verdict = verify_and_record(f.store, kUser, code_now(), kNow, f.config);
+  auto verdict = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
   assert_false(verdict.has_value());
   assert_true(verdict.error().code == Errc::conflict);
 }

@@ -293,7 +293,7 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
     }
     enrolled = state->enrollment.has_value();
     codes = enrolled ? state->enrollment->backup.hashes.size() : 0;
-    pending = state->pending.has_value();
+    pending = state->pending.has_value() || state->login_enrollment.has_value();
     locked = state->has_failures();
     flagged = state->required;
     if (!enrolled && !pending && !locked) {
@@ -304,6 +304,7 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
     // enrollment again at their next login.
     state->enrollment.reset();
     state->pending.reset();
+    state->login_enrollment.reset();
     state->clear_failures();
     return state->empty() ? StateChange::remove : StateChange::write;
   });

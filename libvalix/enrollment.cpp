@@ -111,8 +111,60 @@ Result<Activation> make_enrollment(const PendingEnrollment& pending, std::uint64
 void install_enrollment(UserState& state, Enrollment enrollment) {
   state.enrollment = std::move(enrollment);
   state.pending.reset();
+  state.login_enrollment.reset();
   state.required = false;
   state.clear_failures();
+}
+
+Result<SecretString> new_login_token() {
+  std::uint8_t raw[16];
+  if (auto ok = random_bytes(raw); !ok) return std::unexpected(ok.error());
+  static constexpr char kHex[] = "0123456789abcdef";
+  SecretString token;
+  token.str().reserve(2 * sizeof raw);
+  for (const std::uint8_t byte : raw) {
+    token.str().push_back(kHex[byte >> 4]);
+    token.str().push_back(kHex[byte & 0xf]);
+  }
+  wipe(raw, sizeof raw);
+  return token;
+}
+
+Result<void> keep_login_enrollment(StateStore& store, const StateKey& key,
+                                   const Enrollment& enrollment, std::string_view token,
+                                   std::int64_t expires_at) {
+  auto digest = sha256_hex(token);
+  if (!digest) return std::unexpected(digest.error());
+  return store.update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
+    if (current && current->enrollment) {
+      return fail(Errc::conflict, "the account was enrolled by another login meanwhile");
+    }
+    if (!current) current.emplace();
+    current->login_enrollment = LoginEnrollment{enrollment.clone(), *digest, expires_at};
+    return StateChange::write;
+  });
+}
+
+Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
+                                       std::string_view token, std::int64_t now) {
+  auto digest = sha256_hex(token);
+  if (!digest) return std::unexpected(digest.error());
+  return store.update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
+    if (current && current->enrollment) {
+      return fail(Errc::conflict, "the account was enrolled by another login meanwhile");
+    }
+    const bool ours = current && current->login_enrollment &&
+                      constant_time_equal(current->login_enrollment->token_digest, *digest);
+    if (!ours) {
+      return fail(Errc::not_found,
+                  "no enrollment made by this login is waiting (another login replaced it)");
+    }
+    if (current->login_enrollment->expires_at < now) {
+      return fail(Errc::not_found, "the enrollment made at this login has expired");
+    }
+    install_enrollment(*current, current->login_enrollment->enrollment.clone());
+    return StateChange::write;
+  });
 }
 
 Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uint64_t first_step,

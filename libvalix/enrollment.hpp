@@ -10,6 +10,7 @@
 #include "config.hpp"
 #include "error.hpp"
 #include "state.hpp"
+#include "store.hpp"
 
 namespace valix {
 
@@ -44,6 +45,24 @@ Result<Activation> make_enrollment(const PendingEnrollment& pending, std::uint64
 // Makes enrollment the state's active one: pending enrollment, admin flag, failure counts
 // and lockouts cleared.
 void install_enrollment(UserState& state, Enrollment enrollment);
+
+// An enrollment made at login (see LoginEnrollment) is kept in the store until that login
+// completes. The login holds a fresh token (128 bits from the CSPRNG, hex); the store holds
+// only its digest.
+Result<SecretString> new_login_token();
+
+// Stores enrollment as key's login enrollment, replacing an earlier one (an abandoned or
+// failed login's), unless the account is enrolled (Errc::conflict). It changes nothing a login
+// or tool acts on: the user stays not enrolled, and an admin's flag stays.
+Result<void> keep_login_enrollment(StateStore& store, const StateKey& key,
+                                   const Enrollment& enrollment, std::string_view token,
+                                   std::int64_t expires_at);
+
+// Installs key's login enrollment if token is its token and it has not expired at now, and
+// clears it. Errc::conflict: the account was enrolled meanwhile; Errc::not_found: no login
+// enrollment for this token (another login's replaced it, or it expired).
+Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
+                                       std::string_view token, std::int64_t now);
 
 // Turns state.pending into the active enrollment (first code matched at first_step): new
 // backup codes (returned in clear, once), watermark at first_step, admin flag and failure

@@ -76,4 +76,7 @@ Result<std::uint32_t> random_below(std::uint32_t bound);
 // lengths, never on where the contents differ.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
+// Lower-case hex SHA-256 of data.
+Result<std::string> sha256_hex(std::string_view data);
+
 }  // namespace valix

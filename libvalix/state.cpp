@@ -10,6 +10,8 @@
 //    backup_setting CRYPT_SETTING, backup CRYPT_HASH (repeated)]      -- enrollment
 //   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
 //    pending_expires T]                                                 -- pending enrollment
+//   [login_secret ... login_backup (the enrollment's keys with "login_" before them),
+//    login_token SHA256_HEX, login_expires T]    -- an enrollment awaiting its login's end
 //   end
 // The trailing "end" line makes a truncated file detectable.
 #include "state.hpp"
@@ -36,6 +38,22 @@ std::optional<Int> parse_number(std::string_view text) {
   return value;
 }
 
+void append_enrollment(SecretString& out, const std::string& prefix, const Enrollment& e) {
+  SecretString secret = base32_encode(e.secret.span());
+  append_line(out, prefix + "secret", secret.view());
+  append_line(out, prefix + "algorithm", otp_algorithm_name(e.otp.algorithm));
+  append_line(out, prefix + "digits", std::to_string(e.otp.digits));
+  append_line(out, prefix + "period", std::to_string(e.otp.period));
+  append_line(out, prefix + "enrolled_at", std::to_string(e.enrolled_at));
+  append_line(out, prefix + "last_step", std::to_string(e.last_step));
+  append_line(out, prefix + "backup_setting", e.backup.setting);
+  for (const auto& hash : e.backup.hashes) append_line(out, prefix + "backup", hash);
+}
+
+bool valid_token_digest(std::string_view text) {
+  return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
+}
+
 }  // namespace
 
 UserState UserState::clone() const {
@@ -44,6 +62,7 @@ UserState UserState::clone() const {
   if (enrollment) copy.enrollment = enrollment->clone();
   if (pending)
     copy.pending = PendingEnrollment{pending->secret.clone(), pending->otp, pending->expires_at};
+  if (login_enrollment) copy.login_enrollment = login_enrollment->clone();
   copy.required = required;
   copy.failures = failures;
   copy.locked_until = locked_until;
@@ -64,17 +83,7 @@ SecretString serialize_state(const UserState& state) {
   append_line(out, "backup_failures", std::to_string(state.backup_failures));
   append_line(out, "backup_locked_until", std::to_string(state.backup_locked_until));
   append_line(out, "last_login", std::to_string(state.last_login));
-  if (const auto& e = state.enrollment) {
-    SecretString secret = base32_encode(e->secret.span());
-    append_line(out, "secret", secret.view());
-    append_line(out, "algorithm", otp_algorithm_name(e->otp.algorithm));
-    append_line(out, "digits", std::to_string(e->otp.digits));
-    append_line(out, "period", std::to_string(e->otp.period));
-    append_line(out, "enrolled_at", std::to_string(e->enrolled_at));
-    append_line(out, "last_step", std::to_string(e->last_step));
-    append_line(out, "backup_setting", e->backup.setting);
-    for (const auto& hash : e->backup.hashes) append_line(out, "backup", hash);
-  }
+  if (const auto& e = state.enrollment) append_enrollment(out, "", *e);
   if (const auto& p = state.pending) {
     SecretString secret = base32_encode(p->secret.span());
     append_line(out, "pending_secret", secret.view());
@@ -82,6 +91,11 @@ SecretString serialize_state(const UserState& state) {
     append_line(out, "pending_digits", std::to_string(p->otp.digits));
     append_line(out, "pending_period", std::to_string(p->otp.period));
     append_line(out, "pending_expires", std::to_string(p->expires_at));
+  }
+  if (const auto& l = state.login_enrollment) {
+    append_enrollment(out, "login_", l->enrollment);
+    append_line(out, "login_token", l->token_digest);
+    append_line(out, "login_expires", std::to_string(l->expires_at));
   }
   out.str().append("end\n");
   return out;
@@ -93,9 +107,9 @@ Result<UserState> parse_state(std::string_view text) {
   bool saw_end = false;
   std::set<std::string, std::less<>> seen;
   // Collected first, checked for completeness at the end.
-  std::optional<SecretBytes> secret, pending_secret;
+  std::optional<SecretBytes> secret, pending_secret, login_secret;
   std::map<std::string, std::string, std::less<>> fields;
-  std::vector<std::string> backups;
+  std::vector<std::string> backups, login_backups;
 
   auto corrupt = [&](std::string_view why) {
     return fail(Errc::corrupt, "line " + std::to_string(line_number) + ": " + std::string(why));
@@ -121,17 +135,18 @@ Result<UserState> parse_state(std::string_view text) {
       if (value != std::to_string(kStateVersion)) return corrupt("unsupported state version");
       continue;
     }
-    if (key == "backup") {
+    if (key == "backup" || key == "login_backup") {
       if (!valid_crypt_string(value)) return corrupt("bad backup code hash");
-      backups.emplace_back(value);
+      (key == "backup" ? backups : login_backups).emplace_back(value);
       continue;
     }
     if (!seen.emplace(key).second) return corrupt("duplicate key");
-    if (key == "secret" || key == "pending_secret") {
+    if (key == "secret" || key == "pending_secret" || key == "login_secret") {
       auto decoded = base32_decode(value);
       if (!decoded || decoded->size() < kMinSecretBytes || decoded->size() > kMaxSecretBytes)
         return corrupt("bad secret");
-      (key == "secret" ? secret : pending_secret) = std::move(*decoded);
+      (key == "secret" ? secret : key == "pending_secret" ? pending_secret : login_secret) =
+          std::move(*decoded);
       continue;
     }
     if (key == "uid") {
@@ -156,7 +171,9 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "pending_period",
                                                               "pending_expires",
                                                               "backup_failures",
-                                                              "backup_locked_until"};
+                                                              "backup_locked_until", "login_algorithm", "login_digits", "login_period",
+        "login_enrolled_at", "login_last_step", "login_backup_setting", "login_token",
+        "login_expires"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
   }
@@ -219,26 +236,43 @@ Result<UserState> parse_state(std::string_view text) {
   if (!last_login) return missing("last_login");
   state.last_login = *last_login;
 
-  if (secret) {
+  auto enrollment_fields = [&](const std::string& prefix, SecretBytes key,
+                               std::vector<std::string> hashes) -> Result<Enrollment> {
     Enrollment e;
-    e.secret = std::move(*secret);
-    auto otp = otp_fields("");
-    if (!otp) return missing("algorithm/digits/period");
+    e.secret = std::move(key);
+    auto otp = otp_fields(prefix);
+    if (!otp) return missing(prefix + "algorithm/digits/period");
     e.otp = *otp;
-    auto enrolled_at = int64_field("enrolled_at");
-    if (!enrolled_at) return missing("enrolled_at");
+    auto enrolled_at = int64_field(prefix + "enrolled_at");
+    if (!enrolled_at) return missing(prefix + "enrolled_at");
     e.enrolled_at = *enrolled_at;
-    auto last_step = take("last_step");
+    auto last_step = take(prefix + "last_step");
     auto step = last_step ? parse_number<std::uint64_t>(*last_step) : std::nullopt;
-    if (!step) return missing("last_step");
+    if (!step) return missing(prefix + "last_step");
     e.last_step = *step;
-    auto setting = take("backup_setting");
-    if (!setting || !valid_crypt_string(*setting)) return missing("backup_setting");
+    auto setting = take(prefix + "backup_setting");
+    if (!setting || !valid_crypt_string(*setting)) return missing(prefix + "backup_setting");
     e.backup.setting = std::move(*setting);
-    e.backup.hashes = std::move(backups);
-    state.enrollment = std::move(e);
+    e.backup.hashes = std::move(hashes);
+    return e;
+  };
+  if (secret) {
+    auto e = enrollment_fields("", std::move(*secret), std::move(backups));
+    if (!e) return std::unexpected(e.error());
+    state.enrollment = std::move(*e);
   } else if (!backups.empty()) {
     return fail(Errc::corrupt, "backup codes without an enrollment");
+  }
+  if (login_secret) {
+    auto e = enrollment_fields("login_", std::move(*login_secret), std::move(login_backups));
+    if (!e) return std::unexpected(e.error());
+    auto token = take("login_token");
+    if (!token || !valid_token_digest(*token)) return missing("login_token");
+    auto expires = int64_field("login_expires");
+    if (!expires) return missing("login_expires");
+    state.login_enrollment = LoginEnrollment{std::move(*e), std::move(*token), *expires};
+  } else if (!login_backups.empty()) {
+    return fail(Errc::corrupt, "backup codes without a login enrollment");
   }
   if (pending_secret) {
     PendingEnrollment p;

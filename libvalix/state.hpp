@@ -39,6 +39,20 @@ struct PendingEnrollment {
   std::int64_t expires_at = 0;
 };
 
+// An enrollment made at login (verified, its backup codes shown) that takes effect only when
+// that login completes: pam_sm_setcred, which applications call once the whole auth stack and
+// account management passed, installs it if the login holds the token whose digest is here.
+// Until then it is inert: logins treat the user as not enrolled. It is kept in the state, not
+// in the process, because sshd authenticates in a child process and establishes credentials
+// in its parent.
+struct LoginEnrollment {
+  Enrollment enrollment;
+  std::string token_digest;  // hex SHA-256 of the token the login keeps in its PAM environment
+  std::int64_t expires_at = 0;
+
+  LoginEnrollment clone() const { return {enrollment.clone(), token_digest, expires_at}; }
+};
+
 struct UserState {
   // The uid of the account the state belongs to, so that a renamed account or a name reused by
   // another account is recognised (see StateStore). nullopt only in a state written before
@@ -46,6 +60,7 @@ struct UserState {
   std::optional<uid_t> uid;
   std::optional<Enrollment> enrollment;
   std::optional<PendingEnrollment> pending;
+  std::optional<LoginEnrollment> login_enrollment;
   bool required = false;  // an admin asked for 2FA on the next login (valix-admin require)
   int failures = 0;       // consecutive failed TOTP (or malformed) answers
   std::int64_t locked_until = 0;
@@ -66,7 +81,8 @@ struct UserState {
   }
   // True when nothing is worth keeping: the file can be removed.
   bool empty() const {
-    return !enrollment && !pending && !required && failures == 0 && backup_failures == 0;
+    return !enrollment && !pending && !login_enrollment && !required && failures == 0 &&
+           backup_failures == 0;
   }
 };
 

@@ -20,6 +20,8 @@ namespace valix::pam {
 namespace {
 
 constexpr const char* kResultKey = "valix_auth_result";
+// The PAM environment variable holding the token of an enrollment made at login.
+constexpr std::string_view kLoginEnrollmentVariable = "VALIX_LOGIN_ENROLLMENT";
 constexpr int kEnrollmentTries = 3;
 
 constexpr std::string_view kUnavailable =
@@ -303,13 +305,20 @@ class Login {
       return PAM_AUTH_ERR;
     }
 
-    // Shown now, while the conversation is open; stored only once the whole login has
-    // passed (setcred_entry). A login that fails after this point leaves the state as it was.
+    // Shown now, while the conversation is open; kept inert in the state, and installed only
+    // once the whole login has passed (establish_credentials, with this login's token). A
+    // login that fails after this point leaves the user as they were: not enrolled.
     auto activation = make_enrollment(*pending, *step, clock_(), config_);
     if (!activation) return internal_error(activation.error().message);
-    if (auto kept = session_.defer_enrollment({state_key_, std::move(activation->enrollment)});
+    auto token = new_login_token();
+    if (!token) return internal_error(token.error().message);
+    if (auto kept = keep_login_enrollment(*store_, state_key_, activation->enrollment,
+                                          token->view(), clock_() + config_.pending_lifetime);
         !kept) {
       return internal_error(kept.error().message);
+    }
+    if (auto set = session_.set_env(kLoginEnrollmentVariable, token->view()); !set) {
+      return internal_error(set.error().message);
     }
     const SecretString listing = format_backup_codes(activation->backup_codes);
     SecretString text;
@@ -346,7 +355,7 @@ void cleanup_result(pam_handle_t*, void* data, int) { delete static_cast<int*>(d
 
 int authenticate(PamSession& session, const Result<ModuleOptions>& options, const Clock& clock) {
   // Only this authentication's own enrollment, if it makes one, may be stored by setcred.
-  session.forget_deferred_enrollment();
+  session.unset_env(kLoginEnrollmentVariable);
   if (!options) {
     session.logger().log(LogLevel::error, "denied: " + options.error().message);
     session.tell(kUnavailable, MessageKind::error);
@@ -382,27 +391,30 @@ int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** arg
 }
 
 int establish_credentials(PamSession& session, const Result<ModuleOptions>& options, int flags) {
-  const DeferredEnrollment* deferred = session.deferred_enrollment();
-  if (deferred == nullptr || (flags & PAM_DELETE_CRED) != 0) return PAM_SUCCESS;
-  const std::string who = "user " + deferred->key.name + " (" + login_context(session) + "): ";
+  auto token = session.env(kLoginEnrollmentVariable);
+  if (!token || (flags & PAM_DELETE_CRED) != 0) return PAM_IGNORE;
+  // Used once, and kept out of the session's environment.
+  session.unset_env(kLoginEnrollmentVariable);
+  auto user = session.user();
+  const std::string shown = user ? printable(*user) : "(unknown)";
+  const std::string who = "user " + shown + " (" + login_context(session) + "): ";
   auto store_enrollment = [&]() -> Result<void> {
+    if (!user) return std::unexpected(user.error());
     if (!options) return std::unexpected(options.error());
     auto config = load_module_config(*options);
     if (!config) return std::unexpected(config.error());
+    auto owner = state_owner(*user);
+    if (!owner) return std::unexpected(owner.error());
+    if (owner->key.empty() || !owner->account) {
+      return fail(Errc::invalid, "the user name cannot have 2FA state");
+    }
     auto store = FileStateStore::open(config->state_dir, geteuid());
     if (!store) return std::unexpected(store.error());
-    return store->update(
-        deferred->key, [&](std::optional<UserState>& current) -> Result<StateChange> {
-          if (current && current->enrollment) {
-            return fail(Errc::conflict, "another login enrolled this account first");
-          }
-          if (!current) current.emplace();
-          install_enrollment(*current, deferred->enrollment.clone());
-          return StateChange::write;
-        });
+    const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    return complete_login_enrollment(*store, StateKey{owner->key, owner->account->uid},
+                                     token->view(), now);
   };
   auto stored = store_enrollment();
-  session.forget_deferred_enrollment();
   if (!stored) {
     // Errc::unsynced: the enrollment is in place, but its durability is in doubt.
     session.logger().log(LogLevel::error, who + "denied: the 2FA set up at login was not stored: " +
@@ -416,19 +428,24 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
 
 int setcred_entry(pam_handle_t* pamh, int flags, int argc, const char** argv) {
   const void* data = nullptr;
-  if (pam_get_data(pamh, kResultKey, &data) != PAM_SUCCESS || data == nullptr) {
-    // No authentication ran in this process (e.g. sshd's publickey-only path): there is
-    // nothing for this module to establish or refuse.
-    return PAM_IGNORE;
+  const bool authenticated_here =
+      pam_get_data(pamh, kResultKey, &data) == PAM_SUCCESS && data != nullptr;
+  // sshd authenticates in a child process and calls pam_setcred in its parent, where this
+  // module's data is absent but the PAM environment (and so the enrollment token) arrives.
+  if (authenticated_here) {
+    const int result = *static_cast<const int*>(data);
+    if (result == PAM_IGNORE) return PAM_IGNORE;
+    if (result != PAM_SUCCESS) return PAM_CRED_ERR;
   }
-  const int result = *static_cast<const int*>(data);
-  if (result == PAM_IGNORE) return PAM_IGNORE;
-  if (result != PAM_SUCCESS) return PAM_CRED_ERR;
   const auto options = parse_module_options(
       std::span<const char* const>(argv, argc > 0 ? static_cast<std::size_t>(argc) : 0));
   const bool verbose = options && options->verbosity == Verbosity::debug;
   PamHandleSession session(pamh, verbose, (flags & PAM_SILENT) != 0 ? Quiet::yes : Quiet::no);
-  return establish_credentials(session, options, flags);
+  const int established = establish_credentials(session, options, flags);
+  // PAM_IGNORE: no enrollment to install. After a check in this process, its success stands;
+  // with none (sshd's public-key-only path) there is nothing to establish or refuse.
+  if (established == PAM_IGNORE && authenticated_here) return PAM_SUCCESS;
+  return established;
 }
 
 }  // namespace valix::pam

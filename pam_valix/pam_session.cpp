@@ -64,34 +64,26 @@ void PamHandleSession::fail_delay(std::chrono::milliseconds delay) {
   if (delay.count() > 0) pam_fail_delay(pamh_, static_cast<unsigned int>(delay.count() * 1000));
 }
 
-namespace {
-
-constexpr const char* kDeferredEnrollmentKey = "valix_deferred_enrollment";
-
-void delete_deferred_enrollment(pam_handle_t*, void* data, int) {
-  delete static_cast<DeferredEnrollment*>(data);  // SecretBytes wipe the secret
-}
-
-}  // namespace
-
-Result<void> PamHandleSession::defer_enrollment(DeferredEnrollment enrollment) {
-  auto* kept = new DeferredEnrollment(std::move(enrollment));
-  if (pam_set_data(pamh_, kDeferredEnrollmentKey, kept, delete_deferred_enrollment) !=
-      PAM_SUCCESS) {
-    delete kept;
-    return fail(Errc::internal, "cannot keep the enrollment in the PAM transaction");
+Result<void> PamHandleSession::set_env(std::string_view name, std::string_view value) {
+  SecretString entry;
+  entry.str().reserve(name.size() + value.size() + 2);
+  entry.str().append(name).append("=").append(value);
+  if (pam_putenv(pamh_, entry.c_str()) != PAM_SUCCESS) {
+    return fail(Errc::internal, "cannot set " + std::string(name) + " in the PAM environment");
   }
   return {};
 }
 
-const DeferredEnrollment* PamHandleSession::deferred_enrollment() {
-  const void* data = nullptr;
-  if (pam_get_data(pamh_, kDeferredEnrollmentKey, &data) != PAM_SUCCESS) return nullptr;
-  return static_cast<const DeferredEnrollment*>(data);
+std::optional<SecretString> PamHandleSession::env(std::string_view name) {
+  const std::string key(name);
+  const char* value = pam_getenv(pamh_, key.c_str());
+  if (value == nullptr) return std::nullopt;
+  return SecretString(value);
 }
 
-void PamHandleSession::forget_deferred_enrollment() {
-  pam_set_data(pamh_, kDeferredEnrollmentKey, nullptr, nullptr);  // runs the old cleanup
+void PamHandleSession::unset_env(std::string_view name) {
+  const std::string key(name);
+  pam_putenv(pamh_, key.c_str());  // a name without '=' removes it
 }
 
 }  // namespace valix::pam

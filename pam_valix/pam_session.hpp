@@ -12,23 +12,12 @@
 #include "error.hpp"
 #include "log.hpp"
 #include "secure.hpp"
-#include "state.hpp"
-#include "store.hpp"
 
 namespace valix::pam {
 
 enum class Echo { off, on };
 enum class MessageKind { info, error };
 enum class Quiet { no, yes };  // PAM_SILENT: informational messages are not shown
-
-// An enrollment made at login: verified and shown to the user during authentication, kept
-// in the PAM transaction, and stored only by pam_sm_setcred, which applications call once
-// the whole auth stack and account management have passed. A login that fails anywhere
-// (a password module after pam_valix, an account that is refused) never stores it.
-struct DeferredEnrollment {
-  StateKey key;
-  Enrollment enrollment;
-};
 
 class PamSession {
  public:
@@ -40,10 +29,11 @@ class PamSession {
   virtual Result<std::optional<SecretString>> authtok() = 0;
   virtual void fail_delay(std::chrono::milliseconds delay) = 0;
   virtual Logger& logger() = 0;
-  // The transaction's deferred enrollment (at most one): kept, looked at, forgotten (wiped).
-  virtual Result<void> defer_enrollment(DeferredEnrollment enrollment) = 0;
-  virtual const DeferredEnrollment* deferred_enrollment() = 0;
-  virtual void forget_deferred_enrollment() = 0;
+  // The PAM environment (pam_putenv/pam_getenv): unlike pam_set_data, it reaches the process
+  // that establishes credentials when another one authenticated (sshd).
+  virtual Result<void> set_env(std::string_view name, std::string_view value) = 0;
+  virtual std::optional<SecretString> env(std::string_view name) = 0;
+  virtual void unset_env(std::string_view name) = 0;
 };
 
 // pam_syslog for messages; debug lines only when verbose.
@@ -68,9 +58,9 @@ class PamHandleSession final : public PamSession {
   Result<std::optional<SecretString>> authtok() override;
   void fail_delay(std::chrono::milliseconds delay) override;
   Logger& logger() override { return logger_; }
-  Result<void> defer_enrollment(DeferredEnrollment enrollment) override;
-  const DeferredEnrollment* deferred_enrollment() override;
-  void forget_deferred_enrollment() override;
+  Result<void> set_env(std::string_view name, std::string_view value) override;
+  std::optional<SecretString> env(std::string_view name) override;
+  void unset_env(std::string_view name) override;
 
  private:
   pam_handle_t* pamh_;

@@ -108,6 +108,21 @@ check "... with the count left shown" seen "You have 9 backup codes left."
 # In-login enrollment through keyboard-interactive for a flagged user.
 rm -f "$SB/state/$USER_NAME.state"
 "$VALIX_TEST_STATE" "$SB/state" "$USER_NAME" flag
+# The attack first: a wrong password ('auth required pam_unix.so' carries on to pam_valix),
+# then the attacker's own phone enrolled at the code prompt. sshd refuses the login, and the
+# account must not have been enrolled (before, the attacker's secret was stored).
+expect -f - <<EXPECT >"$SB/out" 2>&1 || true
+set timeout 30
+spawn ssh -p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PreferredAuthentications=keyboard-interactive -o NumberOfPasswordPrompts=1 $USER_NAME@127.0.0.1 echo LOGGED""IN
+expect "Password:" { send "not-the-password\r" }
+expect -re {key by hand: ([A-Z2-7 ]+)\r?\n} { set key [string map {" " ""} \$expect_out(1,string)] }
+expect "Verification code:" { send "[exec oathtool --totp -b \$key]\r" }
+expect { "\nLOGGEDIN" { exit 0 } "Permission denied" { exit 1 } timeout { exit 2 } eof { exit 3 } }
+EXPECT
+check "a wrong password, then an enrollment at the code prompt: no login" bash -c "! tr -d '\r' < '$SB/out' | grep -qx LOGGEDIN"
+check "... the enrollment flow was reached" seen "key by hand"
+check "... and nothing was enrolled: still flagged, not enrolled" [ "$(state_field "$USER_NAME" enrolled)/$(state_field "$USER_NAME" required)" = "0/1" ]
+wait_fresh_step
 expect -f - <<EXPECT >"$SB/out" 2>&1 || true
 set timeout 30
 spawn ssh -p $PORT -o StrictHostKeyChecking=no -o UserKnownHostsFile=/dev/null -o PreferredAuthentications=keyboard-interactive $USER_NAME@127.0.0.1 echo LOGGED""IN

@@ -9,6 +9,7 @@
 
 #include "auth.hpp"
 #include "enrollment.hpp"
+#include "messages.hpp"
 #include "policy.hpp"
 #include "qr.hpp"
 #include "store.hpp"
@@ -20,33 +21,6 @@ namespace {
 
 constexpr const char* kResultKey = "valix_auth_result";
 constexpr int kEnrollmentTries = 3;
-
-constexpr std::string_view kUnavailable =
-    "Two-factor authentication is not available right now. Please contact your administrator.";
-constexpr std::string_view kNotSetUp =
-    "Two-factor authentication (2FA) is required for this account, but it has not been set up. "
-    "Ask your administrator to require 2FA on your next login, so that you can set it up.";
-
-// Text from the PAM client (rhost, service) made safe for one log line.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text.substr(0, 128)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u == 0x7f ? '?' : c);
-  }
-  return out.empty() ? "-" : out;
-}
-
-// "service=S rhost=H" for log lines.
-std::string login_context(PamSession& session) {
-  return "service=" + printable(session.item(PAM_SERVICE)) +
-         " rhost=" + printable(session.item(PAM_RHOST));
-}
-
-std::string minutes_text(std::int64_t seconds) {
-  const std::int64_t minutes = (seconds + 59) / 60;
-  return std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
-}
 
 class Login {
  public:
@@ -105,11 +79,7 @@ class Login {
     return PAM_AUTH_ERR;
   }
 
-  std::string prompt() const {
-    std::string text = config_.prompt;
-    if (text.back() != ' ') text.push_back(' ');
-    return text;
-  }
+  std::string prompt() const { return code_prompt(config_); }
 
   // Who gave the answer: the user (at this module's prompt, or through an earlier module with
   // use_first_pass), or an earlier module whose password may only look like a code
@@ -182,42 +152,9 @@ class Login {
 
   // Tells the user and the log what a recorded verdict means for this login.
   int report(const Verdict& verdict) {
-    if (verdict.accepted()) {
-      log(LogLevel::info, std::string(outcome_name(verdict.outcome)));
-      if (verdict.outcome == Outcome::backup_accepted) {
-        std::string text = "Backup code accepted. You have " +
-                           std::to_string(verdict.backup_codes_left) + " backup code" +
-                           (verdict.backup_codes_left == 1 ? "" : "s") + " left.";
-        if (verdict.backup_codes_left <= 3) {
-          text += " Run valix-enroll --regenerate-backup-codes to get new ones.";
-        }
-        session_.tell(text, MessageKind::info);
-      }
-      return PAM_SUCCESS;
-    }
-    if (verdict.outcome == Outcome::locked) {
-      log(LogLevel::notice,
-          "denied: locked out for another " + std::to_string(verdict.locked_for) + " s");
-      session_.tell(
-          verdict.shape == AnswerShape::backup
-              ? "Too many wrong backup codes. Try again in " + minutes_text(verdict.locked_for) +
-                    ", or ask your administrator to unlock your account."
-              : "Too many failed attempts. Try again in " + minutes_text(verdict.locked_for) +
-                    ", sign in with a backup code, or ask your administrator to "
-                    "unlock your account.",
-          MessageKind::error);
-      return PAM_AUTH_ERR;
-    }
-    std::string reason = "denied: " + std::string(outcome_name(verdict.outcome));
-    if (verdict.locked_for > 0)
-      reason += "; locked out for " + std::to_string(verdict.locked_for) + " s";
-    log(LogLevel::notice, reason);
-    session_.tell(verdict.outcome == Outcome::replayed
-                      ? "This code has already been used. Wait for the next code from your "
-                        "authenticator app."
-                      : "Invalid verification code.",
-                  MessageKind::error);
-    return PAM_AUTH_ERR;
+    return report_verdict(
+        session_, [this](LogLevel level, std::string_view message) { log(level, message); },
+        verdict);
   }
 
   int not_enrolled(const std::optional<Account>& account, bool admin_flag) {

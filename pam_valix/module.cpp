@@ -13,6 +13,7 @@
 #include "policy.hpp"
 #include "qr.hpp"
 #include "store.hpp"
+#include "unprivileged.hpp"
 #include "username.hpp"
 #include "verify.hpp"
 
@@ -287,6 +288,11 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, cons
   if (!user) {
     session.logger().log(LogLevel::error, "denied: " + user.error().message);
     return PAM_AUTH_ERR;
+  }
+  // A screen locker or any application running as the user cannot read the state: it has
+  // valix-check, the setuid helper, check the user's own code (unprivileged.hpp).
+  if (module_privilege(*config) == Privilege::unprivileged_caller) {
+    return authenticate_unprivileged(session, *config, *options, *user);
   }
   return Login(session, *config, *options, std::move(*user), clock).run();
 }

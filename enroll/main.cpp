@@ -9,14 +9,11 @@
 // LD_PRELOAD and friends, and makes the process undumpable.
 #include <grp.h>
 #include <security/pam_appl.h>
-#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
-#include <algorithm>
 #include <cerrno>
-#include <csignal>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -36,6 +33,7 @@
 #include "log.hpp"
 #include "policy.hpp"
 #include "qr.hpp"
+#include "setuid.hpp"
 #include "store.hpp"
 #include "text.hpp"
 #include "username.hpp"
@@ -141,26 +139,6 @@ std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 
 bool privileged() { return geteuid() != getuid() || getegid() != getgid(); }
 
-// A setuid program inherits its caller's resource limits. A file-size limit would make a state
-// write fail part-way through (the core never judges a code before its failure is counted,
-// so that is no free guess, but it is no working tool either), and a descriptor limit would
-// refuse the store its files: root lifts both before touching state. Raising a hard limit
-// needs CAP_SYS_RESOURCE, which a container may withhold even from root: then the soft limit
-// goes as high as the hard one allows, and a write the rest stops is refused, unjudged.
-void lift_limit(int resource, rlim_t wanted) {
-  rlimit limit{};
-  if (getrlimit(resource, &limit) != 0 || limit.rlim_cur >= wanted) return;
-  const rlimit lifted{wanted, std::max(limit.rlim_max, wanted)};
-  if (setrlimit(resource, &lifted) == 0) return;
-  limit.rlim_cur = std::min(wanted, limit.rlim_max);
-  setrlimit(resource, &limit);
-}
-
-void reset_resource_limits() {
-  lift_limit(RLIMIT_FSIZE, RLIM_INFINITY);
-  lift_limit(RLIMIT_NOFILE, 64);
-}
-
 // Gives up the setuid identity for good (real, effective and saved ids): called as soon as the
 // state work is done, so nothing after it (output, files the user named) runs privileged.
 void drop_privileges_for_good() {
@@ -212,24 +190,6 @@ Result<void> as_user(const std::optional<Account>& acting_for,
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) return fail(Errc::io, "not written");
   return {};
 }
-
-// Ignores SIGINT and SIGTSTP while a state update runs, so Ctrl-C cannot cut it short and
-// Ctrl-Z cannot leave the user's lock held by a stopped process. Restored right after.
-class QuietSignals {
- public:
-  QuietSignals()
-      : old_int_(std::signal(SIGINT, SIG_IGN)), old_tstp_(std::signal(SIGTSTP, SIG_IGN)) {}
-  ~QuietSignals() {
-    std::signal(SIGINT, old_int_);
-    std::signal(SIGTSTP, old_tstp_);
-  }
-  QuietSignals(const QuietSignals&) = delete;
-  QuietSignals& operator=(const QuietSignals&) = delete;
-
- private:
-  void (*old_int_)(int);
-  void (*old_tstp_)(int);
-};
 
 Result<std::optional<Options>> parse(int argc, char** argv) {
   Options o;

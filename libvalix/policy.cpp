@@ -96,6 +96,34 @@ Result<std::optional<std::string>> state_filed_elsewhere(StateStore& store,
   return std::optional<std::string>{};
 }
 
+Result<LoginState> load_login_state(StateStore& store, const StateOwner& owner) {
+  auto stray = state_filed_elsewhere(store, owner);
+  if (!stray) return std::unexpected(stray.error());
+  if (*stray) {
+    return fail(Errc::conflict, "2FA state is filed under '" + **stray +
+                                    "', not under the account's own name '" + owner.key +
+                                    "'; rename it (valix-admin rename " + **stray + " " +
+                                    owner.key + ")");
+  }
+  if (owner.key.empty()) {
+    if (owner.account) {
+      auto filed = store.name_filed_for(owner.account->uid);
+      if (!filed) return std::unexpected(filed.error());
+      if (*filed) {
+        return fail(Errc::conflict, "2FA state of uid " + std::to_string(owner.account->uid) +
+                                        " is filed under '" + **filed +
+                                        "', but the account's name cannot be used for 2FA state");
+      }
+    }
+    return LoginState{};
+  }
+  LoginState found{owner.state_key(), std::nullopt};
+  auto state = store.load(*found.key);
+  if (!state) return std::unexpected(state.error());
+  found.state = std::move(*state);
+  return found;
+}
+
 Result<bool> member_of_any(const Account& account, const std::vector<std::string>& groups,
                            MissingGroup missing) {
   if (groups.empty()) return false;

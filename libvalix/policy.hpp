@@ -62,6 +62,19 @@ Result<StateOwner> state_owner(std::string_view name);
 Result<std::optional<std::string>> state_filed_elsewhere(StateStore& store,
                                                          const StateOwner& owner);
 
+// What a login (the module, or valix-check for an unprivileged caller) finds for owner, with
+// every rule that keeps an enrolled account from looking unenrolled: state filed under another
+// name by an earlier version (state_filed_elsewhere), state of the uid filed under another
+// name or state of another uid under this name (the store, through the StateKey), and state
+// of the uid when the account's name cannot name a state file. Each is an error (the login is
+// refused) saying what an administrator must do. key is nullopt when the name cannot have
+// state and none of its uid's exists: treated exactly like a user who has none.
+struct LoginState {
+  std::optional<StateKey> key;
+  std::optional<UserState> state;
+};
+Result<LoginState> load_login_state(StateStore& store, const StateOwner& owner);
+
 // Why account must use 2FA. An admin's flag always counts; otherwise require=all applies to
 // everyone not in an exempt group, require=groups to members of require_groups not in an
 // exempt group. account may be nullopt (unknown user): then only require=all applies.

@@ -145,8 +145,9 @@ Result<UserState> parse_state(std::string_view text) {
       auto decoded = base32_decode(value);
       if (!decoded || decoded->size() < kMinSecretBytes || decoded->size() > kMaxSecretBytes)
         return corrupt("bad secret");
-      (key == "secret" ? secret : key == "pending_secret" ? pending_secret : login_secret) =
-          std::move(*decoded);
+      (key == "secret"           ? secret
+       : key == "pending_secret" ? pending_secret
+                                 : login_secret) = std::move(*decoded);
       continue;
     }
     if (key == "uid") {
@@ -171,9 +172,15 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "pending_period",
                                                               "pending_expires",
                                                               "backup_failures",
-                                                              "backup_locked_until", "login_algorithm", "login_digits", "login_period",
-        "login_enrolled_at", "login_last_step", "login_backup_setting", "login_token",
-        "login_expires"};
+                                                              "backup_locked_until",
+                                                              "login_algorithm",
+                                                              "login_digits",
+                                                              "login_period",
+                                                              "login_enrolled_at",
+                                                              "login_last_step",
+                                                              "login_backup_setting",
+                                                              "login_token",
+                                                              "login_expires"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
   }

@@ -9,10 +9,12 @@
 
 #include "auth.hpp"
 #include "enrollment.hpp"
+#include "messages.hpp"
 #include "policy.hpp"
 #include "qr.hpp"
 #include "store.hpp"
 #include "text.hpp"
+#include "unprivileged.hpp"
 #include "username.hpp"
 #include "verify.hpp"
 
@@ -23,29 +25,6 @@ constexpr const char* kResultKey = "valix_auth_result";
 // The PAM environment variable holding the token of an enrollment made at login.
 constexpr std::string_view kLoginEnrollmentVariable = "VALIX_LOGIN_ENROLLMENT";
 constexpr int kEnrollmentTries = 3;
-
-constexpr std::string_view kUnavailable =
-    "Two-factor authentication is not available right now. Please contact your administrator.";
-constexpr std::string_view kNotSetUp =
-    "Two-factor authentication (2FA) is required for this account, but it has not been set up. "
-    "Ask your administrator to require 2FA on your next login, so that you can set it up.";
-
-// Text from the PAM client (rhost, service) made safe for one log line.
-std::string printable(std::string_view text) {
-  std::string out = printable_for_log(text, 128);
-  return out.empty() ? "-" : out;
-}
-
-// "service=S rhost=H" for log lines.
-std::string login_context(PamSession& session) {
-  return "service=" + printable(session.item(PAM_SERVICE)) +
-         " rhost=" + printable(session.item(PAM_RHOST));
-}
-
-std::string minutes_text(std::int64_t seconds) {
-  const std::int64_t minutes = (seconds + 59) / 60;
-  return std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
-}
 
 class Login {
  public:
@@ -70,42 +49,18 @@ class Login {
     auto store = FileStateStore::open(config_.state_dir, geteuid());
     if (!store) return internal_error(store.error().message);
     store_.emplace(std::move(*store));
-    // Filed under another name of the account by an earlier version. Using it or ignoring it
-    // could both be wrong (it may hold the user's enrollment), so the login is refused until
-    // an administrator renames it to the account's name.
-    auto stray = state_filed_elsewhere(*store_, *owner);
-    if (!stray) return internal_error(stray.error().message);
-    if (*stray) {
-      return internal_error("2FA state is filed under '" + **stray +
-                            "', not under the account's own name '" + owner->key +
-                            "'; rename it (valix-admin rename " + **stray + " " + owner->key + ")");
-    }
-    if (owner->key.empty()) {
-      // An account whose name cannot name a state file may still have state from before a
-      // rename: that is refused like any misfiled state, never taken for none.
-      if (owner->account) {
-        auto filed = store_->name_filed_for(owner->account->uid);
-        if (!filed) return internal_error(filed.error().message);
-        if (*filed) {
-          return internal_error("2FA state of uid " + std::to_string(owner->account->uid) +
-                                " is filed under '" + **filed +
-                                "', but the account's name cannot be used for 2FA state");
-        }
-      }
-      // Cannot have state; treated exactly like a user who has none.
+    auto found = load_login_state(*store_, *owner);
+    if (!found) return internal_error(found.error().message);
+    if (!found->key) {
       log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
       store_.reset();
       return not_enrolled(owner->account, false);
     }
-    state_user_ = owner->key;
-    // With the uid, the store refuses state of this account filed under another name (a
-    // rename, another login name listed first) and state of another account filed under this
-    // name (a name reused), so neither looks like an account without 2FA.
-    state_key_ = owner->state_key();
-    auto state = store_->load(state_key_);
-    if (!state) return internal_error(state.error().message);
-    if (*state && (*state)->enrollment) return challenge(*(*state)->enrollment);
-    return not_enrolled(owner->account, *state && (*state)->required);
+    state_key_ = *found->key;
+    state_user_ = state_key_.name;
+    const std::optional<UserState>& state = found->state;
+    if (state && state->enrollment) return challenge(*state->enrollment);
+    return not_enrolled(owner->account, state && state->required);
   }
 
  private:
@@ -120,11 +75,7 @@ class Login {
     return PAM_AUTH_ERR;
   }
 
-  std::string prompt() const {
-    std::string text = config_.prompt;
-    if (text.back() != ' ') text.push_back(' ');
-    return text;
-  }
+  std::string prompt() const { return code_prompt(config_); }
 
   // Who gave the answer: the user (at this module's prompt, or through an earlier module with
   // use_first_pass), or an earlier module whose password may only look like a code
@@ -197,42 +148,9 @@ class Login {
 
   // Tells the user and the log what a recorded verdict means for this login.
   int report(const Verdict& verdict) {
-    if (verdict.accepted()) {
-      log(LogLevel::info, std::string(outcome_name(verdict.outcome)));
-      if (verdict.outcome == Outcome::backup_accepted) {
-        std::string text = "Backup code accepted. You have " +
-                           std::to_string(verdict.backup_codes_left) + " backup code" +
-                           (verdict.backup_codes_left == 1 ? "" : "s") + " left.";
-        if (verdict.backup_codes_left <= 3) {
-          text += " Run valix-enroll --regenerate-backup-codes to get new ones.";
-        }
-        session_.tell(text, MessageKind::info);
-      }
-      return PAM_SUCCESS;
-    }
-    if (verdict.outcome == Outcome::locked) {
-      log(LogLevel::notice,
-          "denied: locked out for another " + std::to_string(verdict.locked_for) + " s");
-      session_.tell(
-          verdict.shape == AnswerShape::backup
-              ? "Too many wrong backup codes. Try again in " + minutes_text(verdict.locked_for) +
-                    ", or ask your administrator to unlock your account."
-              : "Too many failed attempts. Try again in " + minutes_text(verdict.locked_for) +
-                    ", sign in with a backup code, or ask your administrator to "
-                    "unlock your account.",
-          MessageKind::error);
-      return PAM_AUTH_ERR;
-    }
-    std::string reason = "denied: " + std::string(outcome_name(verdict.outcome));
-    if (verdict.locked_for > 0)
-      reason += "; locked out for " + std::to_string(verdict.locked_for) + " s";
-    log(LogLevel::notice, reason);
-    session_.tell(verdict.outcome == Outcome::replayed
-                      ? "This code has already been used. Wait for the next code from your "
-                        "authenticator app."
-                      : "Invalid verification code.",
-                  MessageKind::error);
-    return PAM_AUTH_ERR;
+    return report_verdict(
+        session_, [this](LogLevel level, std::string_view message) { log(level, message); },
+        verdict);
   }
 
   int not_enrolled(const std::optional<Account>& account, bool admin_flag) {
@@ -373,6 +291,11 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, cons
   if (!user) {
     session.logger().log(LogLevel::error, "denied: " + user.error().message);
     return PAM_AUTH_ERR;
+  }
+  // A screen locker or any application running as the user cannot read the state: it has
+  // valix-check, the setuid helper, check the user's own code (unprivileged.hpp).
+  if (module_privilege(*config) == Privilege::unprivileged_caller) {
+    return authenticate_unprivileged(session, *config, *options, *user);
   }
   return Login(session, *config, *options, std::move(*user), clock).run();
 }

@@ -24,8 +24,9 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, cons
 // The part of pam_sm_setcred after a successful authentication: installs the enrollment that
 // authentication made at login and kept inert in the state, if this transaction holds its
 // token (in the PAM environment), unless flags is PAM_DELETE_CRED. PAM_SUCCESS when installed,
-// PAM_IGNORE when there is none to install, PAM_CRED_ERR when it cannot be installed (another login enrolled first or replaced it, it expired, the
-// store failed): the application then ends the login.
+// PAM_IGNORE when there is none to install, PAM_CRED_ERR when it cannot be installed (another login
+// enrolled first or replaced it, it expired, the store failed): the application then ends the
+// login.
 int establish_credentials(PamSession& session, const Result<ModuleOptions>& options, int flags);
 
 // Entry points for the shim: parse argv, build the session, run, record the result for

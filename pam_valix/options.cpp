@@ -1,5 +1,6 @@
 #include "options.hpp"
 
+#include <sys/stat.h>
 #include <unistd.h>
 
 namespace valix::pam {
@@ -23,6 +24,11 @@ Result<ModuleOptions> parse_module_options(std::span<const char* const> args) {
       if (options.config_path.empty() || options.config_path.front() != '/') {
         return fail(Errc::config, "module option config= needs an absolute path");
       }
+    } else if (arg.starts_with("check_helper=")) {
+      options.check_helper = arg.substr(13);
+      if (options.check_helper.empty() || options.check_helper.front() != '/') {
+        return fail(Errc::config, "module option check_helper= needs an absolute path");
+      }
     } else if (const auto equals = arg.find('='); equals != std::string_view::npos && equals > 0) {
       options.overrides.emplace_back(arg.substr(0, equals), arg.substr(equals + 1));
     } else {
@@ -33,7 +39,11 @@ Result<ModuleOptions> parse_module_options(std::span<const char* const> args) {
 }
 
 Result<Config> load_module_config(const ModuleOptions& options) {
-  auto config = load_config(options.config_path, geteuid());
+  // The owner decides which uid load_config holds the file to; a file replaced in between is
+  // refused by load_config's own checks, or is again one of the two trusted owners'.
+  struct stat st {};
+  const bool roots = lstat(options.config_path.c_str(), &st) == 0 && st.st_uid == 0;
+  auto config = load_config(options.config_path, roots ? 0 : geteuid());
   if (!config) return std::unexpected(config.error());
   for (const auto& [key, value] : options.overrides) {
     if (auto applied = apply_setting(*config, key, value); !applied) {

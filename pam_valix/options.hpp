@@ -24,6 +24,8 @@ enum class Verbosity { normal, debug };
 
 struct ModuleOptions {
   std::string config_path{VALIX_DEFAULT_CONFIG};
+  // valix-check, run when the module has no privilege (check_helper=; see unprivileged.hpp).
+  std::string check_helper{VALIX_CHECK_HELPER};
   AnswerSource source = AnswerSource::prompt;
   Verbosity verbosity = Verbosity::normal;
   std::vector<std::pair<std::string, std::string>> overrides;  // key=value for valix.conf keys
@@ -31,8 +33,11 @@ struct ModuleOptions {
 
 Result<ModuleOptions> parse_module_options(std::span<const char* const> args);
 
-// Loads options.config_path (owned by the module's euid, not writable by others) and applies
-// the overrides on top; the result must pass validate_config as a whole.
+// Loads options.config_path (owned by root or by the module's euid, not writable by others)
+// and applies the overrides on top. Root's file is trusted by a module running as a user too
+// (a screen locker): it needs the prompt and the fail delay, and root's word is no less
+// trustworthy to it; the test suite, not run as root, has its own. The result must pass
+// validate_config as a whole.
 Result<Config> load_module_config(const ModuleOptions& options);
 
 }  // namespace valix::pam

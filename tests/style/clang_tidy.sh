@@ -13,7 +13,7 @@ if [ -z "$tidy" ]; then
 fi
 [ -f "$build/compile_commands.json" ] || { echo "no $build/compile_commands.json"; exit 1; }
 cd "$src"
-files=(libvalix/*.cpp pam_valix/*.cpp enroll/*.cpp admin/*.cpp)
+files=(libvalix/*.cpp pam_valix/*.cpp enroll/*.cpp check/*.cpp admin/*.cpp)
 # One process per file, two at a time; xargs exits non-zero if any file has a finding.
 if printf '%s\n' "${files[@]}" |
   xargs -P2 -n1 "$tidy" -p "$build" --quiet -warnings-as-errors='*' 2>/dev/null; then

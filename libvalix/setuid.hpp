@@ -2,6 +2,11 @@
 // behalf of the user who started them.
 #pragma once
 
+#include <signal.h>
+#include <sys/types.h>
+
+#include <optional>
+
 #include "error.hpp"
 
 namespace valix {
@@ -26,6 +31,26 @@ class QuietSignals {
  private:
   void (*old_int_)(int);
   void (*old_tstp_)(int);
+};
+
+// Kept by the module while it holds a user's state lock inside a setuid PAM application (su,
+// sudo). Such a process's real uid is the invoking user's, which lets that user SIGSTOP it, and
+// a stopped process holding alice's lock would deny every login of alice's (each waits for the
+// lock and times out) until someone finds and kills it. While a shield lives, the real uid is
+// the effective one (root), so the invoking user may not signal the process at all, and the
+// terminal's stop signals (SIGTSTP, SIGTTIN, SIGTTOU, which need no permission) are blocked.
+// Both are restored on destruction. In a process that is not setuid it only blocks those
+// signals.
+class SignalShield {
+ public:
+  SignalShield();
+  ~SignalShield();
+  SignalShield(const SignalShield&) = delete;
+  SignalShield& operator=(const SignalShield&) = delete;
+
+ private:
+  sigset_t old_mask_{};
+  std::optional<uid_t> restore_real_uid_;
 };
 
 }  // namespace valix

@@ -12,6 +12,7 @@
 #include "messages.hpp"
 #include "policy.hpp"
 #include "qr.hpp"
+#include "setuid.hpp"
 #include "store.hpp"
 #include "text.hpp"
 #include "unprivileged.hpp"
@@ -112,6 +113,7 @@ class Login {
   // disk before the answer was judged, and a right answer's new state after.
   Result<Verdict> check(std::string_view answer, AnswerKind kind) {
     // The time is read after the answer arrived: the user may have taken a while to type.
+    const SignalShield shield;  // around the lock: see SignalShield
     return verify_and_record(
         *store_, state_key_, answer, clock_(), config_,
         kind == AnswerKind::maybe_a_password ? FailureGrace::one_more : FailureGrace::none);
@@ -230,8 +232,12 @@ class Login {
     if (!activation) return internal_error(activation.error().message);
     auto token = new_login_token();
     if (!token) return internal_error(token.error().message);
-    if (auto kept = keep_login_enrollment(*store_, state_key_, activation->enrollment,
-                                          token->view(), clock_() + config_.pending_lifetime);
+    if (auto kept =
+            [&] {
+              const SignalShield shield;  // around the lock: see SignalShield
+              return keep_login_enrollment(*store_, state_key_, activation->enrollment,
+                                           token->view(), clock_() + config_.pending_lifetime);
+            }();
         !kept) {
       return internal_error(kept.error().message);
     }
@@ -334,6 +340,7 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
     auto store = FileStateStore::open(config->state_dir, geteuid());
     if (!store) return std::unexpected(store.error());
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
+    const SignalShield shield;
     return complete_login_enrollment(*store, StateKey{owner->key, owner->account->uid},
                                      token->view(), now);
   };

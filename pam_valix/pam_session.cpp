@@ -83,6 +83,8 @@ std::optional<SecretString> PamHandleSession::env(std::string_view name) {
 
 void PamHandleSession::unset_env(std::string_view name) {
   const std::string key(name);
+  // libpam logs an error for removing a variable that is not set: every login would.
+  if (pam_getenv(pamh_, key.c_str()) == nullptr) return;
   pam_putenv(pamh_, key.c_str());  // a name without '=' removes it
 }
 

@@ -256,20 +256,29 @@ limited_as_user() {  # limited_as_user LIMIT ARGS...: the setuid copy under RLIM
   run_as_user prlimit --fsize="$limit" bash -c "trap '' XFSZ; exec \"\$@\"" - "$bindir/valix-enroll" "$@"
 }
 wrong_code() { printf '%06d' $(( (10#$(totp_now "$1") + 500000) % 1000000 )); }
-enroll_test_user "$user" "$secret" --failures 4 >/dev/null
+next_code() { totp_at "$1" $(( $(date +%s) + 30 )); }  # above the template's watermark
+# The attacker's starting point: the user has used a code before (so a right code's new state
+# is as long as the old one) and four wrong codes are counted; put back before every attempt.
+enroll_test_user "$user" "$secret" >/dev/null
+wait_fresh_step
+as_user --regenerate-backup-codes --code "$(totp_now "$secret")"
+check "a right --code is accepted (and sets the last use)" [ "$RC" -eq 0 ]
+for i in 1 2 3 4; do as_user --regenerate-backup-codes --code "$(wrong_code "$secret")"; done
+check "... four wrong ones are counted" [ "$(state_field "$user" failures)" = 4 ]
+cp -p "$SB/state/$user.state" "$SB/template.state"
+restore_template() { cp -p "$SB/template.state" "$SB/state/$user.state"; }
 size=$(stat -c %s "$SB/state/$user.state")
 counted=0
 oracle=0
 for limit in $(seq $((size - 30)) $((size + 30))); do
-  wait_fresh_step
-  enroll_test_user "$user" "$secret" --failures 4 >/dev/null
+  restore_template
   limited_as_user "$limit" --regenerate-backup-codes --code "$(wrong_code "$secret")"
   if [ "$(state_field "$user" failures)" -eq 5 ]; then
     counted=$((counted + 1))
     continue
   fi
-  enroll_test_user "$user" "$secret" --failures 4 >/dev/null
-  limited_as_user "$limit" --regenerate-backup-codes --code "$(totp_now "$secret")"
+  restore_template
+  limited_as_user "$limit" --regenerate-backup-codes --code "$(next_code "$secret")"
   if [ "$RC" -eq 0 ]; then
     oracle=$((oracle + 1))
     echo "# limit $limit: a wrong code went uncounted and the right one was accepted"
@@ -277,12 +286,11 @@ for limit in $(seq $((size - 30)) $((size + 30))); do
 done
 check "no file-size limit around the state's ($size bytes) lets a wrong code pass uncounted while the right one works ($oracle)" [ "$oracle" -eq 0 ]
 check "with room for the charge a wrong code is counted ($counted limits)" [ "$counted" -gt 0 ]
-wait_fresh_step
-enroll_test_user "$user" "$secret" --failures 4 >/dev/null
+restore_template
 limited_as_user $((size + 30)) --regenerate-backup-codes --code "$(wrong_code "$secret")"
 check "the fifth wrong code starts the lockout" [ "$(state_field "$user" locked_until)" -gt "$(date +%s)" ]
 for limit in $((size - 10)) "$size" $((size + 10)); do
-  limited_as_user "$limit" --regenerate-backup-codes --code "$(totp_now "$secret")"
+  limited_as_user "$limit" --regenerate-backup-codes --code "$(next_code "$secret")"
   check "locked out: the right code under a limit of $limit is refused" [ "$RC" -ne 0 ]
 done
 check "... no new backup codes were made" bash -c "! grep -qE '[0-9a-z]{5}-[0-9a-z]{5}' '$SB/eout'"

@@ -155,6 +155,6 @@ sleep 1.1
 login_unlocked "$(totp_at "$SECRET" $((next_step * 30)))"
 check "a fresh valid code logs in after the kills" [ "$LOGIN_RC" -eq 0 ]
 check "no temp file left behind" [ -z "$(find "$SB/state" -name '.*.tmp')" ]
-check "state, lock and nothing else in the state dir" \
-  [ "$(ls -A "$SB/state" | sort | tr '\n' ' ')" = "alice.lock alice.state " ]
+check "state, lock, uid index and nothing else in the state dir" \
+  [ "$(ls -A "$SB/state" | LC_ALL=C sort | tr '\n' ' ')" = "+1001.uid alice.lock alice.state " ]
 finish

@@ -11,6 +11,8 @@ check "ten backup codes issued" [ "${#CODES[@]}" -eq 10 ]
 wait_fresh_step
 now=$(date +%s)
 expect_login ok "current TOTP code accepted" valix alice "$(totp_at "$SECRET" "$now")"
+check "... and the log holds no error from libpam (such as removing a PAM variable that is not set)" \
+  bash -c "! grep -a 'SYSLOG(3)' '$SB/err'"
 check "prompt is 'Verification code: '" out_has "Verification code:"
 check "success logged" log_has "totp code accepted"
 check "watermark recorded" [ "$(state_field alice last_step)" -ge $(( now / 30 )) ]

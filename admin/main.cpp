@@ -206,12 +206,12 @@ int run(int argc, char** argv) {
             cl.command + " (by " + who + "): configuration error: " + config.error().message);
     return static_cast<int>(Exit::failed);
   }
-  auto store = FileStateStore::open(config->state_dir, geteuid());
+  auto store = open_state_store(*config, geteuid());
   if (!store) {
     log.log(LogLevel::error, cl.command + " (by " + who + "): " + store.error().message);
     return static_cast<int>(Exit::failed);
   }
-  const Context ctx{*config, cl.config, *store,
+  const Context ctx{*config, cl.config, **store,
                     log,     who,       static_cast<std::int64_t>(std::time(nullptr))};
 
   Exit result = Exit::ok;

@@ -112,14 +112,14 @@ class Check {
     auto config = load_config(std::string(kDefaultConfigPath), 0);
     if (!config) return internal("configuration error: " + config.error().message);
     config_ = std::move(*config);
-    auto store = FileStateStore::open(config_.state_dir, 0);
+    auto store = open_state_store(config_, 0);
     if (!store) return internal(store.error().message);
-    auto found = load_login_state(*store, *owner);
+    auto found = load_login_state(**store, *owner);
     if (!found) return internal(found.error().message);
     if (!found->key) return not_enrolled(owner->account, false);
     const std::optional<UserState>& state = found->state;
     if (!state || !state->enrollment) return not_enrolled(owner->account, state && state->required);
-    return challenge(*store, *found->key, state->enrollment->otp.digits);
+    return challenge(**store, *found->key, state->enrollment->otp.digits);
   }
 
  private:

@@ -284,8 +284,8 @@ class Enroller {
  public:
   // acting_for: the account root acts for with --user (nullopt for a user acting for
   // themselves, or root for root): files the user named are created as that account.
-  Enroller(const Options& options, Config config, FileStateStore store, std::string user, uid_t uid,
-           std::optional<Account> acting_for)
+  Enroller(const Options& options, Config config, std::unique_ptr<StateStore> store,
+           std::string user, uid_t uid, std::optional<Account> acting_for)
       : o_(options),
         config_(std::move(config)),
         store_(std::move(store)),
@@ -327,6 +327,11 @@ class Enroller {
     FILE* to = o_.json ? stderr : stdout;
     std::fputs(prompt, to);
     std::fflush(to);
+    return stdin_line();
+  }
+
+  // One line of standard input, its line end removed; nullopt at end of input.
+  static std::optional<SecretString> stdin_line() {
     char buffer[256];
     if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
     buffer[std::strcspn(buffer, "\r\n")] = '\0';
@@ -339,12 +344,7 @@ class Enroller {
   // every user on the host, standard input is not). nullopt at end of input.
   static std::optional<SecretString> code_argument(const std::string& value) {
     if (value != "-") return SecretString(value);
-    char buffer[256];
-    if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
-    buffer[std::strcspn(buffer, "\r\n")] = '\0';
-    SecretString line(buffer);
-    wipe(buffer, sizeof buffer);
-    return line;
+    return stdin_line();
   }
 
   // For an enrolled user: the current TOTP code (from --code, or asked for) must verify,
@@ -370,7 +370,7 @@ class Enroller {
     Result<Verdict> verdict = fail(Errc::internal, "not checked");
     {
       const QuietSignals quiet;
-      verdict = verify_and_record(store_, StateKey{user_, uid_}, code->view(), now(), config_);
+      verdict = verify_and_record(*store_, StateKey{user_, uid_}, code->view(), now(), config_);
     }
     // Any error, an unsynced directory included, refuses: a code is good for a change only
     // once both its charge and its watermark are durable.
@@ -391,13 +391,13 @@ class Enroller {
 
   // With the uid, the store refuses this account's state filed under another name and another
   // account's state filed under this one, as a login does.
-  Result<std::optional<UserState>> load() { return store_.load(StateKey{user_, uid_}); }
+  Result<std::optional<UserState>> load() { return store_->load(StateKey{user_, uid_}); }
 
   // A state that was replaced but whose directory could not be synced is in use: it counts as
   // written, so the codes it holds are shown, and run() reports the error at the end.
   Result<void> update(const StateStore::Mutator& mutate) {
     const QuietSignals quiet;
-    auto updated = store_.update(StateKey{user_, uid_}, mutate);
+    auto updated = store_->update(StateKey{user_, uid_}, mutate);
     if (!updated && updated.error().code == Errc::unsynced) {
       unsynced_ = updated.error().message;
       return {};
@@ -694,7 +694,7 @@ class Enroller {
 
   const Options& o_;
   Config config_;
-  FileStateStore store_;
+  std::unique_ptr<StateStore> store_;  // never null
   std::string user_;
   uid_t uid_;  // the account's, whose state user_ names
   std::optional<Account> acting_for_;
@@ -754,7 +754,7 @@ int run(int argc, char** argv) {
   if (options.action != Options::Action::status) {
     if (auto refused = check_account(user)) return *refused;
   }
-  auto store = FileStateStore::open(config->state_dir, geteuid());
+  auto store = open_state_store(*config, geteuid());
   if (!store) return internal(store.error());
   Enroller enroller(options, std::move(*config), std::move(*store), user, uid,
                     std::move(acting_for));

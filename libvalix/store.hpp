@@ -1,19 +1,21 @@
-// Per-user state storage. The interface is what a future directory-service backend must
-// also provide: a consistent read, and an atomic read-modify-write.
+// Per-user state storage: the interface every backend provides (a consistent read, and an
+// atomic read-modify-write), and the one place that picks the backend from the configuration.
+// The front ends (module, tools) hold a StateStore& and never name a backend.
 #pragma once
 
 #include <sys/types.h>
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "config.hpp"
 #include "error.hpp"
 #include "state.hpp"
-#include "unique_fd.hpp"
 
 namespace valix {
 
@@ -86,59 +88,8 @@ class StateStore {
   }
 };
 
-// Files under one directory owned by trusted_uid (root in production) and writable by nobody
-// else, each created owned by trusted_uid and group 0 when that is root (root:root, whatever
-// the gid of a setuid caller), else the process's effective gid:  USER.state (the state, mode
-// 0600), USER.lock (flock target, never removed, so every process locks the same inode), .USER.tmp
-// (the write-ahead temp file, only touched under the lock). User names never start with '.', so
-// temp names cannot collide with them.
-// The uid index: +UID.uid holds "NAME\n", the name the state of UID is filed under (written,
-// through .+UID.NAME.tmp, under NAME's lock before the state; removed after it). No user name
-// contains '+', so these never collide with a user's files.
-class FileStateStore final : public StateStore {
- public:
-  // Opens and checks the directory. lock_timeout bounds how long update() waits for a lock.
-  static Result<FileStateStore> open(
-      const std::string& directory, uid_t trusted_uid,
-      std::chrono::milliseconds lock_timeout = std::chrono::seconds(15));
-
-  Result<std::optional<UserState>> load(const StateKey& key) override;
-  Result<void> update(const StateKey& key, const Mutator& mutate) override;
-  Result<std::optional<std::string>> name_filed_for(uid_t uid) override;
-  Result<void> rename(const StateKey& from, const StateKey& to) override;
-  Result<std::vector<std::string>> list_users() override;
-  // Only a state file that passes every check a readable one must (a regular file owned by
-  // trusted_uid, mode 0600, one link, no symlink) but does not parse or is too large.
-  Result<std::string> remove_unreadable(std::string_view user) override;
-
- private:
-  FileStateStore(UniqueFd dir, uid_t trusted_uid, gid_t trusted_gid,
-                 std::chrono::milliseconds lock_timeout)
-      : dir_(std::move(dir)),
-        trusted_uid_(trusted_uid),
-        trusted_gid_(trusted_gid),
-        lock_timeout_(lock_timeout) {}
-  Result<std::optional<UserState>> read_state(const std::string& user);
-  // The user's exclusive lock, held until the returned descriptor is closed: a flock on the
-  // inode USER.lock names once the lock is granted (one replaced meanwhile is let go and the
-  // new one taken), all within lock_timeout.
-  Result<UniqueFd> lock_user(const std::string& user);
-  // Writes a state after checking that it reads back (parse_state, the size limit).
-  Result<void> write_state(const std::string& name, const UserState& state);
-  Result<std::optional<UserState>> read_state_retrying(const std::string& user);
-  Result<std::optional<std::string>> read_index(uid_t uid);
-  Result<void> check_owner(const StateKey& key, const std::optional<UserState>& state);
-  Result<void> index_before_write(const StateKey& key, UserState& state,
-                                  std::optional<uid_t> recorded);
-  Result<void> remove_state(const std::string& name, std::optional<uid_t> uid);
-  Result<void> write_index(uid_t uid, const std::string& name);
-
-  UniqueFd dir_;
-  uid_t trusted_uid_;
-  gid_t trusted_gid_;  // the group of every file created: 0 for a root store
-  std::chrono::milliseconds lock_timeout_;
-};
-
-inline constexpr std::size_t kMaxStateFileSize = std::size_t{64} * 1024;
+// The store valix.conf names (today: the files under state_dir), opened and checked.
+// trusted_uid owns the store (root in production; the effective uid for tests run as a user).
+Result<std::unique_ptr<StateStore>> open_state_store(const Config& config, uid_t trusted_uid);
 
 }  // namespace valix

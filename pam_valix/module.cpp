@@ -47,9 +47,9 @@ class Login {
       const std::string& account_name = owner->key.empty() ? owner->account->name : owner->key;
       if (account_name != user_) shown_user_ += " (account " + printable(account_name) + ")";
     }
-    auto store = FileStateStore::open(config_.state_dir, geteuid());
+    auto store = open_state_store(config_, geteuid());
     if (!store) return internal_error(store.error().message);
-    store_.emplace(std::move(*store));
+    store_ = std::move(*store);
     auto found = load_login_state(*store_, *owner);
     if (!found) return internal_error(found.error().message);
     if (!found->key) {
@@ -270,7 +270,7 @@ class Login {
   std::string shown_user_;
   std::string where_;
   const Clock& clock_;
-  std::optional<FileStateStore> store_;
+  std::unique_ptr<StateStore> store_;
 };
 
 void cleanup_result(pam_handle_t*, void* data, int) { delete static_cast<int*>(data); }
@@ -337,11 +337,11 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
     if (owner->key.empty() || !owner->account) {
       return fail(Errc::invalid, "the user name cannot have 2FA state");
     }
-    auto store = FileStateStore::open(config->state_dir, geteuid());
+    auto store = open_state_store(*config, geteuid());
     if (!store) return std::unexpected(store.error());
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     const SignalShield shield;
-    return complete_login_enrollment(*store, StateKey{owner->key, owner->account->uid},
+    return complete_login_enrollment(**store, StateKey{owner->key, owner->account->uid},
                                      token->view(), now);
   };
   auto stored = store_enrollment();

@@ -3,7 +3,7 @@
 // hangs, and the security properties hold for every input:
 //  - accepted only as a TOTP code of the enrolled length or as a backup-code shape;
 //  - an accepted answer given again is refused (replay watermark, single-use backup codes);
-//  - a refused answer counts one failure and changes nothing else.
+//  - a refused answer counts one failure, against its shape's limit, and changes nothing else.
 // The seeds hold the right codes for the fixed clock, so the accepting paths are reached.
 #include <cstddef>
 #include <cstdint>
@@ -39,10 +39,14 @@ valix::UserState make_state() {
   return state;
 }
 
+int enrolled_digits();
+
 const valix::UserState& fixed_state() {
   static const valix::UserState state = make_state();
   return state;
 }
+
+int enrolled_digits() { return fixed_state().enrollment->otp.digits; }
 
 }  // namespace
 
@@ -68,13 +72,18 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   const auto& enrollment = *state.enrollment;
 
   if (!verdict->accepted()) {
-    FUZZ_CHECK(state.failures == before.failures + 1);
+    // One failure, counted against the limit of the answer's shape (backup codes have their
+    // own).
+    const bool backup = verdict->shape == valix::AnswerShape::backup;
+    FUZZ_CHECK(verdict->shape == valix::answer_shape(answer, enrolled_digits()));
+    FUZZ_CHECK(state.failures == before.failures + (backup ? 0 : 1));
+    FUZZ_CHECK(state.backup_failures == before.backup_failures + (backup ? 1 : 0));
     FUZZ_CHECK(enrollment.last_step == old_enrollment.last_step);
     FUZZ_CHECK(enrollment.backup.hashes == old_enrollment.backup.hashes);
     return 0;
   }
 
-  FUZZ_CHECK(state.failures == 0 && state.last_login == kNow);
+  FUZZ_CHECK(state.failures == 0 && state.backup_failures == 0 && state.last_login == kNow);
   if (verdict->outcome == valix::Outcome::totp_accepted) {
     FUZZ_CHECK(valix::as_totp_code(answer, enrollment.otp.digits).has_value());
     FUZZ_CHECK(enrollment.last_step > old_enrollment.last_step);

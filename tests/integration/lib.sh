@@ -187,6 +187,40 @@ state_field() {  # state_field USER FIELD
   "$VALIX_TEST_STATE" "$SB/state" "$1" show | sed -n "s/^$2=//p"
 }
 
+# The setuid tools read only the compiled-in valix.conf, so a test of one installed setuid
+# creates that file for its own length. compiled_in_config_create [SED_SCRIPT]: writes it,
+# root-owned, from the sandbox's valix.conf (through SED_SCRIPT, if given), with any missing
+# parent directories, and only if it does not exist: otherwise the test skips (exit 77), for
+# a real configuration is never replaced. Sets SYSTEM_CONF. compiled_in_config_remove undoes
+# it: call it from the test's EXIT trap.
+SYSTEM_CONF=
+SYSTEM_CONF_MADE=no
+SYSTEM_CONF_DIRS=()
+compiled_in_config_create() {
+  SYSTEM_CONF=$("$VALIX_ENROLL" --help | sed -n 's/.*(default: \(.*\);$/\1/p')
+  case "$SYSTEM_CONF" in /*) ;; *) echo "could not read the compiled-in valix.conf from --help"; exit 1 ;; esac
+  if [ -e "$SYSTEM_CONF" ]; then
+    echo "SKIP: $SYSTEM_CONF exists; this test does not replace a real configuration"
+    exit 77
+  fi
+  local dir missing=()
+  dir=$(dirname "$SYSTEM_CONF")
+  while [ ! -d "$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
+  for dir in "${missing[@]}"; do mkdir -m 755 "$dir"; SYSTEM_CONF_DIRS+=("$dir"); done
+  # noclobber: created with O_EXCL, so a file another test made meanwhile is not replaced.
+  if ! (set -o noclobber; sed "${1:-}" "$SB/etc/valix.conf" > "$SYSTEM_CONF") 2>/dev/null; then
+    echo "SKIP: $SYSTEM_CONF appeared meanwhile"
+    exit 77
+  fi
+  SYSTEM_CONF_MADE=yes
+  chmod 644 "$SYSTEM_CONF"
+}
+compiled_in_config_remove() {
+  [ "$SYSTEM_CONF_MADE" = no ] || rm -f "$SYSTEM_CONF"
+  local i
+  for (( i=${#SYSTEM_CONF_DIRS[@]}-1; i>=0; i-- )); do rmdir "${SYSTEM_CONF_DIRS[$i]}" 2>/dev/null || true; done
+}
+
 pass() { TESTS_PASSED=$((TESTS_PASSED + 1)); echo "ok - $1"; }
 failure() {
   TESTS_FAILED=$((TESTS_FAILED + 1))

@@ -13,34 +13,19 @@ source "$(dirname "$0")/lib.sh"
 require_root "running valix-enroll setuid as another user"
 sandbox_init enroll_setuid
 
-system_conf=$("$VALIX_ENROLL" --help | sed -n 's/.*(default: \(.*\);$/\1/p')
-case "$system_conf" in /*) ;; *) echo "could not read the compiled-in valix.conf from --help"; exit 1 ;; esac
-if [ -e "$system_conf" ]; then
-  echo "SKIP: $system_conf exists; this test does not replace a real configuration"
-  exit 77
-fi
-
 user=valixsu$$
 other=valixso$$
 bindir=$(mktemp -d /tmp/valix-enroll-setuid.XXXXXX)
-created_dirs=()
 cleanup() {
-  rm -f "$system_conf"
-  local i
-  for (( i=${#created_dirs[@]}-1; i>=0; i-- )); do rmdir "${created_dirs[$i]}" 2>/dev/null || true; done
+  compiled_in_config_remove
   rm -rf "$bindir"
   userdel -r "$user" >/dev/null 2>&1 || true
   userdel -r "$other" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-
-# The compiled-in valix.conf, root-owned, pointing at the sandbox (parents created are removed).
-dir=$(dirname "$system_conf")
-missing=()
-while [ ! -d "$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
-for dir in "${missing[@]}"; do mkdir -m 755 "$dir"; created_dirs+=("$dir"); done
-cp "$SB/etc/valix.conf" "$system_conf"
-chmod 644 "$system_conf"
+# The compiled-in valix.conf, root-owned, pointing at the sandbox.
+compiled_in_config_create
+system_conf=$SYSTEM_CONF
 
 for u in "$user" "$other"; do
   if ! useradd -m -s /bin/sh "$u" 2>/dev/null || ! echo "$u:Perm-Passw0rd-$$" | chpasswd; then

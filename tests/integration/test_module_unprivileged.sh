@@ -17,41 +17,20 @@ source "$(dirname "$0")/lib.sh"
 require_root "installing a setuid valix-check and running pamtester as another user"
 sandbox_init module_unprivileged
 
-system_conf=$("$VALIX_ENROLL" --help | sed -n 's/.*(default: \(.*\);$/\1/p')
-case "$system_conf" in /*) ;; *) echo "could not read the compiled-in valix.conf from --help"; exit 1 ;; esac
-if [ -e "$system_conf" ]; then
-  echo "SKIP: $system_conf exists; this test does not replace a real configuration"
-  exit 77
-fi
-
 user=valixcu$$
 other=valixco$$
 bindir=$(mktemp -d /tmp/valix-check.XXXXXX)
-created_dirs=()
-made_conf=no
 cleanup() {
-  [ "$made_conf" = no ] || rm -f "$system_conf"
-  local i
-  for (( i=${#created_dirs[@]}-1; i>=0; i-- )); do rmdir "${created_dirs[$i]}" 2>/dev/null || true; done
+  compiled_in_config_remove
   rm -rf "$bindir"
   userdel -r "$user" >/dev/null 2>&1 || true
   userdel -r "$other" >/dev/null 2>&1 || true
 }
 trap cleanup EXIT
-
 # The helper's configuration: the compiled-in valix.conf, root-owned, on the sandbox state
-# directory, with a fail delay of its own (the module's valix.conf has none), created only if
-# no other test made one meanwhile (noclobber: O_EXCL).
-dir=$(dirname "$system_conf")
-missing=()
-while [ ! -d "$dir" ]; do missing=("$dir" "${missing[@]}"); dir=$(dirname "$dir"); done
-for dir in "${missing[@]}"; do mkdir -m 755 "$dir"; created_dirs+=("$dir"); done
-if ! (set -o noclobber; sed 's/^fail_delay_ms = 0$/fail_delay_ms = 1000/' "$SB/etc/valix.conf" > "$system_conf") 2>/dev/null; then
-  echo "SKIP: $system_conf appeared meanwhile"
-  exit 77
-fi
-made_conf=yes
-chmod 644 "$system_conf"
+# directory, with a fail delay of its own (the module's valix.conf has none).
+compiled_in_config_create 's/^fail_delay_ms = 0$/fail_delay_ms = 1000/'
+system_conf=$SYSTEM_CONF
 
 for u in "$user" "$other"; do
   if ! useradd -m -s /bin/sh "$u" 2>/dev/null; then

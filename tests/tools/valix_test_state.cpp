@@ -18,7 +18,7 @@
 
 #include "base32.hpp"
 #include "enrollment.hpp"
-#include "store.hpp"
+#include "file_store.hpp"
 
 using namespace valix;
 

@@ -11,8 +11,8 @@
 #include <filesystem>
 #include <fstream>
 
+#include "file_store.hpp"
 #include "file_util.hpp"
-#include "store.hpp"
 #include "unit.hpp"
 
 using namespace valix;

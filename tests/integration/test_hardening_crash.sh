@@ -15,8 +15,10 @@ KILLS=${VALIX_CRASH_LOGINS:-3000}  # logins started; about half are killed while
 PER_WORKER=$((KILLS / WORKERS))
 MAX_DELAY_MS=80  # one login takes about 60 ms here: kills land before, in and after the module
 START=$SECONDS
-# Replays count as failures: keep lockouts short so the run keeps exercising writes.
+# Replays and used backup codes count as failures: keep both limits high and lockouts short so
+# the run keeps exercising writes (a locked shape is refused without any).
 write_config "max_failures = 100
+backup_max_failures = 100
 lockout_seconds = 1
 lockout_max_seconds = 1"
 

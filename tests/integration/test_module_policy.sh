@@ -144,6 +144,28 @@ check "locked user is told, without a verdict on the code" out_has "Too many fai
 check "no 'Invalid' verdict while locked" bash -c "! grep -q 'Invalid verification code' '$SB/out' '$SB/err'"
 check "watermark did not move while locked" [ "$(state_field bob last_step)" = "$step_before" ]
 check "failures not increased while locked" [ "$(state_field bob failures)" = 3 ]
+# The owner is not locked out of their backup codes (a limit of their own, issue 14 item 6),
+# and the backup code ends the TOTP lockout.
+mapfile -t BOB_CODES < <(enroll_test_user bob "$SECRET" --failures 3 --locked-until $(( $(date +%s) + 60 )))
+expect_login ok "TOTP codes locked: a backup code still logs in" valix bob "${BOB_CODES[0]}"
+check "... and clears the TOTP lockout" [ "$(state_field bob failures)/$(state_field bob locked_until)" = "0/0" ]
+# And the other way round: backup codes locked (by three wrong ones here), TOTP codes work.
+write_config "max_failures = 3
+backup_max_failures = 3
+lockout_seconds = 60
+lockout_max_seconds = 600"
+mapfile -t BOB_CODES < <(enroll_test_user bob "$SECRET")
+for i in 1 2 3; do expect_login fail "wrong backup code $i" valix bob "zzzzz-zzzz$i"; done
+check "three wrong backup codes lock backup codes" [ "$(state_field bob backup_locked_until)" -gt "$(date +%s)" ]
+check "... counted against their own limit only" [ "$(state_field bob failures)" = 0 ]
+expect_login fail "backup codes locked: a right one is refused" valix bob "${BOB_CODES[0]}"
+check "... with its own message" out_has "Too many wrong backup codes"
+check "... and it is not used up" [ "$(state_field bob backup_left)" = 10 ]
+wait_fresh_step
+expect_login ok "backup codes locked: a TOTP code still logs in" valix bob "$(totp_now "$SECRET")"
+write_config "max_failures = 3
+lockout_seconds = 60
+lockout_max_seconds = 600"
 # Back-off: after a lockout expires, each further failure doubles it (60 -> 120 -> 240 ... cap).
 enroll_test_user bob "$SECRET" --failures 3 --locked-until 1 >/dev/null
 expect_login fail "failure after an expired lockout" valix bob 000000

@@ -248,7 +248,7 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
             return StateChange::keep;
           }
           state->required = false;
-          return state->empty() ? StateChange::remove : StateChange::write;
+          return StateChange::write;  // the store removes a state left empty
         });
     if (!done) {
       result = worse(result, ctx.error(action, t.name, done.error().message, Exit::failed));
@@ -306,7 +306,7 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
     state->pending.reset();
     state->login_enrollment.reset();
     state->clear_failures();
-    return state->empty() ? StateChange::remove : StateChange::write;
+    return StateChange::write;  // the store removes a state left empty
   });
   // A state file that cannot be read (corrupt, or too large) would otherwise leave the user
   // locked out of every login and every tool for good; one the store does not trust at all
@@ -382,7 +382,7 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
       return StateChange::keep;
     }
     state->clear_failures();
-    return state->empty() ? StateChange::remove : StateChange::write;
+    return StateChange::write;  // the store removes a state left empty
   });
   if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
   if (found == Found::no_state) {

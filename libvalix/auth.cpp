@@ -72,16 +72,22 @@ Charge charge_failure(UserState& state, AnswerShape shape, std::int64_t now, con
     charge.locked_for = limit.locked_until - now;
     return charge;
   }
+  charge.locked_for = count_failure(state, shape, now, config, grace);
+  return charge;
+}
+
+std::int64_t count_failure(UserState& state, AnswerShape shape, std::int64_t now,
+                           const Config& config, FailureGrace grace) {
+  const Limit limit = limit_for(state, shape, config);
   limit.failures = std::min(limit.failures + 1, 1'000'000);
   const int locks_at = limit.max_failures + (grace == FailureGrace::one_more ? 1 : 0);
-  if (limit.failures < locks_at) return charge;
+  if (limit.failures < locks_at) return 0;
   // Back-off: the first lockout lasts lockout_seconds, each further failure doubles it.
   const int extra = std::clamp(limit.failures - limit.max_failures, 0, 20);
   const std::int64_t duration = std::min<std::int64_t>(
       static_cast<std::int64_t>(config.lockout_seconds) << extra, config.lockout_max_seconds);
   limit.locked_until = now + duration;
-  charge.locked_for = duration;
-  return charge;
+  return duration;
 }
 
 Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int64_t now,

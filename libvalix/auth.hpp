@@ -63,6 +63,11 @@ struct Charge {
 Charge charge_failure(UserState& state, AnswerShape shape, std::int64_t now, const Config& config,
                       FailureGrace grace = FailureGrace::none);
 
+// Counts one failure of `shape` whatever the lockout says, and returns the lockout it starts
+// (0 for none): for an answer already judged wrong whose charge a success erased meanwhile.
+std::int64_t count_failure(UserState& state, AnswerShape shape, std::int64_t now,
+                           const Config& config, FailureGrace grace = FailureGrace::none);
+
 // Judges answer against an enrolled state at time now, assuming its failure was charged. An
 // accepted answer updates the state (watermark or consumed backup code, both failure counts
 // and lockouts cleared, last login); a refused one changes nothing. state.enrollment must be

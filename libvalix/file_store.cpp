@@ -164,6 +164,7 @@ Result<void> FileStateStore::update(const StateKey& key, const Mutator& mutate) 
     case StateChange::remove: return remove_state(*name, recorded ? recorded : key.uid);
     case StateChange::write:
       if (!*state) return fail(Errc::invalid, "write requested without a state");
+      if ((*state)->empty()) return remove_state(*name, recorded ? recorded : key.uid);
       // Errc::unsynced here is made good by the state's own directory sync just below.
       if (auto indexed = index_before_write(key, **state, recorded);
           !indexed && indexed.error().code != Errc::unsynced) {

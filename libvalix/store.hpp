@@ -19,7 +19,8 @@
 
 namespace valix {
 
-// What a mutator decided to do with the state it was given.
+// What a mutator decided to do with the state it was given. A write of a state with nothing
+// worth keeping (UserState::empty) removes it: the store decides that, not each caller.
 enum class StateChange { keep, write, remove };
 
 // Whose state is meant: the name it is filed under (valid_username) and the uid of the

@@ -18,6 +18,20 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
   // its outputs from the state it is given and consumes nothing it captured.
   Charge charge;
   Verdict locked;
+  // What a success would change: if one lands between this answer's charge and its judging
+  // (another login's, racing this one), it clears every failure count, this answer's charge
+  // included, so a wrong answer is then counted again.
+  struct Successes {
+    std::uint64_t last_step = 0;
+    std::size_t backup_codes = 0;
+    std::int64_t enrolled_at = 0;
+    bool operator==(const Successes&) const = default;
+  };
+  auto successes_in = [](const UserState& state) {
+    return Successes{state.enrollment->last_step, state.enrollment->backup.hashes.size(),
+                     state.enrollment->enrolled_at};
+  };
+  Successes at_charge;
   auto charged = store.update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
     if (auto enrolled = require_enrolled(current); !enrolled)
       return std::unexpected(enrolled.error());
@@ -25,6 +39,7 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
     const std::int64_t locked_until_before = current->locked_until;
     const std::int64_t backup_locked_until_before = current->backup_locked_until;
     charge = charge_failure(*current, shape, now, config, grace);
+    at_charge = successes_in(*current);
     locked = Verdict{Outcome::locked, shape, charge.locked_for,
                      current->enrollment->backup.hashes.size()};
     if (!charge.locked) return StateChange::write;
@@ -39,13 +54,17 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
   auto judged = store.update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
     if (auto enrolled = require_enrolled(current); !enrolled)
       return std::unexpected(enrolled.error());
+    const bool success_since_charge = !(successes_in(*current) == at_charge);
     auto checked = judge_answer(*current, answer, now, config);
     if (!checked) return std::unexpected(checked.error());
     verdict = *checked;
-    return verdict.accepted() ? StateChange::write : StateChange::keep;
+    if (verdict.accepted()) return StateChange::write;
+    verdict.locked_for = charge.locked_for;
+    if (!success_since_charge) return StateChange::keep;  // the charge stands
+    verdict.locked_for = count_failure(*current, verdict.shape, now, config, grace);
+    return StateChange::write;
   });
   if (!judged) return std::unexpected(judged.error());
-  if (!verdict.accepted()) verdict.locked_for = charge.locked_for;
   return verdict;
 }
 

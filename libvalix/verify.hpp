@@ -15,13 +15,14 @@ namespace valix {
 // Charges, then judges. First the failure the answer would cost (its shape's count, and the
 // lockout it would start) is committed to the store; only once that commit succeeded is the
 // answer compared with any secret, in a second update on a fresh read that commits the
-// watermark or the consumed backup code when the answer is right (and writes nothing when it
-// is wrong: the failure is already counted). So no answer is ever judged for free: a caller
-// whose write fails (a file-size limit, a full disk, a signal, a kill, a directory that is
-// down) has either paid for the guess or learned nothing about it. A locked shape is refused
-// without judging and without a write (except to shorten a lockout that exceeds policy).
-// An error from either update is returned: the caller must deny. The verdict counts only
-// when this returns it.
+// watermark or the consumed backup code when the answer is right, and writes nothing when it
+// is wrong (the failure is already counted), unless a success (another login's, racing this
+// one) cleared the counts in between: then the wrong answer is counted again. So no answer is
+// ever judged for free: a caller whose write fails (a file-size limit, a full disk, a signal,
+// a kill, a directory that is down) has either paid for the guess or learned nothing about
+// it. A locked shape is refused without judging and without a write (except to shorten a
+// lockout that exceeds policy). An error from either update is returned: the caller must
+// deny. The verdict counts only when this returns it.
 Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::string_view answer,
                                   std::int64_t now, const Config& config,
                                   FailureGrace grace = FailureGrace::none);

@@ -5,6 +5,7 @@
 // to fail from a given update on, as a full disk or a file-size limit would.
 #pragma once
 
+#include <functional>
 #include <map>
 #include <optional>
 #include <string>
@@ -21,6 +22,11 @@ class MemoryStore final : public valix::StateStore {
 
   valix::Result<void> update(const valix::StateKey& key, const Mutator& mutate) override {
     ++updates;
+    if (before_update && updates == before_update_at) {
+      auto hook = std::move(before_update);  // runs once, and may itself update the store
+      before_update = nullptr;
+      hook();
+    }
     for (int run = 1; run <= 2; ++run) {
       auto current = load(key);
       if (!current) return std::unexpected(current.error());
@@ -32,7 +38,7 @@ class MemoryStore final : public valix::StateStore {
         return valix::fail(valix::Errc::io, "write failed (test)");
       }
       ++writes;
-      if (*change == valix::StateChange::remove || !*current) {
+      if (*change == valix::StateChange::remove || !*current || (*current)->empty()) {
         states_.erase(key.name);
       } else {
         states_.insert_or_assign(key.name, std::move(**current));
@@ -64,6 +70,9 @@ class MemoryStore final : public valix::StateStore {
   int updates = 0;
   int writes = 0;
   int fail_writes_from = 0;  // 0: never; N: every write from the Nth update on fails
+  // Run once just before the before_update_at-th update: another login racing this one.
+  std::function<void()> before_update;
+  int before_update_at = 0;
 
  private:
   std::map<std::string, valix::UserState> states_;

@@ -106,6 +106,32 @@ void locked_is_not_judged_and_not_written(void**) {
   assert_int_equal(f.store.at(kUser).enrollment->backup.hashes.size(), 9);
 }
 
+// Another login's success lands between this wrong answer's charge and its judging, and
+// clears every count, this charge included: the wrong answer is counted again, so a racing
+// success never makes a guess free.
+void success_between_charge_and_judging(void**) {
+  Fixture f;
+  enroll(f);
+  f.store.before_update_at = 2;  // just before the wrong answer is judged
+  f.store.before_update = [&] {
+    auto right = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
+    if (!right || !right->accepted()) fail_msg("the racing login did not succeed");
+  };
+  auto wrong = verify_and_record(f.store, kKey, "000000", kNow, f.config);
+  ASSERT_OK(wrong);
+  assert_true(wrong->outcome == Outcome::wrong);
+  assert_int_equal(f.store.at(kUser).failures, 1);
+  // The same for a replay of the code the racing login used.
+  Fixture g;
+  enroll(g);
+  g.store.before_update_at = 2;
+  g.store.before_update = [&] { verify_and_record(g.store, kKey, code_now(), kNow, g.config); };
+  auto replay = verify_and_record(g.store, kKey, code_now(), kNow, g.config);
+  ASSERT_OK(replay);
+  assert_true(replay->outcome == Outcome::replayed);
+  assert_int_equal(g.store.at(kUser).failures, 1);
+}
+
 void removed_state_is_an_error(void**) {
   Fixture f;
   auto verdict = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
@@ -122,6 +148,7 @@ int main() {
       cmocka_unit_test(failed_charge_judges_nothing),
       cmocka_unit_test(failed_success_write_keeps_the_charge),
       cmocka_unit_test(locked_is_not_judged_and_not_written),
+      cmocka_unit_test(success_between_charge_and_judging),
       cmocka_unit_test(removed_state_is_an_error),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

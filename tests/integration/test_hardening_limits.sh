@@ -21,8 +21,14 @@ limited_login() {
   local limit=$1 answer=$2 attempt
   for attempt in 1 2 3 4 5 6; do
     set +e
-    printf '%s\n' "$answer" | pam_env prlimit --fsize="$limit" \
-      bash -c "trap '' XFSZ; exec pamtester -v valix alice authenticate" 2>&1 | cat >"$SB/out"
+    # The wrappers (and a sanitizer runtime) are preloaded into pamtester only, not into
+    # prlimit and bash, which are not built for them.
+    printf '%s\n' "$answer" | prlimit --fsize="$limit" bash -c \
+      'trap "" XFSZ; exec env LD_PRELOAD="$1" PAM_WRAPPER=1 PAM_WRAPPER_SERVICE_DIR="$2" \
+         PAM_WRAPPER_DEBUGLEVEL=2 NSS_WRAPPER_PASSWD="$3" NSS_WRAPPER_GROUP="$4" \
+         pamtester -v valix alice authenticate' - \
+      "${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$PAM_WRAPPER_LIB:$NSS_WRAPPER_LIB" \
+      "$SB/pam.d" "$SB/etc/passwd" "$SB/etc/group" 2>&1 | cat >"$SB/out"
     LOGIN_RC=${PIPESTATUS[1]}
     set -e
     grep -aqE 'SYSLOG\([0-9]\): (user |denied: )' "$SB/out" && break

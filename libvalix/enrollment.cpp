@@ -119,13 +119,7 @@ void install_enrollment(UserState& state, Enrollment enrollment) {
 Result<SecretString> new_login_token() {
   std::uint8_t raw[16];
   if (auto ok = random_bytes(raw); !ok) return std::unexpected(ok.error());
-  static constexpr char kHex[] = "0123456789abcdef";
-  SecretString token;
-  token.str().reserve(2 * sizeof raw);
-  for (const std::uint8_t byte : raw) {
-    token.str().push_back(kHex[byte >> 4]);
-    token.str().push_back(kHex[byte & 0xf]);
-  }
+  SecretString token = hex_encode(raw);
   wipe(raw, sizeof raw);
   return token;
 }

@@ -108,11 +108,16 @@ Result<std::string> sha256_hex(std::string_view data) {
   if (EVP_Digest(data.data(), data.size(), digest, &length, EVP_sha256(), nullptr) != 1) {
     return fail(Errc::crypto, "SHA-256 failed");
   }
+  return std::string(hex_encode(std::span<const std::uint8_t>(digest, length)).view());
+}
+
+SecretString hex_encode(std::span<const std::uint8_t> bytes) {
   static constexpr char kHex[] = "0123456789abcdef";
-  std::string out;
-  for (unsigned int i = 0; i < length; ++i) {
-    out.push_back(kHex[digest[i] >> 4]);
-    out.push_back(kHex[digest[i] & 0xf]);
+  SecretString out;
+  out.str().reserve(2 * bytes.size());  // never reallocated: no unwiped copy
+  for (const std::uint8_t byte : bytes) {
+    out.str().push_back(kHex[byte >> 4]);
+    out.str().push_back(kHex[byte & 0xf]);
   }
   return out;
 }

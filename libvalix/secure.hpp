@@ -76,6 +76,9 @@ Result<std::uint32_t> random_below(std::uint32_t bound);
 // lengths, never on where the contents differ.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
 
+// Lower-case hex of bytes, in a buffer that is wiped (the bytes may be a secret).
+SecretString hex_encode(std::span<const std::uint8_t> bytes);
+
 // Lower-case hex SHA-256 of data.
 Result<std::string> sha256_hex(std::string_view data);
 

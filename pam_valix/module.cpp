@@ -58,7 +58,6 @@ class Login {
       return not_enrolled(owner->account, false);
     }
     state_key_ = *found->key;
-    state_user_ = state_key_.name;
     const std::optional<UserState>& state = found->state;
     if (state && state->enrollment) return challenge(*state->enrollment);
     return not_enrolled(owner->account, state && state->required);
@@ -177,7 +176,7 @@ class Login {
   int enroll_at_login(bool real_account) {
     auto pending = new_pending_enrollment(config_, clock_());
     if (!pending) return internal_error(pending.error().message);
-    const SecretString uri = otpauth_uri(issuer_name(config_), account_label(state_user_),
+    const SecretString uri = otpauth_uri(issuer_name(config_), account_label(state_key_.name),
                                          pending->secret, pending->otp);
     constexpr std::string_view kIntro =
         "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"
@@ -264,9 +263,8 @@ class Login {
   PamSession& session_;
   const Config& config_;
   const ModuleOptions& options_;
-  std::string user_;        // as the PAM client sent it
-  std::string state_user_;  // the account's own name, under which its state is filed
-  StateKey state_key_;      // state_user_ and the account's uid
+  std::string user_;    // as the PAM client sent it
+  StateKey state_key_;  // the account's own name, under which its state is filed, and its uid
   std::string shown_user_;
   std::string where_;
   const Clock& clock_;

@@ -481,7 +481,7 @@ class Enroller {
   }
 
   SecretString uri_for(const PendingEnrollment& p) {
-    return otpauth_uri(issuer_name(config_), account_label(user_), p.secret, p.otp);
+    return otpauth_uri(issuer_name(config_), account_label(config_, user_), p.secret, p.otp);
   }
 
   // The --qr-svg image, if asked for. nullopt when written (or not asked for); otherwise the
@@ -652,7 +652,7 @@ class Enroller {
     if (!pending) return internal(pending.error());
     pending->expires_at = now() + 3600;
     const SecretString uri = uri_for(*pending);
-    std::printf("Set up two-factor authentication (2FA) for %s\n\n", account_label(user_).c_str());
+    std::printf("Set up two-factor authentication (2FA) for %s\n\n", account_label(config_, user_).c_str());
     std::printf(
         "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan this "
         "QR code:\n\n");

@@ -86,7 +86,84 @@ bool printable(std::string_view value) {
   return true;
 }
 
+bool is_ldap_key(std::string_view key) { return key.starts_with("ldap_"); }
+
+// "dc=fleet,dc=example" -> "fleet.example"; empty when the DN has no dc= component.
+std::string domain_of(std::string_view dn) {
+  std::string domain;
+  while (!dn.empty()) {
+    const auto comma = dn.find(',');
+    std::string_view rdn = dn.substr(0, comma);
+    dn = comma == std::string_view::npos ? std::string_view{} : dn.substr(comma + 1);
+    rdn = trim(rdn);
+    if (rdn.size() > 3 && (rdn.starts_with("dc=") || rdn.starts_with("DC="))) {
+      if (!domain.empty()) domain += '.';
+      domain += rdn.substr(3);
+    }
+  }
+  return domain;
+}
+
+Result<std::string> parse_dn(std::string_view key, std::string_view value) {
+  // Stored and sent as given; only what could never be a DN in a one-line setting is refused.
+  if (value.empty() || !printable(value) || value.size() > 512 ||
+      value.find('=') == std::string_view::npos) {
+    return fail(Errc::config, std::string(key) + " must be a distinguished name (a=b,c=d)");
+  }
+  return std::string(value);
+}
+
+Result<std::string> parse_absolute_path(std::string_view key, std::string_view value) {
+  if (value.empty() || value.front() != '/' || !printable(value) || value.size() > 1024) {
+    return fail(Errc::config, std::string(key) + " must be an absolute path");
+  }
+  return std::string(value);
+}
+
+Result<std::vector<std::string>> parse_uris(std::string_view value) {
+  std::vector<std::string> uris;
+  while (!value.empty()) {
+    const auto blank = value.find_first_of(" \t,");
+    std::string_view uri = value.substr(0, blank);
+    value = blank == std::string_view::npos ? std::string_view{} : value.substr(blank + 1);
+    if (uri.empty()) continue;
+    if (!printable(uri) || uri.size() > 512 ||
+        !(uri.starts_with("ldap://") || uri.starts_with("ldaps://") ||
+          uri.starts_with("ldapi://"))) {
+      return fail(Errc::config, "ldap_uri takes ldap://, ldaps:// or ldapi:// URIs");
+    }
+    uris.emplace_back(uri);
+  }
+  if (uris.empty() || uris.size() > 8) {
+    return fail(Errc::config, "ldap_uri must name 1 to 8 URIs");
+  }
+  return uris;
+}
+
+Result<void> validate_bind(const LdapBind& bind, std::string_view dn_key,
+                           std::string_view password_key, const std::vector<std::string>& uris) {
+  if (bind.dn.empty() != bind.password_file.empty()) {
+    return fail(Errc::config, std::string(dn_key) + " and " + std::string(password_key) +
+                                  " go together");
+  }
+  if (bind.dn.empty()) {
+    for (const auto& uri : uris) {
+      if (!uri.starts_with("ldapi://")) {
+        return fail(Errc::config, "without " + std::string(dn_key) +
+                                      " (SASL EXTERNAL) every ldap_uri must be ldapi://");
+      }
+    }
+  }
+  return {};
+}
+
 }  // namespace
+
+std::string default_issuer(const Config& config) {
+  if (!config.issuer.empty()) return config.issuer;
+  if (config.store == StoreKind::ldap) return domain_of(config.ldap.base);
+  return {};
+}
 
 std::string_view requirement_name(Requirement requirement) {
   switch (requirement) {
@@ -110,6 +187,35 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
     }
     config.state_dir = value;
     return {};
+  }
+  if (key == "store") {
+    if (value == "files") config.store = StoreKind::files;
+    else if (value == "ldap") config.store = StoreKind::ldap;
+    else return fail(Errc::config, "store must be files or ldap");
+    return {};
+  }
+  if (is_ldap_key(key)) {
+    auto assign = [](std::string& field, Result<std::string> parsed) -> Result<void> {
+      if (!parsed) return std::unexpected(parsed.error());
+      field = std::move(*parsed);
+      return {};
+    };
+    LdapSettings& ldap = config.ldap;
+    if (key == "ldap_uri") {
+      auto uris = parse_uris(value);
+      if (!uris) return std::unexpected(uris.error());
+      ldap.uris = std::move(*uris);
+      return {};
+    }
+    if (key == "ldap_base") return assign(ldap.base, parse_dn(key, value));
+    if (key == "ldap_bind_dn") return assign(ldap.host.dn, parse_dn(key, value));
+    if (key == "ldap_bind_password_file")
+      return assign(ldap.host.password_file, parse_absolute_path(key, value));
+    if (key == "ldap_admin_bind_dn") return assign(ldap.admin.dn, parse_dn(key, value));
+    if (key == "ldap_admin_password_file")
+      return assign(ldap.admin.password_file, parse_absolute_path(key, value));
+    if (key == "ldap_ca_file") return assign(ldap.ca_file, parse_absolute_path(key, value));
+    if (key == "ldap_timeout_ms") return assign_int(ldap.timeout_ms, 100, 30000);
   }
   if (key == "issuer") {
     if (!printable(value) || value.size() > 128 || value.find(':') != std::string_view::npos) {
@@ -180,6 +286,33 @@ Result<void> validate_config(const Config& config) {
   }
   if (config.require == Requirement::groups && config.require_groups.empty()) {
     return fail(Errc::config, "require = groups needs the groups in require_groups");
+  }
+  const LdapSettings& ldap = config.ldap;
+  if (config.store != StoreKind::ldap) {
+    if (!ldap.uris.empty() || !ldap.base.empty() || !ldap.host.dn.empty() ||
+        !ldap.host.password_file.empty() || !ldap.admin.dn.empty() ||
+        !ldap.admin.password_file.empty() || !ldap.ca_file.empty()) {
+      return fail(Errc::config, "ldap_ settings need store = ldap");
+    }
+    return {};
+  }
+  if (ldap.uris.empty() || ldap.base.empty()) {
+    return fail(Errc::config, "store = ldap needs ldap_uri and ldap_base");
+  }
+  if (auto valid = validate_bind(ldap.host, "ldap_bind_dn", "ldap_bind_password_file", ldap.uris);
+      !valid) {
+    return valid;
+  }
+  if (!ldap.admin.dn.empty() || !ldap.admin.password_file.empty()) {
+    if (auto valid = validate_bind(ldap.admin, "ldap_admin_bind_dn", "ldap_admin_password_file",
+                                   ldap.uris);
+        !valid) {
+      return valid;
+    }
+  }
+  if (default_issuer(config).empty()) {
+    return fail(Errc::config,
+                "store = ldap needs issuer (ldap_base has no dc= to name the fleet by)");
   }
   return {};
 }

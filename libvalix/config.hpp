@@ -25,9 +25,31 @@ enum class UnenrolledAction { deny, enroll };
 
 enum class QrStyle { utf8, ansi, none };
 
+// Where per-user state is kept: files under state_dir on this host, or entries in an LDAP
+// directory that every host of a fleet shares (ldap_store.hpp).
+enum class StoreKind { files, ldap };
+
+// The directory of store = ldap. A bind is simple (dn and the password in a root-only file)
+// or, with no dn, SASL EXTERNAL over ldapi:// (the peer credentials of the local socket).
+struct LdapBind {
+  std::string dn;
+  std::string password_file;
+};
+
+struct LdapSettings {
+  std::vector<std::string> uris;  // ldap:// (StartTLS demanded), ldaps:// or ldapi://, in order
+  std::string base;               // the existing entry under which each account has uid=NAME
+  LdapBind host;                  // every login and valix-enroll
+  LdapBind admin;                 // valix-admin; empty: the host's bind
+  std::string ca_file;            // CA certificates to verify the server; empty: the system's
+  int timeout_ms = 3000;          // every connect and every operation
+};
+
 struct Config {
+  StoreKind store = StoreKind::files;
   std::string state_dir{kDefaultStateDir};
-  std::string issuer;  // empty: the host name
+  LdapSettings ldap;
+  std::string issuer;  // empty: the host name; with store = ldap, the domain of ldap_base
   OtpParameters otp;   // for new enrollments; each enrollment keeps its own
   int window = 1;      // accepted steps on each side of the current one
   Requirement require = Requirement::none;
@@ -65,5 +87,8 @@ Result<Config> parse_config(std::string_view text, std::string_view filename);
 Result<Config> load_config(const std::string& path, uid_t trusted_uid);
 
 std::string_view requirement_name(Requirement requirement);
+
+// The name authenticator apps show for a new enrollment: issuer, or its default (above).
+std::string default_issuer(const Config& config);
 
 }  // namespace valix

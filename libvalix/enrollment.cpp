@@ -46,10 +46,15 @@ Result<PendingEnrollment> new_pending_enrollment(const Config& config, std::int6
 }
 
 std::string issuer_name(const Config& config) {
-  return config.issuer.empty() ? host_name() : config.issuer;
+  auto issuer = default_issuer(config);
+  return issuer.empty() ? host_name() : issuer;
 }
 
-std::string account_label(std::string_view user) { return std::string(user) + "@" + host_name(); }
+std::string account_label(const Config& config, std::string_view user) {
+  // A fleet's enrollment is valid on every host: the label must not name the one it was made on.
+  const std::string where = config.store == StoreKind::ldap ? default_issuer(config) : host_name();
+  return std::string(user) + "@" + where;
+}
 
 SecretString otpauth_uri(std::string_view issuer, std::string_view label, const SecretBytes& secret,
                          const OtpParameters& otp) {

@@ -19,11 +19,12 @@ inline constexpr std::size_t kSecretBytes = 20;  // 160 bits, RFC 4226's recomme
 // A fresh pending enrollment with a CSPRNG secret and the configured OTP parameters.
 Result<PendingEnrollment> new_pending_enrollment(const Config& config, std::int64_t now);
 
-// config.issuer, or the host name when it is empty.
+// The issuer authenticator apps show: config.issuer; without one, the fleet's domain with
+// store = ldap (default_issuer), else the host name.
 std::string issuer_name(const Config& config);
 
-// "user@host".
-std::string account_label(std::string_view user);
+// "user@host", or "user@fleet" with store = ldap: a fleet enrollment is not one host's.
+std::string account_label(const Config& config, std::string_view user);
 
 // otpauth://totp/ISSUER:LABEL?secret=...&issuer=...&algorithm=...&digits=...&period=...
 SecretString otpauth_uri(std::string_view issuer, std::string_view label, const SecretBytes& secret,

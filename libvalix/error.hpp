@@ -20,6 +20,9 @@ enum class Errc {
   busy,       // a lock could not be taken in time
   conflict,   // the state changed since a decision was made on it; nothing was written
   unsynced,   // the new content is in place, but the directory could not be synced after it
+  unreachable,      // the directory cannot be reached, timed out, failed TLS or refused the bind
+  denied,           // the directory's access control refused this identity the operation
+  outcome_unknown,  // a write was sent but its answer was lost, and a re-read could not settle it
   internal,   // a rule of our own code was broken (a bug); treated like any failure
 };
 

@@ -247,24 +247,13 @@ Result<std::optional<std::string>> FileStateStore::name_filed_for(uid_t uid) {
 Result<void> FileStateStore::check_owner(const StateKey& key,
                                          const std::optional<UserState>& state) {
   if (!key.uid) return {};
-  const std::string uid = std::to_string(*key.uid);
-  if (state && state->uid && *state->uid != *key.uid) {
-    return fail(Errc::conflict,
-                "the 2FA state filed under '" + key.name + "' belongs to uid " +
-                    std::to_string(*state->uid) + ", not to this account (uid " + uid +
-                    "): the name was given to another account; an administrator must move the "
-                    "state to the account it belongs to (valix-admin rename " +
-                    key.name + " NEWNAME) or remove it");
+  std::optional<std::string> filed;
+  if (!state || !state->uid || *state->uid == *key.uid) {
+    auto found = name_filed_for(*key.uid);
+    if (!found) return std::unexpected(found.error());
+    filed = std::move(*found);
   }
-  auto filed = name_filed_for(*key.uid);
-  if (!filed) return std::unexpected(filed.error());
-  if (!*filed || **filed == key.name) return {};
-  return fail(Errc::conflict, "2FA state of uid " + uid + " is filed under '" + **filed +
-                                  "', not under the account's own name '" + key.name +
-                                  "' (the account was renamed, or another login name for the "
-                                  "uid comes first); an administrator must move it: "
-                                  "valix-admin rename " +
-                                  **filed + " " + key.name);
+  return check_state_owner(key, state, filed);
 }
 
 Result<void> FileStateStore::write_index(uid_t uid, const std::string& name) {

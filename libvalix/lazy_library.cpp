@@ -32,6 +32,11 @@ LazyLibrary& libcrypt_library() noexcept {
   return library;
 }
 
+LazyLibrary& libldap_library() noexcept {
+  static LazyLibrary library(VALIX_LIBLDAP_SONAME);
+  return library;
+}
+
 LazyLibrary& libqrencode_library() noexcept {
   static LazyLibrary library(VALIX_LIBQRENCODE_SONAME);
   return library;

@@ -3,7 +3,7 @@
 // sshd loads the PAM stack afresh for every connection, so every library pam_valix.so names in
 // DT_NEEDED is mapped and relocated on every login. libcrypt is needed only when a backup code
 // is typed or made, libqrencode only when a QR code is drawn; together they were about a fifth
-// of the module's load cost (bench/ANALYSIS.md). OpenSSL stays a link-time dependency: every
+// of the module's load cost (bench/ANALYSIS.md). libldap is needed only with store = ldap. OpenSSL stays a link-time dependency: every
 // code check uses it.
 #pragma once
 
@@ -44,5 +44,7 @@ class LazyLibrary {
 // The libraries the core loads lazily (sonames from the build, see libvalix/CMakeLists.txt).
 LazyLibrary& libcrypt_library() noexcept;
 LazyLibrary& libqrencode_library() noexcept;
+// libldap: only with store = ldap, so that a host keeping state in files never maps it.
+LazyLibrary& libldap_library() noexcept;
 
 }  // namespace valix

@@ -57,6 +57,14 @@ class StateStore {
   // conflict above, found under the lock. A written state records key.uid (when given;
   // otherwise the uid it recorded).
   // Errc::unsynced: the new state is in place, but the directory sync after it failed.
+  //
+  // mutate may run more than once: a store that detects a concurrent writer (a
+  // compare-and-swap directory) runs it again on a fresh read. So it must not consume what it
+  // captures (move out of it), and only the outputs of the run whose result was committed
+  // count: a caller reads its outputs after update returned success, and each run overwrites
+  // them. A network store may also fail with Errc::unreachable (nothing was written) or
+  // Errc::outcome_unknown (the write was sent, its answer lost, and a re-read could not tell
+  // whether it was applied): both deny, and neither is ever taken as success.
   using Mutator = std::function<Result<StateChange>(std::optional<UserState>&)>;
   virtual Result<void> update(const StateKey& key, const Mutator& mutate) = 0;
 
@@ -89,8 +97,23 @@ class StateStore {
   }
 };
 
-// The store valix.conf names (today: the files under state_dir), opened and checked.
-// trusted_uid owns the store (root in production; the effective uid for tests run as a user).
-Result<std::unique_ptr<StateStore>> open_state_store(const Config& config, uid_t trusted_uid);
+// The StateKey rules above, for a state found under key.name and the name (if any) that holds
+// state of key.uid: Errc::conflict saying what an administrator must do. Every store's load
+// and update apply them.
+Result<void> check_state_owner(const StateKey& key, const std::optional<UserState>& state,
+                               const std::optional<std::string>& filed_for_uid);
+
+// Who opens the store. It matters to a directory (store = ldap), whose access control lets a
+// host verify codes and enroll, and lets administrators change everything (ldap_admin_bind_dn;
+// without it, valix-admin binds as the host and the directory decides).
+enum class StoreUser { host, admin };
+
+// The store valix.conf names (the files under state_dir, or the fleet's directory), opened
+// and checked. trusted_uid owns the store's files, including a directory's password files
+// (root in production; the effective uid for tests run as a user).
+// A directory is connected and bound here, so a setuid program opens its store while still
+// privileged (the password file is root's) and keeps the connection when it drops privileges.
+Result<std::unique_ptr<StateStore>> open_state_store(const Config& config, uid_t trusted_uid,
+                                                     StoreUser user = StoreUser::host);
 
 }  // namespace valix

@@ -176,7 +176,7 @@ class Login {
   int enroll_at_login(bool real_account) {
     auto pending = new_pending_enrollment(config_, clock_());
     if (!pending) return internal_error(pending.error().message);
-    const SecretString uri = otpauth_uri(issuer_name(config_), account_label(state_key_.name),
+    const SecretString uri = otpauth_uri(issuer_name(config_), account_label(config_, state_key_.name),
                                          pending->secret, pending->otp);
     constexpr std::string_view kIntro =
         "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"

@@ -72,9 +72,17 @@ void issuer_and_label(void**) {
   assert_string_equal(issuer_name(config).c_str(), "Valix Test");
   config.issuer.clear();
   assert_false(issuer_name(config).empty());  // the host name
-  const std::string label = account_label("alice");
+  const std::string label = account_label(valix::Config{}, "alice");
   assert_true(label.rfind("alice@", 0) == 0);
   assert_true(label.size() > 6);
+  // A fleet's enrollment names the fleet, the same from every host.
+  Config fleet;
+  fleet.store = StoreKind::ldap;
+  fleet.ldap.base = "ou=state,ou=valix,dc=fleet,dc=example";
+  assert_string_equal(issuer_name(fleet).c_str(), "fleet.example");
+  assert_string_equal(account_label(fleet, "alice").c_str(), "alice@fleet.example");
+  fleet.issuer = "Example Corp";
+  assert_string_equal(issuer_name(fleet).c_str(), "Example Corp");
 }
 
 void user_names(void**) {

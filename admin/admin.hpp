@@ -96,4 +96,9 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
                                      const std::optional<std::string>& file,
                                      BackupCodesOnImport backup, ExistingEnrollment existing);
 
+// Copies the state files under state_dir (default: valix.conf's) into the directory of
+// store = ldap; users with state there already are kept unless existing is replace.
+Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir,
+                 ExistingEnrollment existing);
+
 }  // namespace valix::admin

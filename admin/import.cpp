@@ -102,7 +102,7 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
     if (!state) state.emplace();
     state->enrollment.reset();
     state->pending =
-        PendingEnrollment{std::move(ga.secret), otp, ctx.now + ctx.config.pending_lifetime};
+        PendingEnrollment{ga.secret.clone(), otp, ctx.now + ctx.config.pending_lifetime};
     auto activated = activate_enrollment(*state, watermark, ctx.now, ctx.config);
     if (!activated) return std::unexpected(activated.error());
     codes = std::move(*activated);

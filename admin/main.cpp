@@ -44,6 +44,14 @@ Commands:
         working. Scratch codes are not imported: new backup codes are printed
         (--no-backup-codes: none; the user makes their own with valix-enroll).
         --force replaces an existing Valix enrollment.
+  migrate [STATE_DIR] [--force]
+        With store = ldap: copy this host's state files (STATE_DIR, default
+        state_dir) into the fleet's directory: secrets, watermarks, unused
+        backup codes, flags and lockouts, so users keep their phones and codes.
+        A user with state in the directory already is kept (--force: replaced).
+
+With store = ldap every command acts on the fleet's directory, for every host at
+once, bound as ldap_admin_bind_dn (or as the host without it).
 
 Options:
   --config FILE   valix.conf to use (default: )" VALIX_DEFAULT_CONFIG R"()
@@ -159,8 +167,11 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
     return usage_error("--group only goes with require and unrequire");
   }
   if (cl.json && c != "status") return usage_error("--json only goes with status");
-  if ((cl.force || cl.no_backup_codes) && c != "import-google-authenticator") {
-    return usage_error("--force and --no-backup-codes only go with import-google-authenticator");
+  if (cl.no_backup_codes && c != "import-google-authenticator") {
+    return usage_error("--no-backup-codes only goes with import-google-authenticator");
+  }
+  if (cl.force && c != "import-google-authenticator" && c != "migrate") {
+    return usage_error("--force only goes with import-google-authenticator and migrate");
   }
   if (group_ok) {
     if (cl.args.empty() && cl.groups.empty()) {
@@ -172,6 +183,8 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
     if (cl.args.size() != 2) return usage_error(c + " takes OLD NEW");
   } else if (c == "import-google-authenticator") {
     if (cl.args.empty() || cl.args.size() > 2) return usage_error(c + " takes USER [FILE]");
+  } else if (c == "migrate") {
+    if (cl.args.size() > 1) return usage_error(c + " takes at most a STATE_DIR");
   } else if (c != "status") {
     return usage_error(c.empty() ? "no command given" : "unknown command '" + shown(c) + "'");
   }
@@ -206,7 +219,7 @@ int run(int argc, char** argv) {
             cl.command + " (by " + who + "): configuration error: " + config.error().message);
     return static_cast<int>(Exit::failed);
   }
-  auto store = open_state_store(*config, geteuid());
+  auto store = open_state_store(*config, geteuid(), StoreUser::admin);
   if (!store) {
     log.log(LogLevel::error, cl.command + " (by " + who + "): " + store.error().message);
     return static_cast<int>(Exit::failed);
@@ -233,6 +246,9 @@ int run(int argc, char** argv) {
         cl.args.size() > 1 ? std::optional<std::string>(cl.args[1]) : std::nullopt,
         cl.no_backup_codes ? BackupCodesOnImport::none : BackupCodesOnImport::generate,
         cl.force ? ExistingEnrollment::replace : ExistingEnrollment::refuse);
+  } else if (cl.command == "migrate") {
+    result = cmd_migrate(ctx, cl.args.empty() ? std::nullopt : std::optional(cl.args.front()),
+                         cl.force ? ExistingEnrollment::replace : ExistingEnrollment::refuse);
   }
   return static_cast<int>(result);
 }

@@ -510,7 +510,8 @@ class Enroller {
       if (auto unchanged = unchanged_since_seen(current, seen); !unchanged)
         return std::unexpected(unchanged.error());
       if (!current) current.emplace();
-      current->pending = std::move(*pending);
+      // A copy: the store may run this more than once (StateStore::Mutator).
+      current->pending = PendingEnrollment{pending->secret.clone(), pending->otp, pending->expires_at};
       return StateChange::write;
     });
     if (!stored) return failed(stored.error());

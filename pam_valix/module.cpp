@@ -48,10 +48,10 @@ class Login {
       if (account_name != user_) shown_user_ += " (account " + printable(account_name) + ")";
     }
     auto store = open_state_store(config_, geteuid());
-    if (!store) return internal_error(store.error().message);
+    if (!store) return store_failed(owner->account, store.error());
     store_ = std::move(*store);
     auto found = load_login_state(*store_, *owner);
-    if (!found) return internal_error(found.error().message);
+    if (!found) return store_failed(owner->account, found.error());
     if (!found->key) {
       log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
       store_.reset();
@@ -73,6 +73,22 @@ class Login {
     log(LogLevel::error, "denied: " + std::string(why));
     session_.tell(kUnavailable, MessageKind::error);
     return PAM_AUTH_ERR;
+  }
+
+  // A store that cannot be reached (the fleet's directory down, or refusing this host) says
+  // nothing about who is enrolled, so it denies everyone, enrolled or not: an attacker who
+  // knocks the directory over must not make users look unenrolled. Members of exempt_groups
+  // are the way back in for administrators, and pass as if 2FA were not required.
+  int store_failed(const std::optional<Account>& account, const Error& error) {
+    if (error.code == Errc::unreachable && account && !config_.exempt_groups.empty()) {
+      auto exempt = member_of_any(*account, config_.exempt_groups, MissingGroup::has_no_members);
+      if (exempt && *exempt) {
+        log(LogLevel::warning, "2FA state cannot be read (" + error.message +
+                                   "); let through without a code: member of exempt_groups");
+        return PAM_IGNORE;
+      }
+    }
+    return internal_error(error.message);
   }
 
   std::string prompt() const { return code_prompt(config_); }

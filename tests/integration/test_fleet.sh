@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# The fleet store (store = ldap): two hosts, each a PAM service with its own valix.conf, share
+# one slapd started in the sandbox. One enrollment works everywhere, and everything that
+# spends or counts something (a used code, a backup code, a failure) counts on every host.
+source "$(dirname "$0")/lib.sh"
+sandbox_init fleet
+source "$(dirname "$0")/fleet_lib.sh"
+fleet_start
+write_host_config host-a "max_failures = 3"
+write_host_config host-b "max_failures = 3"
+
+# --- one enrollment, every host -----------------------------------------------------------
+wait_fresh_step
+fleet_enroll host-a alice
+check "the enrollment names the fleet, not the host" bash -c "[[ '$URI' == *'issuer=fleet.test'* && '$URI' == *'alice%40fleet.test'* ]]"
+check "the enrollment is in the directory" [ -n "$(directory_value alice valixSecret)" ]
+check "ten backup-code hashes there, no code in clear" [ "$(ldap_search_as "$VALIX_LDAP_ADMIN_DN" "$SLAPD_DIR/ops.password" '(uid=alice)' valixBackupHash | grep -c '^valixBackupHash: \$')" -eq 10 ]
+sleep_to_next_step() { local s; s=$(( 30 - $(date +%s) % 30 )); sleep "$s"; }
+sleep_to_next_step
+code=$(totp_now "$SECRET")
+expect_login ok "enrolled through host A, logs in on host B" host-b alice "$code"
+expect_login fail "the code accepted on B is refused on A (one watermark for the fleet)" host-a alice "$code"
+check "... and logged as a replay" log_has "already used"
+expect_login fail "... and again on B" host-b alice "$code"
+
+# --- backup codes ---------------------------------------------------------------------------
+expect_login ok "a backup code on host A" host-a alice "${CODES[0]}"
+expect_login fail "the same backup code on host B" host-b alice "${CODES[0]}"
+check "nine hashes left in the directory" [ "$(ldap_search_as "$VALIX_LDAP_ADMIN_DN" "$SLAPD_DIR/ops.password" '(uid=alice)' valixBackupHash | grep -c '^valixBackupHash:')" -eq 9 ]
+
+# --- failures count fleet-wide --------------------------------------------------------------
+expect_login fail "wrong code 1 on A" host-a alice 000000
+expect_login fail "wrong code 2 on B" host-b alice 000001
+expect_login fail "wrong code 3 on A: the lockout starts" host-a alice 000002
+check "the directory holds 3 failures and a lockout" [ "$(directory_value alice valixFailures)" = 3 ]
+sleep_to_next_step
+expect_login fail "locked on B too, even with the right code" host-b alice "$(totp_now "$SECRET")"
+check "... logged as locked" log_has "locked"
+host_admin host-b unlock alice >/dev/null
+expect_login ok "unlock on B: the right code works on A" host-a alice "$(totp_now "$SECRET")"
+
+# --- 32 parallel logins with one code, split across both hosts --------------------------------
+parallel_logins() {  # parallel_logins USER CODE N: N logins, alternating hosts; prints successes
+  local user=$1 answer=$2 n=$3 i
+  for i in $(seq "$n"); do
+    local host=host-a
+    [ $((i % 2)) -eq 0 ] && host=host-b
+    ( printf '%s\n' "$answer" | PAM_TESTER_MODULE_LOGS=1 pam_tester "$host" "$user" authenticate >/dev/null 2>&1 && echo ok ) &
+  done
+  wait
+}
+for round in 1 2 3; do
+  host_admin host-a reset erin >/dev/null 2>&1 || true
+  wait_fresh_step
+  fleet_enroll host-b erin
+  sleep_to_next_step
+  successes=$(parallel_logins erin "$(totp_now "$SECRET")" 32 | grep -c ok || true)
+  check "round $round: 32 parallel logins with one code on two hosts, exactly one succeeds ($successes)" [ "$successes" -eq 1 ]
+done
+mapfile -t ERIN_CODES < <(printf '%s\n' "${CODES[@]}")
+successes=$(parallel_logins erin "${ERIN_CODES[4]}" 16 | grep -c ok || true)
+check "one backup code in 16 parallel logins on two hosts: exactly one succeeds ($successes)" [ "$successes" -eq 1 ]
+
+# --- admin actions act on the fleet ---------------------------------------------------------
+host_admin host-a require bob >/dev/null
+check "require on A is in the directory" [ "$(directory_value bob valixRequired)" = TRUE ]
+command -v expect >/dev/null || { echo "expect is required"; exit 1; }
+wait_fresh_step
+pam_env expect -f - <<EXPECT >"$SB/out" 2>"$SB/err"
+set timeout 30
+spawn pamtester -v host-b bob authenticate acct_mgmt setcred
+expect {
+  -re {enter this key by hand: ([A-Z2-7 ]+)\r?\n} { set key [string map {" " ""} \$expect_out(1,string)] }
+  timeout { exit 10 }
+}
+expect "Verification code: "
+set code [exec oathtool --totp -b \$key 2>/dev/null]
+send "\$code\r"
+expect { timeout { exit 11 } eof }
+exit [lindex [wait] 3]
+EXPECT
+rc=$?
+check "required on A: a login on B walks bob through enrollment (expect exit $rc)" [ "$rc" -eq 0 ]
+bob_key=$(grep -aoE 'enter this key by hand: [A-Z2-7 ]+' "$SB/out" | head -1 | sed 's/.*: //; s/ //g')
+check "bob is enrolled in the directory, the flag consumed" bash -c "[ -n \"\$(directory_value bob valixSecret)\" ] && [ -z \"\$(directory_value bob valixRequired)\" ]"
+sleep_to_next_step
+expect_login ok "bob, enrolled at a login on B, logs in on A" host-a bob "$(totp_now "$bob_key")"
+host_admin host-b reset alice >/dev/null
+check "reset on B ends alice's enrollment everywhere" bash -c "! pam_env '$VALIX_ADMIN' --config '$SB/etc/host-a.conf' status alice | grep -q since"
+check "... no secret left in the directory" [ -z "$(directory_value alice valixSecret)" ]
+expect_login ok "alice, no longer enrolled or required, passes the module on A" host-a alice ""
+
+# --- who may read the directory -------------------------------------------------------------
+check "an anonymous bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"
+check "a user's own bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -D '$VALIX_LDAP_USER_DN' -y '$SLAPD_DIR/alice.password' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"
+
+finish

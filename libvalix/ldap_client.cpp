@@ -2,7 +2,9 @@
 
 #include <fcntl.h>
 #include <ldap.h>
+#include <signal.h>
 
+#include <cerrno>
 #include <cstring>
 #include <mutex>
 #include <type_traits>
@@ -93,6 +95,44 @@ Result<const Api*> api() {
   return &loaded;
 }
 
+// libldap writes to its socket without MSG_NOSIGNAL: a directory that went away would raise
+// SIGPIPE in whatever process hosts the module (sshd's child, su, a screen locker) and kill
+// it. So SIGPIPE is blocked in this thread around every libldap call, and one it raised is
+// taken back before the mask is restored; the failed write is then an error like any other.
+class SigpipeGuard {
+ public:
+  SigpipeGuard() {
+    sigset_t pipe_only;
+    sigemptyset(&pipe_only);
+    sigaddset(&pipe_only, SIGPIPE);
+    sigset_t pending;
+    sigemptyset(&pending);
+    was_pending_ = sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1;
+    blocked_ = pthread_sigmask(SIG_BLOCK, &pipe_only, &previous_) == 0;
+  }
+  ~SigpipeGuard() {
+    if (!blocked_) return;
+    sigset_t pending;
+    sigemptyset(&pending);
+    if (!was_pending_ && sigpending(&pending) == 0 && sigismember(&pending, SIGPIPE) == 1) {
+      sigset_t pipe_only;
+      sigemptyset(&pipe_only);
+      sigaddset(&pipe_only, SIGPIPE);
+      const timespec now{0, 0};
+      while (sigtimedwait(&pipe_only, nullptr, &now) == -1 && errno == EINTR) {
+      }
+    }
+    pthread_sigmask(SIG_SETMASK, &previous_, nullptr);
+  }
+  SigpipeGuard(const SigpipeGuard&) = delete;
+  SigpipeGuard& operator=(const SigpipeGuard&) = delete;
+
+ private:
+  sigset_t previous_{};
+  bool blocked_ = false;
+  bool was_pending_ = false;
+};
+
 bool lost_connection(int code) {
   return code == LDAP_SERVER_DOWN || code == LDAP_TIMEOUT || code == LDAP_CONNECT_ERROR ||
          code == LDAP_UNAVAILABLE || code == LDAP_BUSY;
@@ -136,6 +176,7 @@ struct LdapConnection::Handle {
   const Api* api = nullptr;
   LDAP* ld = nullptr;
   ~Handle() {
+    const SigpipeGuard guard;
     if (ld != nullptr) api->unbind_ext_s(ld, nullptr, nullptr);
   }
 
@@ -235,6 +276,7 @@ Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const 
     if (!read) return std::unexpected(read.error());
     password = std::move(*read);
   }
+  const SigpipeGuard guard;
   std::string failures;
   for (const auto& uri : settings.uris) {
     auto handle = std::make_unique<Handle>();
@@ -307,6 +349,7 @@ Result<void> LdapConnection::check(int code, std::string_view what, bool wrote) 
 }
 
 Result<std::vector<LdapEntry>> LdapConnection::search_children(std::string_view filter) {
+  const SigpipeGuard guard;
   const Api& a = *handle_->api;
   std::vector<std::string> names = state_attribute_names();
   names.emplace_back("uid");
@@ -383,6 +426,7 @@ Result<std::vector<LdapEntry>> LdapConnection::search_children(std::string_view 
 }
 
 Result<void> LdapConnection::add(std::string_view dn, const std::vector<LdapChange>& attributes) {
+  const SigpipeGuard guard;
   ModStorage storage(attributes, true);
   const std::string target(dn);
   return check(handle_->api->add_ext_s(handle_->ld, target.c_str(), storage.list.data(), nullptr,
@@ -391,6 +435,7 @@ Result<void> LdapConnection::add(std::string_view dn, const std::vector<LdapChan
 }
 
 Result<void> LdapConnection::modify(std::string_view dn, const std::vector<LdapChange>& changes) {
+  const SigpipeGuard guard;
   ModStorage storage(changes, false);
   const std::string target(dn);
   return check(handle_->api->modify_ext_s(handle_->ld, target.c_str(), storage.list.data(),
@@ -399,6 +444,7 @@ Result<void> LdapConnection::modify(std::string_view dn, const std::vector<LdapC
 }
 
 Result<void> LdapConnection::rename(std::string_view dn, std::string_view new_rdn) {
+  const SigpipeGuard guard;
   const std::string target(dn), rdn(new_rdn);
   return check(handle_->api->rename_s(handle_->ld, target.c_str(), rdn.c_str(), nullptr, 1,
                                       nullptr, nullptr),
@@ -406,6 +452,7 @@ Result<void> LdapConnection::rename(std::string_view dn, std::string_view new_rd
 }
 
 Result<void> LdapConnection::remove(std::string_view dn) {
+  const SigpipeGuard guard;
   const std::string target(dn);
   return check(handle_->api->delete_ext_s(handle_->ld, target.c_str(), nullptr, nullptr),
                "delete " + target, true);

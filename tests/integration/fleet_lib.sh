@@ -35,6 +35,9 @@ write_host_config() {
     echo "ldap_timeout_ms = 2000"
     echo "exempt_groups = exempt"
     echo "fail_delay_ms = 0"
+    # Codes up to 4 steps ahead are accepted, so a test uses the next step's code instead of
+    # waiting 30 s for it (code_ahead).
+    echo "window = 4"
     [ -n "$extra" ] && printf '%s\n' "$extra"
   } > "$SB/etc/$host.conf"
   chmod 644 "$SB/etc/$host.conf"
@@ -64,6 +67,9 @@ fleet_enroll() {
   confirm=$(totp_now "$SECRET" | pam_env "$VALIX_ENROLL" --config "$SB/etc/$host.conf" --user "$user" --confirm - --json)
   mapfile -t CODES < <(printf '%s' "$confirm" | python3 -c 'import json,sys; print("\n".join(json.load(sys.stdin)["backup_codes"]))')
 }
+
+# code_ahead SECRET K: the code K steps after the current one (K <= 4, the tests' window).
+code_ahead() { totp_at "$1" $(( $(date +%s) + 30 * $2 )); }
 
 # ldap_as_ops ARGS...: ldapsearch bound as the administrator, over ldapi, nothing from ~/.ldaprc.
 ldap_search_as() {  # ldap_search_as DN PASSWORD_FILE FILTER ATTRS...

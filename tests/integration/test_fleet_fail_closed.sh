@@ -17,23 +17,22 @@ step_before=$(directory_value alice valixLastStep)
 
 # --- the directory is down ------------------------------------------------------------------
 "$VALIX_SOURCE_DIR/scripts/slapd-sandbox" stop "$SLAPD_DIR"
-expect_login fail "directory down: an enrolled user is denied" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login fail "directory down: an enrolled user is denied" host-a alice "$(code_ahead "$ALICE_SECRET" 1)"
 check "... with one clear log line" log_has "denied: no directory could be used"
-check "... and a short message" out_has "unavailable"
+check "... and a short message" out_has "not available right now"
 expect_login fail "directory down: a user without state is denied too (never 'not enrolled')" host-a dave ""
 check "... logged" log_has "denied: no directory could be used"
 expect_login ok "directory down: a member of exempt_groups gets in (the way back for admins)" host-a carol ""
 check "... logged as such" log_has "member of exempt_groups"
-check "valix-admin fails (exit 1) and says why" bash -c "! pam_env '$VALIX_ADMIN' --config '$SB/etc/host-a.conf' status >'$SB/out' 2>&1 && grep -q 'no directory could be used' '$SB/out'"
+set +e; host_admin host-a status >"$SB/out" 2>&1; rc=$?; set -e
+check "valix-admin fails (exit $rc) and says why" bash -c "[ $rc -eq 1 ] && grep -q 'no directory could be used' '$SB/out'"
 "$VALIX_SOURCE_DIR/scripts/slapd-sandbox" restart "$SLAPD_DIR"
 check "restarted: the state is as it was" [ "$(directory_value alice valixLastStep)" = "$step_before" ]
-wait_fresh_step
-expect_login ok "restarted: alice logs in" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login ok "restarted: alice logs in" host-a alice "$(code_ahead "$ALICE_SECRET" 1)"
 
 # --- slapd killed while a login waits for its code ------------------------------------------
 step_before=$(directory_value alice valixLastStep)
 failures_before=$(directory_value alice valixFailures)
-sleep $(( 30 - $(date +%s) % 30 ))
 rm -f "$SB/fifo"
 mkfifo "$SB/fifo"
 ( pam_env pamtester -v host-a alice authenticate <"$SB/fifo" >"$SB/out" 2>"$SB/err" ) &
@@ -42,11 +41,11 @@ exec 3>"$SB/fifo"
 for _ in $(seq 100); do grep -aq "Verification code" "$SB/out" "$SB/err" 2>/dev/null && break; sleep 0.1; done
 kill -9 "$(cat "$SLAPD_DIR/run/slapd.pid")"
 sleep 0.2
-code=$(totp_now "$ALICE_SECRET")
+code=$(code_ahead "$ALICE_SECRET" 2)
 printf '%s\n' "$code" >&3
 exec 3>&-
 set +e; wait "$login_pid"; rc=$?; set -e
-check "slapd killed during the login: denied (exit $rc)" [ "$rc" -ne 0 ]
+check "slapd killed during the login: denied, the process not killed by SIGPIPE (exit $rc)" [ "$rc" -eq 1 ]
 check "... logged" log_has "denied:"
 "$VALIX_SOURCE_DIR/scripts/slapd-sandbox" restart "$SLAPD_DIR"
 check "... nothing partial written: the watermark is unchanged" [ "$(directory_value alice valixLastStep)" = "$step_before" ]
@@ -55,26 +54,25 @@ expect_login ok "... and the same code, never accepted, works now" host-a alice 
 
 # --- TLS ------------------------------------------------------------------------------------
 write_host_config host-a "ldap_ca_file = $VALIX_LDAP_WRONG_CA"
-expect_login fail "a server certificate from a CA we do not trust: denied" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login fail "a server certificate from a CA we do not trust: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
 check "... the log names the certificate" bash -c "grep -a 'SYSLOG' '$SB/err' | grep -qi 'certificate\|TLS'"
 expect_login fail "... for a user without state too" host-a dave ""
 write_host_config host-a "ldap_uri = $VALIX_LDAPS_URI
 ldap_ca_file = $VALIX_LDAP_WRONG_CA"
-expect_login fail "ldaps:// with a certificate we do not trust: denied" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login fail "ldaps:// with a certificate we do not trust: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
 # libldap reads LDAP* variables (and ~/.ldaprc) when the real and effective uids are equal, as
 # in sshd: none of them may loosen what valix.conf says.
 write_host_config host-a "ldap_ca_file = $VALIX_LDAP_WRONG_CA"
 HOME_RC="$SB/home/root"; mkdir -p "$HOME_RC"
 printf 'TLS_REQCERT never\nTLS_CACERT %s\n' "$VALIX_LDAP_CA" > "$HOME_RC/.ldaprc"
 set +e
-printf '%s\n' "$(totp_now "$ALICE_SECRET")" | HOME="$HOME_RC" LDAPTLS_REQCERT=never LDAPTLS_CACERT="$VALIX_LDAP_CA" \
+printf '%s\n' "$(code_ahead "$ALICE_SECRET" 4)" | HOME="$HOME_RC" LDAPTLS_REQCERT=never LDAPTLS_CACERT="$VALIX_LDAP_CA" \
   pam_tester -v host-a alice authenticate >"$SB/out" 2>"$SB/err"
 rc=$?
 set -e
 check "LDAPTLS_REQCERT=never, LDAPTLS_CACERT and ~/.ldaprc do not override valix.conf's CA (exit $rc)" [ "$rc" -ne 0 ]
 write_host_config host-a "ldap_uri = ldap://127.0.0.1:1/ $VALIX_LDAP_URI"
-wait_fresh_step
-expect_login ok "ldap_uri: the first URI is down, the second is used" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login ok "ldap_uri: the first URI is down, the second is used" host-a alice "$(code_ahead "$ALICE_SECRET" 3)"
 set +e
 printf '%s\n' 000000 | LDAPURI=ldap://127.0.0.1:1/ LDAPBINDDN=cn=nobody pam_tester -v host-a alice authenticate >"$SB/out" 2>"$SB/err"
 set -e
@@ -83,27 +81,27 @@ check "LDAPURI and LDAPBINDDN do not redirect the module (the wrong code is judg
 # --- the host credential --------------------------------------------------------------------
 write_host_config host-a
 chmod 640 "$SLAPD_DIR/host-a.password"
-expect_login fail "a bind password file readable by its group: denied" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login fail "a bind password file readable by its group: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
 check "... the log names the file" log_has "bind password file"
 chmod 600 "$SLAPD_DIR/host-a.password"
 if [ "$(id -u)" -eq 0 ]; then
   chown nobody "$SLAPD_DIR/host-a.password"
-  expect_login fail "a bind password file owned by another user: denied" host-a alice "$(totp_now "$ALICE_SECRET")"
+  expect_login fail "a bind password file owned by another user: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
   check "... the log names the file" log_has "bind password file"
   chown root "$SLAPD_DIR/host-a.password"
 fi
 ln -sf "$SLAPD_DIR/host-a.password" "$SB/etc/link.password"
 write_host_config host-a "ldap_bind_dn = $VALIX_LDAP_HOST_A_DN
 ldap_bind_password_file = $SB/etc/link.password"
-expect_login fail "a bind password file reached through a symlink: denied" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login fail "a bind password file reached through a symlink: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
 printf 'not-the-password' > "$SB/etc/wrong.password"; chmod 600 "$SB/etc/wrong.password"
 write_host_config host-a "ldap_bind_dn = $VALIX_LDAP_HOST_A_DN
 ldap_bind_password_file = $SB/etc/wrong.password"
-expect_login fail "a bind the directory refuses: denied" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login fail "a bind the directory refuses: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
 check "... logged" log_has "bind as"
 expect_login fail "... a user without state too" host-a dave ""
 write_host_config host-a "ldap_bind_dn = cn=host-a,ou=hosts,ou=valix,dc=fleet,dc=test
 ldap_bind_password_file = $SLAPD_DIR/alice.password"
-expect_login fail "another identity's password: denied" host-a alice "$(totp_now "$ALICE_SECRET")"
+expect_login fail "another identity's password: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
 
 finish

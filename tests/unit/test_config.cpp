@@ -219,6 +219,59 @@ void cross_key_rules(void**) {
   ASSERT_OK(validate_config(c));
 }
 
+void fleet_keys(void**) {
+  const std::string base =
+      "store = ldap\nldap_uri = ldap://ldap1.example.com, ldaps://ldap2.example.com\n"
+      "ldap_base = ou=state,ou=valix,dc=example,dc=com\n";
+  const std::string host =
+      "ldap_bind_dn = cn=web1,ou=hosts,ou=valix,dc=example,dc=com\n"
+      "ldap_bind_password_file = /etc/valix/ldap.password\n";
+  auto c = parse_config(base + host +
+                            "ldap_admin_bind_dn = cn=ops,dc=example,dc=com\n"
+                            "ldap_admin_password_file = /etc/valix/admin.password\n"
+                            "ldap_ca_file = /etc/ssl/ca.pem\nldap_timeout_ms = 500\n",
+                        "x");
+  ASSERT_OK(c);
+  assert_true(c->store == StoreKind::ldap);
+  assert_int_equal(c->ldap.uris.size(), 2);
+  assert_string_equal(c->ldap.uris[1].c_str(), "ldaps://ldap2.example.com");
+  assert_string_equal(c->ldap.host.password_file.c_str(), "/etc/valix/ldap.password");
+  assert_string_equal(c->ldap.admin.dn.c_str(), "cn=ops,dc=example,dc=com");
+  assert_int_equal(c->ldap.timeout_ms, 500);
+  assert_string_equal(default_issuer(*c).c_str(), "example.com");
+  // SASL EXTERNAL: no bind DN, and then only the local socket.
+  ASSERT_OK(parse_config("store = ldap\nldap_uri = ldapi://%2Frun%2Fslapd%2Fldapi\n"
+                         "ldap_base = ou=state,dc=example,dc=com\n",
+                         "x"));
+  const char* bad[][2] = {
+      {"ldap_uri = ldap://x\n", "need store = ldap"},
+      {"store = ldap\n", "needs ldap_uri and ldap_base"},
+      {"store = ldap\nldap_uri = ldap://x\n", "needs ldap_uri and ldap_base"},
+      {"store = nfs\n", "store must be files or ldap"},
+      {"store = ldap\nldap_uri = http://x\nldap_base = dc=x\n", "ldap://, ldaps:// or ldapi://"},
+      {"store = ldap\nldap_uri = ldap://x\nldap_base = dc=x\n", "every ldap_uri must be ldapi://"},
+      {"store = ldap\nldap_uri = ldap://x\nldap_base = dc=x\nldap_bind_dn = cn=h\n",
+       "go together"},
+      {"store = ldap\nldap_uri = ldap://x\nldap_base = dc=x\nldap_bind_dn = cn=h\n"
+       "ldap_bind_password_file = relative\n",
+       "absolute path"},
+      {"store = ldap\nldap_uri = ldapi://s\nldap_base = ou=state\n", "needs issuer"},
+      {"store = ldap\nldap_uri = ldapi://s\nldap_base = nodn\n", "distinguished name"},
+      {"store = ldap\nldap_uri = ldapi://s\nldap_base = dc=x\nldap_timeout_ms = 50\n",
+       "from 100 to 30000"},
+  };
+  for (const auto& [text, want] : bad) {
+    const std::string error = error_of(text);
+    if (error.find(want) == std::string::npos) {
+      fail_msg("'%s': got '%s', wanted '%s'", text, error.c_str(), want);
+    }
+  }
+  // With an issuer, a base without dc= is fine.
+  ASSERT_OK(parse_config("store = ldap\nldap_uri = ldapi://s\nldap_base = ou=state\n"
+                         "issuer = Example\n",
+                         "x"));
+}
+
 void load_checks(void**) {
   char dir[] = "/tmp/valix-unit-config-XXXXXX";
   assert_non_null(mkdtemp(dir));
@@ -268,6 +321,7 @@ int main() {
       cmocka_unit_test(bad_values),      cmocka_unit_test(limits_per_key),
       cmocka_unit_test(group_lists),     cmocka_unit_test(structural_errors),
       cmocka_unit_test(cross_key_rules), cmocka_unit_test(load_checks),
+      cmocka_unit_test(fleet_keys),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -236,6 +236,7 @@ Result<void> set_options(const Api& a, LDAP* ld, const LdapSettings& settings) {
       {LDAP_OPT_NETWORK_TIMEOUT, &timeout, "network timeout"},
       {LDAP_OPT_TIMEOUT, &timeout, "timeout"},
       {LDAP_OPT_RESTART, &on, "restart"},
+      {LDAP_OPT_SOCKET_BIND_ADDRESSES, nullptr, "source address"},
       {LDAP_OPT_X_TLS_REQUIRE_CERT, &demand, "TLS certificate check"},
       {LDAP_OPT_X_TLS_REQUIRE_SAN, &san, "TLS subjectAltName check"},
       {LDAP_OPT_X_TLS_CACERTFILE, ca.c_str(), "TLS CA file"},
@@ -290,7 +291,10 @@ Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const 
     if (uri.starts_with("ldap://")) {
       // Never a password, a secret or a code over a connection without TLS.
       if (int rc = a.start_tls_s(handle->ld, nullptr, nullptr); rc != LDAP_SUCCESS) {
-        failures += "; " + uri + ": StartTLS: " + handle->describe(rc);
+        failures += "; " + uri + ": StartTLS: " + handle->describe(rc) +
+                    (rc == LDAP_CONNECT_ERROR ? " (TLS failed: is the server's certificate "
+                                                "issued by ldap_ca_file, for this host name?)"
+                                              : "");
         continue;
       }
     }
@@ -305,6 +309,11 @@ Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const 
       rc = a.sasl_bind_s(handle->ld, nullptr, "EXTERNAL", &credentials, nullptr, nullptr, nullptr);
     }
     if (rc != LDAP_SUCCESS) {
+      if (rc == LDAP_CONNECT_ERROR && uri.starts_with("ldaps://")) {
+        failures += "; " + uri + ": TLS failed (is the server's certificate issued by "
+                    "ldap_ca_file, for this host name?)";
+        continue;
+      }
       failures += "; " + uri + ": bind as " + (bind.dn.empty() ? "SASL EXTERNAL" : bind.dn) +
                   ": " + handle->describe(rc);
       continue;

@@ -80,5 +80,5 @@ ldap_search_as() {  # ldap_search_as DN PASSWORD_FILE FILTER ATTRS...
 }
 directory_value() {  # directory_value USER ATTRIBUTE: the value the administrator reads
   ldap_search_as "$VALIX_LDAP_ADMIN_DN" "$SLAPD_DIR/ops.password" "(uid=$1)" "$2" |
-    sed -n "s/^$2: //p"
+    sed -n "s/^$2:: *//p; s/^$2: //p"
 }

@@ -6,6 +6,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <strings.h>
 #include <mutex>
 #include <type_traits>
 
@@ -33,6 +34,7 @@ struct Api {
   decltype(&ldap_get_values_len) get_values_len;
   decltype(&ldap_value_free_len) value_free_len;
   decltype(&ldap_msgfree) msgfree;
+  decltype(&ldap_get_dn) get_dn;
   decltype(&ldap_memfree) memfree;
   decltype(&ldap_parse_result) parse_result;
   decltype(&ldap_modify_ext_s) modify_ext_s;
@@ -77,6 +79,7 @@ Result<const Api*> api() {
   get(a.get_values_len, "ldap_get_values_len");
   get(a.value_free_len, "ldap_value_free_len");
   get(a.msgfree, "ldap_msgfree");
+  get(a.get_dn, "ldap_get_dn");
   get(a.memfree, "ldap_memfree");
   get(a.parse_result, "ldap_parse_result");
   get(a.modify_ext_s, "ldap_modify_ext_s");
@@ -169,6 +172,17 @@ struct ModStorage {
     list.push_back(nullptr);
   }
 };
+
+// "NAME" of a DN "uid=NAME,...", or empty when the first RDN is anything else (another
+// attribute, several values joined by '+', an escaped character: no valid user name has one).
+std::string rdn_uid(std::string_view dn) {
+  const auto comma = dn.find(',');
+  const std::string_view rdn = dn.substr(0, comma);
+  if (rdn.size() < 5 || strncasecmp(rdn.data(), "uid=", 4) != 0) return {};
+  const std::string_view value = rdn.substr(4);
+  if (value.find_first_of("+\\\"=") != std::string_view::npos) return {};
+  return std::string(value);
+}
 
 }  // namespace
 
@@ -361,7 +375,6 @@ Result<std::vector<LdapEntry>> LdapConnection::search_children(std::string_view 
   const SigpipeGuard guard;
   const Api& a = *handle_->api;
   std::vector<std::string> names = state_attribute_names();
-  names.emplace_back("uid");
   names.emplace_back("valixGeneration");
   std::vector<char*> attrs;
   for (auto& n : names) attrs.push_back(n.data());
@@ -393,6 +406,10 @@ Result<std::vector<LdapEntry>> LdapConnection::search_children(std::string_view 
     for (LDAPMessage* e = a.first_entry(handle_->ld, result); e != nullptr;
          e = a.next_entry(handle_->ld, e)) {
       LdapEntry entry;
+      if (char* dn = a.get_dn(handle_->ld, e); dn != nullptr) {
+        entry.name = rdn_uid(dn);
+        a.memfree(dn);
+      }
       for (const auto& name : names) {
         berval** values = a.get_values_len(handle_->ld, e, name.c_str());
         if (values == nullptr) continue;
@@ -402,9 +419,7 @@ Result<std::vector<LdapEntry>> LdapConnection::search_children(std::string_view 
           wipe((*v)->bv_val, (*v)->bv_len);
         }
         a.value_free_len(values);
-        if (name == "uid") {
-          for (auto& c : copied) entry.uids.emplace_back(c.view());
-        } else if (name == "valixGeneration") {
+        if (name == "valixGeneration") {
           if (copied.size() == 1) entry.generation = std::string(copied.front().view());
           else entry.generation = std::string();  // several: never matches a compare-and-swap
         } else {

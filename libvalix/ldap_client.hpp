@@ -26,10 +26,11 @@
 
 namespace valix {
 
-// One entry as read: its naming uid values, valixGeneration (nullopt when it has none) and
-// the state attributes that were present.
+// One entry as read: the uid value of its RDN (empty when the RDN is not a plain "uid=NAME":
+// a uid attribute may hold further values, which never name the entry), valixGeneration
+// (nullopt when it has none) and the state attributes that were present.
 struct LdapEntry {
-  std::vector<std::string> uids;
+  std::string name;
   std::optional<std::string> generation;
   LdapAttributes attributes;
 };

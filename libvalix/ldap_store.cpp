@@ -121,16 +121,9 @@ Result<LdapStateStore::Found> LdapStateStore::find(const StateKey& key) {
   Found found;
   std::vector<std::string> others;
   for (auto& entry : *entries) {
-    // The name is the entry's RDN, so there is exactly one uid; the directory matches uid
-    // without regard to case, as it would match the DN.
-    const bool is_named = std::any_of(entry.uids.begin(), entry.uids.end(), [&](auto& u) {
-      return strcasecmp(u.c_str(), key.name.c_str()) == 0;
-    });
-    if (entry.uids.size() != 1) {
-      return fail(Errc::corrupt, "directory entry " +
-                                     (is_named ? dn_of(key.name) : std::string("of uid ")) +
-                                     " has several uid values");
-    }
+    // The entry is named by its RDN, which the directory matches without regard to case (as
+    // it matches the DN); further uid values, which the filter also matches, name nothing.
+    const bool is_named = strcasecmp(entry.name.c_str(), key.name.c_str()) == 0;
     auto state = attributes_to_state(entry.attributes);
     if (is_named) {
       if (!entry.generation || entry.generation->empty()) {
@@ -146,10 +139,17 @@ Result<LdapStateStore::Found> LdapStateStore::find(const StateKey& key) {
                                                     " is corrupt: " + state.error().message};
       }
       found.attributes = std::move(entry.attributes);
-    } else if (!state || *state) {
-      // Another name's entry that records key.uid: state of this account filed elsewhere
-      // (or unreadable there, which an administrator must look at all the same).
-      if (!state || (*state)->uid == key.uid) others.push_back(entry.uids.front());
+    } else if (key.uid && (!state || (*state && (*state)->uid == key.uid))) {
+      // Another entry holding state of this account (or unreadable state that records its
+      // uid, which an administrator must look at all the same). One matched only by an extra
+      // uid value and holding another account's state is not this account's business.
+      auto recorded = entry.attributes.find("valixUidNumber");
+      const bool records_uid =
+          recorded != entry.attributes.end() && recorded->second.size() == 1 &&
+          recorded->second.front().view() == std::to_string(*key.uid);
+      if (state || records_uid) {
+        others.push_back(entry.name.empty() ? "(an entry not named uid=NAME)" : entry.name);
+      }
     }
   }
   std::sort(others.begin(), others.end());
@@ -264,13 +264,13 @@ Result<std::optional<std::string>> LdapStateStore::name_filed_for(uid_t uid) {
   if (!entries) return std::unexpected(entries.error());
   std::vector<std::string> names;
   for (const auto& entry : *entries) {
-    if (entry.uids.size() != 1) return fail(Errc::corrupt, "a directory entry of uid " + std::to_string(uid) + " has several uid values");
+    if (entry.name.empty()) continue;  // not a state entry's name: see find
     auto state = attributes_to_state(entry.attributes);
     if (!state) {
-      return fail(Errc::corrupt, "directory entry of " + entry.uids.front() +
+      return fail(Errc::corrupt, "directory entry of " + entry.name +
                                      " is corrupt: " + state.error().message);
     }
-    if (*state && (*state)->uid == uid) names.push_back(entry.uids.front());
+    if (*state && (*state)->uid == uid) names.push_back(entry.name);
   }
   if (names.empty()) return std::optional<std::string>{};
   std::sort(names.begin(), names.end());
@@ -324,9 +324,9 @@ Result<std::vector<std::string>> LdapStateStore::list_users() {
   if (!entries) return std::unexpected(entries.error());
   std::vector<std::string> names;
   for (const auto& entry : *entries) {
-    if (entry.uids.size() != 1 || !valid_username(entry.uids.front())) continue;
+    if (!valid_username(entry.name)) continue;
     auto state = attributes_to_state(entry.attributes);
-    if (!state || *state) names.push_back(entry.uids.front());  // unreadable ones are listed
+    if (!state || *state) names.push_back(entry.name);  // unreadable ones are listed
   }
   std::sort(names.begin(), names.end());
   return names;

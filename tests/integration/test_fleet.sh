@@ -57,6 +57,20 @@ mapfile -t ERIN_CODES < <(printf '%s\n' "${CODES[@]}")
 successes=$(parallel_logins erin "${ERIN_CODES[4]}" 16 | grep -c ok || true)
 check "one backup code in 16 parallel logins on two hosts: exactly one succeeds ($successes)" [ "$successes" -eq 1 ]
 
+# --- an entry is named by its DN alone -------------------------------------------------------
+# Any host may add values to uid (the directory's ACL cannot tell an entry's creation from a
+# later modify): an extra value makes erin's entry match (uid=dave), but never dave's state.
+LDAPNOINIT=1 ldapmodify -x -H "$VALIX_LDAPI_URI" -D "$VALIX_LDAP_HOST_A_DN" -y "$SLAPD_DIR/host-a.password" >/dev/null <<LDIF
+dn: uid=erin,$VALIX_LDAP_BASE
+changetype: modify
+add: uid
+uid: dave
+LDIF
+host_admin host-a status >"$SB/out" 2>&1 || true
+check "an extra uid value on erin's entry: status lists erin, not dave" bash -c "grep -q '^erin ' '$SB/out' && ! grep -q '^dave ' '$SB/out'"
+expect_login ok "... dave is not challenged with erin's enrollment" host-a dave ""
+check "... dave was not enrolled" log_lacks "Verification code"
+
 # --- admin actions act on the fleet ---------------------------------------------------------
 host_admin host-a require bob >/dev/null
 check "require on A is in the directory" [ "$(directory_value bob valixRequired)" = TRUE ]

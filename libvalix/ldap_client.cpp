@@ -320,6 +320,10 @@ Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const 
       rc = a.sasl_bind_s(handle->ld, bind.dn.c_str(), LDAP_SASL_SIMPLE, &credentials, nullptr,
                          nullptr, nullptr);
     } else {
+      // An empty initial response (no authorization identity): present, not absent, or slapd
+      // answers saslBindInProgress and waits for one.
+      static char no_identity[] = "";
+      credentials.bv_val = no_identity;
       rc = a.sasl_bind_s(handle->ld, nullptr, "EXTERNAL", &credentials, nullptr, nullptr, nullptr);
     }
     if (rc != LDAP_SUCCESS) {

@@ -78,6 +78,35 @@ printf '%s\n' 000000 | LDAPURI=ldap://127.0.0.1:1/ LDAPBINDDN=cn=nobody pam_test
 set -e
 check "LDAPURI and LDAPBINDDN do not redirect the module (the wrong code is judged and counted)" log_has "wrong code"
 
+# --- a directory that stops answering -------------------------------------------------------
+write_host_config host-a "ldap_timeout_ms = 300"
+kill -STOP "$(cat "$SLAPD_DIR/run/slapd.pid")"
+start=$(date +%s)
+expect_login fail "a directory that stops answering: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
+elapsed=$(( $(date +%s) - start ))
+kill -CONT "$(cat "$SLAPD_DIR/run/slapd.pid")"
+check "... logged" log_has "denied: no directory could be used"
+# Not a speed goal, a bound: the login must not hang (each wait is ldap_timeout_ms).
+check "... without hanging ($elapsed s)" [ "$elapsed" -lt 20 ]
+
+# --- SASL EXTERNAL over ldapi: the host is who its socket credentials say ---------------------
+LDAPNOINIT=1 ldapmodify -Q -Y EXTERNAL -H "$VALIX_LDAPI_URI" >/dev/null <<LDIF
+dn: cn=config
+changetype: modify
+add: olcAuthzRegexp
+olcAuthzRegexp: "gidNumber=0\\+uidNumber=0,cn=peercred,cn=external,cn=auth" "$VALIX_LDAP_HOST_A_DN"
+LDIF
+{
+  echo "store = ldap"
+  echo "ldap_uri = $VALIX_LDAPI_URI"
+  echo "ldap_base = $VALIX_LDAP_BASE"
+  echo "fail_delay_ms = 0"
+  echo "window = 4"
+} > "$SB/etc/host-a.conf"
+if [ "$(id -u)" -eq 0 ]; then
+  expect_login ok "SASL EXTERNAL over ldapi (root mapped to host A): alice logs in" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"
+fi
+
 # --- the host credential --------------------------------------------------------------------
 write_host_config host-a
 chmod 640 "$SLAPD_DIR/host-a.password"

@@ -52,6 +52,14 @@ check "... nothing partial written: the watermark is unchanged" [ "$(directory_v
 check "... the failure count is unchanged" [ "$(directory_value alice valixFailures)" = "$failures_before" ]
 expect_login ok "... and the same code, never accepted, works now" host-a alice "$code"
 
+# --- libldap is loaded on first use ----------------------------------------------------------
+: "${VALIX_LIBLDAP_SONAME:?run through ctest}"
+without_library "$VALIX_LIBLDAP_SONAME" expect_login fail "without libldap, store = ldap denies" host-a alice "$(code_ahead "$ALICE_SECRET" 2)"
+check "... saying it cannot load it" log_has "cannot load $VALIX_LIBLDAP_SONAME"
+enroll_test_user dave JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP >/dev/null
+without_library "$VALIX_LIBLDAP_SONAME" expect_login ok "a host on store = files never needs libldap" valix dave "$(totp_now JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP)"
+rm -f "$SB/state/dave.state"
+
 # --- TLS ------------------------------------------------------------------------------------
 write_host_config host-a "ldap_ca_file = $VALIX_LDAP_WRONG_CA"
 expect_login fail "a server certificate from a CA we do not trust: denied" host-a alice "$(code_ahead "$ALICE_SECRET" 4)"

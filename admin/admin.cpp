@@ -148,17 +148,6 @@ Result<std::vector<std::string>> group_members(const std::string& group) {
   return std::vector<std::string>(members.begin(), members.end());
 }
 
-std::string iso_time(std::int64_t unix_time) {
-  const std::time_t t = static_cast<std::time_t>(unix_time);
-  std::tm tm{};
-  char text[32];
-  if (gmtime_r(&t, &tm) == nullptr ||
-      std::strftime(text, sizeof text, "%Y-%m-%dT%H:%M:%SZ", &tm) == 0) {
-    return "?";
-  }
-  return text;
-}
-
 Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
                  const std::vector<std::string>& groups) {
   constexpr std::string_view action = "require";

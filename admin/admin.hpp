@@ -14,6 +14,7 @@
 #include "log.hpp"
 #include "policy.hpp"
 #include "store.hpp"
+#include "text.hpp"
 
 namespace valix::admin {
 
@@ -72,9 +73,6 @@ Result<Target> resolve_user(StateStore& store, std::string_view name);
 // Every user whose primary or supplementary group is group, sorted. A group that does not
 // exist is Errc::not_found.
 Result<std::vector<std::string>> group_members(const std::string& group);
-
-// "2026-11-28T15:56:14Z".
-std::string iso_time(std::int64_t unix_time);
 
 // Subcommands. users are the names given on the command line, in order.
 Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,

@@ -15,8 +15,11 @@ Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir
                  ExistingEnrollment existing) {
   constexpr std::string_view action = "migrate";
   if (ctx.config.store != StoreKind::ldap) {
-    return ctx.error(action, "-", "migrate copies state files into the directory: set store = ldap "
-                     "in " + ctx.config_path + " first", Exit::failed);
+    return ctx.error(action, "-",
+                     "migrate copies state files into the directory: set store = ldap "
+                     "in " +
+                         ctx.config_path + " first",
+                     Exit::failed);
   }
   const std::string dir = state_dir ? *state_dir : ctx.config.state_dir;
   auto files = FileStateStore::open(dir, geteuid());
@@ -28,8 +31,8 @@ Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir
   for (const std::string& user : *users) {
     auto state = files->load(StateKey{user, std::nullopt});
     if (!state) {
-      result = worse(result, ctx.error(action, user, state.error().message + "; not copied",
-                                       Exit::failed));
+      result = worse(result,
+                     ctx.error(action, user, state.error().message + "; not copied", Exit::failed));
       continue;
     }
     if (!*state) continue;
@@ -45,16 +48,16 @@ Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir
       if (*account) uid = (*account)->uid;
     }
     bool had_state = false;
-    auto done = ctx.store.update(StateKey{user, uid}, [&](std::optional<UserState>& current)
-                                                          -> Result<StateChange> {
-      had_state = current.has_value();
-      if (current && existing == ExistingEnrollment::refuse) return StateChange::keep;
-      current = (*state)->clone();  // a copy: the store may run this more than once
-      return StateChange::write;
-    });
+    auto done = ctx.store.update(
+        StateKey{user, uid}, [&](std::optional<UserState>& current) -> Result<StateChange> {
+          had_state = current.has_value();
+          if (current && existing == ExistingEnrollment::refuse) return StateChange::keep;
+          current = (*state)->clone();  // a copy: the store may run this more than once
+          return StateChange::write;
+        });
     if (!done) {
-      result = worse(result, ctx.error(action, user, done.error().message + "; not copied",
-                                       Exit::failed));
+      result = worse(result,
+                     ctx.error(action, user, done.error().message + "; not copied", Exit::failed));
       continue;
     }
     if (had_state && existing == ExistingEnrollment::refuse) {
@@ -70,9 +73,10 @@ Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir
                   (had_state ? ", replacing what it held" : ""));
     std::printf("%s: copied%s\n", shown(user).c_str(), had_state ? " (replaced)" : "");
   }
-  std::printf("%d copied, %d kept as they were in the directory. The files in %s are left "
-              "as they are: remove them once every host uses the directory.\n",
-              copied, kept, dir.c_str());
+  std::printf(
+      "%d copied, %d kept as they were in the directory. The files in %s are left "
+      "as they are: remove them once every host uses the directory.\n",
+      copied, kept, dir.c_str());
   return result;
 }
 

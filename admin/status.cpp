@@ -56,36 +56,11 @@ Result<Row> make_row(const Context& ctx, const std::string& user,
   return row;
 }
 
-// JSON string literal. User names are validated and times are ISO strings, but escape
-// properly anyway: the output is for other programs.
-void json_string(std::string& out, std::string_view text) {
-  out.push_back('"');
-  for (const char c : text) {
-    const auto u = static_cast<unsigned char>(c);
-    switch (c) {
-      case '"': out += "\\\""; break;
-      case '\\': out += "\\\\"; break;
-      case '\n': out += "\\n"; break;
-      case '\t': out += "\\t"; break;
-      case '\r': out += "\\r"; break;
-      default:
-        if (u < 0x20 || u == 0x7f) {
-          char escaped[8];
-          std::snprintf(escaped, sizeof escaped, "\\u%04x", u);
-          out += escaped;
-        } else {
-          out.push_back(c);
-        }
-    }
-  }
-  out.push_back('"');
-}
-
 void json_time(std::string& out, std::int64_t t) {
   if (t == 0) {
     out += "null";
   } else {
-    json_string(out, iso_time(t));
+    append_json_string(out, iso_time(t));
   }
 }
 
@@ -97,7 +72,7 @@ std::string to_json(const std::vector<Row>& rows) {
     out += first ? "\n  {" : ",\n  {";
     first = false;
     out += "\"user\": ";
-    json_string(out, r.user);
+    append_json_string(out, r.user);
     out += ", \"account\": ";
     out += r.has_account ? "true" : "false";
     out += ", \"enrolled\": ";
@@ -110,7 +85,7 @@ std::string to_json(const std::vector<Row>& rows) {
     if (r.required_by == RequiredBy::nobody) {
       out += "null";
     } else {
-      json_string(out, required_by_name(r.required_by));
+      append_json_string(out, required_by_name(r.required_by));
     }
     out += ", \"pending\": ";
     out += r.pending ? "true" : "false";

@@ -33,6 +33,7 @@
 #include "secure.hpp"
 #include "setuid.hpp"
 #include "store.hpp"
+#include "text.hpp"
 #include "username.hpp"
 #include "verify.hpp"
 
@@ -43,16 +44,6 @@ using check::HelperExit;
 namespace {
 
 int code(HelperExit exit) { return static_cast<int>(exit); }
-
-// Text from the caller made safe for one log line.
-std::string printable(std::string_view text) {
-  std::string out;
-  for (const char c : text.substr(0, 64)) {
-    const auto u = static_cast<unsigned char>(c);
-    out.push_back(u < 0x20 || u >= 0x7f ? '?' : c);
-  }
-  return out.empty() ? "-" : out;
-}
 
 // Writes one protocol line to standard output. A caller that went away is no error worth more
 // than the exit status (SIGPIPE is ignored: a write to a closed pipe returns EPIPE).
@@ -95,7 +86,7 @@ class Check {
     if (!*caller)
       return refuse_usage("the caller's uid " + std::to_string(getuid()) + " has no account");
     const std::string name = argc == 2 ? argv[1] : (*caller)->name;
-    who_ = "user " + (valid_username(name) ? name : printable(name)) + " (caller uid " +
+    who_ = "user " + (valid_username(name) ? name : printable_field(name)) + " (caller uid " +
            std::to_string(getuid()) + ")";
     if (geteuid() != 0)
       return internal("not running as root: is valix-check installed setuid root?");

@@ -143,8 +143,8 @@ Result<std::vector<std::string>> parse_uris(std::string_view value) {
 Result<void> validate_bind(const LdapBind& bind, std::string_view dn_key,
                            std::string_view password_key, const std::vector<std::string>& uris) {
   if (bind.dn.empty() != bind.password_file.empty()) {
-    return fail(Errc::config, std::string(dn_key) + " and " + std::string(password_key) +
-                                  " go together");
+    return fail(Errc::config,
+                std::string(dn_key) + " and " + std::string(password_key) + " go together");
   }
   if (bind.dn.empty()) {
     for (const auto& uri : uris) {
@@ -201,6 +201,19 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
       return {};
     };
     LdapSettings& ldap = config.ldap;
+    // An empty value leaves a directory setting unset (the shipped valix.conf lists each
+    // key that way, commented out).
+    if (value.empty() && key != "ldap_timeout_ms") {
+      if (key == "ldap_uri") ldap.uris.clear();
+      else if (key == "ldap_base") ldap.base.clear();
+      else if (key == "ldap_bind_dn") ldap.host.dn.clear();
+      else if (key == "ldap_bind_password_file") ldap.host.password_file.clear();
+      else if (key == "ldap_admin_bind_dn") ldap.admin.dn.clear();
+      else if (key == "ldap_admin_password_file") ldap.admin.password_file.clear();
+      else if (key == "ldap_ca_file") ldap.ca_file.clear();
+      else return fail(Errc::config, "unknown setting '" + std::string(key) + "'");
+      return {};
+    }
     if (key == "ldap_uri") {
       auto uris = parse_uris(value);
       if (!uris) return std::unexpected(uris.error());
@@ -304,8 +317,8 @@ Result<void> validate_config(const Config& config) {
     return valid;
   }
   if (!ldap.admin.dn.empty() || !ldap.admin.password_file.empty()) {
-    if (auto valid = validate_bind(ldap.admin, "ldap_admin_bind_dn", "ldap_admin_password_file",
-                                   ldap.uris);
+    if (auto valid =
+            validate_bind(ldap.admin, "ldap_admin_bind_dn", "ldap_admin_password_file", ldap.uris);
         !valid) {
       return valid;
     }

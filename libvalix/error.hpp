@@ -9,21 +9,21 @@
 namespace valix {
 
 enum class Errc {
-  io,         // a system call failed
-  no_space,   // the file system is full (ENOSPC/EDQUOT)
-  corrupt,    // a file exists but does not parse
-  unsafe,     // ownership, mode or file type is not what we trust
-  not_found,  // the thing asked for does not exist
-  invalid,    // bad input from a caller or an administrator
-  config,     // valix.conf is wrong
-  crypto,     // OpenSSL or libcrypt failed
-  busy,       // a lock could not be taken in time
-  conflict,   // the state changed since a decision was made on it; nothing was written
-  unsynced,   // the new content is in place, but the directory could not be synced after it
+  io,               // a system call failed
+  no_space,         // the file system is full (ENOSPC/EDQUOT)
+  corrupt,          // a file exists but does not parse
+  unsafe,           // ownership, mode or file type is not what we trust
+  not_found,        // the thing asked for does not exist
+  invalid,          // bad input from a caller or an administrator
+  config,           // valix.conf is wrong
+  crypto,           // OpenSSL or libcrypt failed
+  busy,             // a lock could not be taken in time
+  conflict,         // the state changed since a decision was made on it; nothing was written
+  unsynced,         // the new content is in place, but the directory could not be synced after it
   unreachable,      // the directory cannot be reached, timed out, failed TLS or refused the bind
   denied,           // the directory's access control refused this identity the operation
   outcome_unknown,  // a write was sent but its answer was lost, and a re-read could not settle it
-  internal,   // a rule of our own code was broken (a bug); treated like any failure
+  internal,         // a rule of our own code was broken (a bug); treated like any failure
 };
 
 struct Error {

@@ -3,8 +3,8 @@
 // sshd loads the PAM stack afresh for every connection, so every library pam_valix.so names in
 // DT_NEEDED is mapped and relocated on every login. libcrypt is needed only when a backup code
 // is typed or made, libqrencode only when a QR code is drawn; together they were about a fifth
-// of the module's load cost (bench/ANALYSIS.md). libldap is needed only with store = ldap. OpenSSL stays a link-time dependency: every
-// code check uses it.
+// of the module's load cost (bench/ANALYSIS.md). libldap is needed only with store = ldap. OpenSSL
+// stays a link-time dependency: every code check uses it.
 #pragma once
 
 #include <mutex>

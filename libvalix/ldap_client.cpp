@@ -3,10 +3,10 @@
 #include <fcntl.h>
 #include <ldap.h>
 #include <signal.h>
+#include <strings.h>
 
 #include <cerrno>
 #include <cstring>
-#include <strings.h>
 #include <mutex>
 #include <type_traits>
 
@@ -178,7 +178,9 @@ struct ModStorage {
 std::string rdn_uid(std::string_view dn) {
   const auto comma = dn.find(',');
   const std::string_view rdn = dn.substr(0, comma);
-  if (rdn.size() < 5 || strncasecmp(rdn.data(), "uid=", 4) != 0) return {};
+  if (rdn.size() < 5 || strncasecmp(std::string(rdn.substr(0, 4)).c_str(), "uid=", 4) != 0) {
+    return {};
+  }
   const std::string_view value = rdn.substr(4);
   if (value.find_first_of("+\\\"=") != std::string_view::npos) return {};
   return std::string(value);
@@ -197,7 +199,8 @@ struct LdapConnection::Handle {
   std::string diagnostic() const {
     char* message = nullptr;
     std::string out;
-    if (api->get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, &message) == LDAP_OPT_SUCCESS &&
+    if (api->get_option(ld, LDAP_OPT_DIAGNOSTIC_MESSAGE, static_cast<void*>(&message)) ==
+            LDAP_OPT_SUCCESS &&
         message != nullptr) {
       out = message;
       api->memfree(message);
@@ -221,7 +224,7 @@ Result<SecretString> read_password(const std::string& path, uid_t trusted_uid) {
   if (!text) return fail(text.error().code, "bind password file: " + text.error().message);
   std::string& s = text->str();
   if (s.ends_with('\n')) s.pop_back();
-  if (s.empty() || s.find_first_of("\n", 0) != std::string::npos || s.find('\0') != std::string::npos) {
+  if (s.empty() || s.find('\n') != std::string::npos || s.find('\0') != std::string::npos) {
     return fail(Errc::config, "bind password file " + path + " must hold one line");
   }
   return std::move(*text);
@@ -232,8 +235,10 @@ Result<void> set_options(const Api& a, LDAP* ld, const LdapSettings& settings) {
   // Boolean options are on for any pointer but LDAP_OPT_OFF (LDAP_OPT_ON names a liblber
   // symbol, which the core does not link).
   const int version = LDAP_VERSION3, deref = LDAP_DEREF_NEVER, zero = 0, on = 1;
-  const int demand = LDAP_OPT_X_TLS_DEMAND, tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2, san = LDAP_OPT_X_TLS_TRY, client = 0;
-  timeval timeout{settings.timeout_ms / 1000, (settings.timeout_ms % 1000) * 1000};
+  const int demand = LDAP_OPT_X_TLS_DEMAND, tls12 = LDAP_OPT_X_TLS_PROTOCOL_TLS1_2,
+            san = LDAP_OPT_X_TLS_TRY, client = 0;
+  timeval timeout{settings.timeout_ms / 1000,
+                  static_cast<suseconds_t>(settings.timeout_ms % 1000) * 1000};
   const int time_limit = (settings.timeout_ms + 999) / 1000;
   const std::string ca = settings.ca_file.empty() ? kSystemCaFile : settings.ca_file;
   struct Option {
@@ -328,12 +333,13 @@ Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const 
     }
     if (rc != LDAP_SUCCESS) {
       if (rc == LDAP_CONNECT_ERROR && uri.starts_with("ldaps://")) {
-        failures += "; " + uri + ": TLS failed (is the server's certificate issued by "
+        failures += "; " + uri +
+                    ": TLS failed (is the server's certificate issued by "
                     "ldap_ca_file, for this host name?)";
         continue;
       }
-      failures += "; " + uri + ": bind as " + (bind.dn.empty() ? "SASL EXTERNAL" : bind.dn) +
-                  ": " + handle->describe(rc);
+      failures += "; " + uri + ": bind as " + (bind.dn.empty() ? "SASL EXTERNAL" : bind.dn) + ": " +
+                  handle->describe(rc);
       continue;
     }
     LdapConnection connection(std::move(handle), settings.base, uri);
@@ -341,7 +347,8 @@ Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const 
     char no_attributes[] = "1.1";
     char* attrs[] = {no_attributes, nullptr};
     LDAPMessage* result = nullptr;
-    timeval timeout{settings.timeout_ms / 1000, (settings.timeout_ms % 1000) * 1000};
+    timeval timeout{settings.timeout_ms / 1000,
+                    static_cast<suseconds_t>(settings.timeout_ms % 1000) * 1000};
     rc = a.search_ext_s(connection.handle_->ld, settings.base.c_str(), LDAP_SCOPE_BASE,
                         "(objectClass=*)", attrs, 0, nullptr, nullptr, &timeout, 1, &result);
     const bool found = rc == LDAP_SUCCESS && a.first_entry(connection.handle_->ld, result);
@@ -381,6 +388,7 @@ Result<std::vector<LdapEntry>> LdapConnection::search_children(std::string_view 
   std::vector<std::string> names = state_attribute_names();
   names.emplace_back("valixGeneration");
   std::vector<char*> attrs;
+  attrs.reserve(names.size() + 1);
   for (auto& n : names) attrs.push_back(n.data());
   attrs.push_back(nullptr);
   const std::string filter_text(filter);
@@ -457,25 +465,25 @@ Result<void> LdapConnection::add(std::string_view dn, const std::vector<LdapChan
   const SigpipeGuard guard;
   ModStorage storage(attributes, true);
   const std::string target(dn);
-  return check(handle_->api->add_ext_s(handle_->ld, target.c_str(), storage.list.data(), nullptr,
-                                       nullptr),
-               "add " + target, true);
+  return check(
+      handle_->api->add_ext_s(handle_->ld, target.c_str(), storage.list.data(), nullptr, nullptr),
+      "add " + target, true);
 }
 
 Result<void> LdapConnection::modify(std::string_view dn, const std::vector<LdapChange>& changes) {
   const SigpipeGuard guard;
   ModStorage storage(changes, false);
   const std::string target(dn);
-  return check(handle_->api->modify_ext_s(handle_->ld, target.c_str(), storage.list.data(),
-                                          nullptr, nullptr),
+  return check(handle_->api->modify_ext_s(handle_->ld, target.c_str(), storage.list.data(), nullptr,
+                                          nullptr),
                "modify " + target, true);
 }
 
 Result<void> LdapConnection::rename(std::string_view dn, std::string_view new_rdn) {
   const SigpipeGuard guard;
   const std::string target(dn), rdn(new_rdn);
-  return check(handle_->api->rename_s(handle_->ld, target.c_str(), rdn.c_str(), nullptr, 1,
-                                      nullptr, nullptr),
+  return check(handle_->api->rename_s(handle_->ld, target.c_str(), rdn.c_str(), nullptr, 1, nullptr,
+                                      nullptr),
                "rename " + target, true);
 }
 

@@ -68,6 +68,7 @@ bool one_line(std::string_view value) {
 const std::vector<std::string>& state_attribute_names() {
   static const std::vector<std::string> names = [] {
     std::vector<std::string> out;
+    out.reserve(kMappings.size() + kSections.size());
     for (const auto& m : kMappings) out.emplace_back(m.attribute);
     for (const auto& s : kSections) out.emplace_back(s.attribute);
     return out;
@@ -134,7 +135,8 @@ Result<std::optional<UserState>> attributes_to_state(const LdapAttributes& attri
       if (!one_line(value.view()) || value.empty()) return corrupt(m.attribute, "bad value");
       std::string_view line_value = value.view();
       if (m.form == Form::flag) {
-        if (line_value != "TRUE" && line_value != "FALSE") return corrupt(m.attribute, "not a boolean");
+        if (line_value != "TRUE" && line_value != "FALSE")
+          return corrupt(m.attribute, "not a boolean");
         line_value = line_value == "TRUE" ? "1" : "0";
       }
       text.str().append(m.key).append(" ").append(line_value).append("\n");

@@ -32,6 +32,7 @@ Result<std::string> new_generation(std::string_view old) {
 
 std::vector<std::string> values_of(const std::vector<SecretString>& values) {
   std::vector<std::string> out;
+  out.reserve(values.size());
   for (const auto& v : values) out.emplace_back(v.view());
   return out;
 }
@@ -53,10 +54,10 @@ std::vector<LdapChange> changes_between(const LdapAttributes& from, const LdapAt
     std::sort(old_values.begin(), old_values.end());
     std::sort(new_values.begin(), new_values.end());
     std::vector<std::string> removed, added;
-    std::set_difference(old_values.begin(), old_values.end(), new_values.begin(),
-                        new_values.end(), std::back_inserter(removed));
-    std::set_difference(new_values.begin(), new_values.end(), old_values.begin(),
-                        old_values.end(), std::back_inserter(added));
+    std::set_difference(old_values.begin(), old_values.end(), new_values.begin(), new_values.end(),
+                        std::back_inserter(removed));
+    std::set_difference(new_values.begin(), new_values.end(), old_values.begin(), old_values.end(),
+                        std::back_inserter(added));
     if (!removed.empty()) changes.push_back({LdapChange::Op::remove, name, std::move(removed)});
     if (!added.empty()) changes.push_back({LdapChange::Op::add, name, std::move(added)});
     for (auto& v : old_values) wipe(v.data(), v.size());
@@ -79,12 +80,12 @@ void pause_before(int attempt) {
 }  // namespace
 
 struct LdapStateStore::Found {
-  bool exists = false;            // the entry named by the key
-  std::string generation;         // its valixGeneration
-  LdapAttributes attributes;      // its state attributes, as read
+  bool exists = false;        // the entry named by the key
+  std::string generation;     // its valixGeneration
+  LdapAttributes attributes;  // its state attributes, as read
   std::optional<UserState> state;
-  std::optional<Error> unreadable;            // why its attributes are not a state
-  std::optional<std::string> filed_for_uid;   // another name holding state of key.uid
+  std::optional<Error> unreadable;           // why its attributes are not a state
+  std::optional<std::string> filed_for_uid;  // another name holding state of key.uid
 };
 
 LdapStateStore::LdapStateStore(LdapSettings settings, LdapBind bind, uid_t trusted_uid,
@@ -127,8 +128,8 @@ Result<LdapStateStore::Found> LdapStateStore::find(const StateKey& key) {
     auto state = attributes_to_state(entry.attributes);
     if (is_named) {
       if (!entry.generation || entry.generation->empty()) {
-        return fail(Errc::corrupt, "directory entry " + dn_of(key.name) +
-                                       " has no single valixGeneration");
+        return fail(Errc::corrupt,
+                    "directory entry " + dn_of(key.name) + " has no single valixGeneration");
       }
       found.exists = true;
       found.generation = *entry.generation;
@@ -144,9 +145,8 @@ Result<LdapStateStore::Found> LdapStateStore::find(const StateKey& key) {
       // uid, which an administrator must look at all the same). One matched only by an extra
       // uid value and holding another account's state is not this account's business.
       auto recorded = entry.attributes.find("valixUidNumber");
-      const bool records_uid =
-          recorded != entry.attributes.end() && recorded->second.size() == 1 &&
-          recorded->second.front().view() == std::to_string(*key.uid);
+      const bool records_uid = recorded != entry.attributes.end() && recorded->second.size() == 1 &&
+                               recorded->second.front().view() == std::to_string(*key.uid);
       if (state || records_uid) {
         others.push_back(entry.name.empty() ? "(an entry not named uid=NAME)" : entry.name);
       }
@@ -254,21 +254,22 @@ Result<void> LdapStateStore::settle(const std::string& name, const std::string& 
                 lost.message + "; cannot re-read to settle it: " + found.error().message);
   }
   if (found->exists && found->generation == generation) return {};
-  return fail(Errc::outcome_unknown, lost.message + "; the re-read shows the write was not "
-                                                    "applied as sent; nothing is assumed");
+  return fail(Errc::outcome_unknown, lost.message +
+                                         "; the re-read shows the write was not "
+                                         "applied as sent; nothing is assumed");
 }
 
 Result<std::optional<std::string>> LdapStateStore::name_filed_for(uid_t uid) {
-  auto entries = connection_.search_children("(&(objectClass=valixState)(valixUidNumber=" +
-                                             std::to_string(uid) + "))");
+  auto entries = connection_.search_children(
+      "(&(objectClass=valixState)(valixUidNumber=" + std::to_string(uid) + "))");
   if (!entries) return std::unexpected(entries.error());
   std::vector<std::string> names;
   for (const auto& entry : *entries) {
     if (entry.name.empty()) continue;  // not a state entry's name: see find
     auto state = attributes_to_state(entry.attributes);
     if (!state) {
-      return fail(Errc::corrupt, "directory entry of " + entry.name +
-                                     " is corrupt: " + state.error().message);
+      return fail(Errc::corrupt,
+                  "directory entry of " + entry.name + " is corrupt: " + state.error().message);
     }
     if (*state && (*state)->uid == uid) names.push_back(entry.name);
   }
@@ -342,7 +343,7 @@ Result<std::string> LdapStateStore::remove_unreadable(std::string_view user) {
   if (!found->unreadable) {
     return fail(Errc::conflict, "the state of " + name + " can be read; nothing removed");
   }
-  const std::string why = found->unreadable->message;
+  std::string why = found->unreadable->message;
   auto cleared = write(name, *found, std::nullopt);
   if (!cleared) return std::unexpected(cleared.error());
   return why;

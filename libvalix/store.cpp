@@ -6,7 +6,7 @@
 namespace valix {
 
 Result<void> check_state_owner(const StateKey& key, const std::optional<UserState>& state,
-                              const std::optional<std::string>& filed_for_uid) {
+                               const std::optional<std::string>& filed_for_uid) {
   if (!key.uid) return {};
   const std::string uid = std::to_string(*key.uid);
   if (state && state->uid && *state->uid != *key.uid) {
@@ -30,8 +30,8 @@ Result<std::unique_ptr<StateStore>> open_state_store(const Config& config, uid_t
                                                      StoreUser user) {
   if (config.store == StoreKind::ldap) {
     const bool as_admin = user == StoreUser::admin && !config.ldap.admin.dn.empty();
-    auto directory =
-        LdapStateStore::open(config.ldap, as_admin ? config.ldap.admin : config.ldap.host, trusted_uid);
+    auto directory = LdapStateStore::open(
+        config.ldap, as_admin ? config.ldap.admin : config.ldap.host, trusted_uid);
     if (!directory) return std::unexpected(directory.error());
     return std::unique_ptr<StateStore>(std::move(*directory));
   }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <string_view>
 
@@ -15,5 +16,18 @@ namespace valix {
 // telling one from the other would take a UTF-8 decoder in every log line; names and hosts
 // outside ASCII are rare, and a '?' in their place is only cosmetic.
 std::string printable_for_log(std::string_view text, std::size_t max);
+
+// A field of a log line from outside (a PAM item, a user name): printable_for_log(text, 128),
+// or "-" when empty, so that "key=value" lines never have an empty value.
+std::string printable_field(std::string_view text);
+
+// "2026-11-28T15:56:14Z" (UTC); "never" for 0 or less; the number itself should the time not
+// be representable.
+std::string iso_time(std::int64_t unix_time);
+
+// text as a JSON string literal, quotes included, appended to out. Every control character is
+// escaped, so the output is one line whatever text holds.
+void append_json_string(std::string& out, std::string_view text);
+std::string json_string(std::string_view text);
 
 }  // namespace valix

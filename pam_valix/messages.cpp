@@ -16,14 +16,9 @@ std::string minutes_text(std::int64_t seconds) {
 
 }  // namespace
 
-std::string printable(std::string_view text) {
-  std::string out = printable_for_log(text, 128);
-  return out.empty() ? "-" : out;
-}
-
 std::string login_context(PamSession& session) {
-  return "service=" + printable(session.item(PAM_SERVICE)) +
-         " rhost=" + printable(session.item(PAM_RHOST));
+  return "service=" + printable_field(session.item(PAM_SERVICE)) +
+         " rhost=" + printable_field(session.item(PAM_RHOST));
 }
 
 std::string code_prompt(const Config& config) {

@@ -20,9 +20,6 @@ inline constexpr std::string_view kNotSetUp =
     "Two-factor authentication (2FA) is required for this account, but it has not been set up. "
     "Ask your administrator to require 2FA on your next login, so that you can set it up.";
 
-// Text from the PAM client (rhost, service) made safe for one log line.
-std::string printable(std::string_view text);
-
 // "service=S rhost=H" for log lines.
 std::string login_context(PamSession& session);
 

@@ -45,7 +45,7 @@ class Login {
     if (!owner) return internal_error(owner.error().message);
     if (owner->account) {
       const std::string& account_name = owner->key.empty() ? owner->account->name : owner->key;
-      if (account_name != user_) shown_user_ += " (account " + printable(account_name) + ")";
+      if (account_name != user_) shown_user_ += " (account " + printable_field(account_name) + ")";
     }
     auto store = open_state_store(config_, geteuid());
     if (!store) return store_failed(owner->account, store.error());
@@ -192,8 +192,9 @@ class Login {
   int enroll_at_login(bool real_account) {
     auto pending = new_pending_enrollment(config_, clock_());
     if (!pending) return internal_error(pending.error().message);
-    const SecretString uri = otpauth_uri(issuer_name(config_), account_label(config_, state_key_.name),
-                                         pending->secret, pending->otp);
+    const SecretString uri =
+        otpauth_uri(issuer_name(config_), account_label(config_, state_key_.name), pending->secret,
+                    pending->otp);
     constexpr std::string_view kIntro =
         "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"
         "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan "
@@ -339,7 +340,7 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
   // Used once, and kept out of the session's environment.
   session.unset_env(kLoginEnrollmentVariable);
   auto user = session.user();
-  const std::string shown = user ? printable(*user) : "(unknown)";
+  const std::string shown = user ? printable_field(*user) : "(unknown)";
   const std::string who = "user " + shown + " (" + login_context(session) + "): ";
   auto store_enrollment = [&]() -> Result<void> {
     if (!user) return std::unexpected(user.error());

@@ -7,6 +7,7 @@
 #include "check_protocol.hpp"
 #include "messages.hpp"
 #include "policy.hpp"
+#include "text.hpp"
 #include "username.hpp"
 
 namespace valix::pam {
@@ -44,7 +45,7 @@ class UnprivilegedLogin {
     // PAM_IGNORE: an unprivileged caller cannot know whether another account is enrolled.
     if (!*account || ((*account)->uid != getuid() && (*account)->uid != geteuid())) {
       return unavailable("unprivileged caller uid " + std::to_string(getuid()) +
-                         " cannot check 2FA for " + printable(user_));
+                         " cannot check 2FA for " + printable_field(user_));
     }
     if (auto started = helper_.start(options_.check_helper, user_); !started) {
       return unavailable(started.error().message);

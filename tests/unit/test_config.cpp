@@ -240,9 +240,10 @@ void fleet_keys(void**) {
   assert_int_equal(c->ldap.timeout_ms, 500);
   assert_string_equal(default_issuer(*c).c_str(), "example.com");
   // SASL EXTERNAL: no bind DN, and then only the local socket.
-  ASSERT_OK(parse_config("store = ldap\nldap_uri = ldapi://%2Frun%2Fslapd%2Fldapi\n"
-                         "ldap_base = ou=state,dc=example,dc=com\n",
-                         "x"));
+  ASSERT_OK(
+      parse_config("store = ldap\nldap_uri = ldapi://%2Frun%2Fslapd%2Fldapi\n"
+                   "ldap_base = ou=state,dc=example,dc=com\n",
+                   "x"));
   const char* bad[][2] = {
       {"ldap_uri = ldap://x\n", "need store = ldap"},
       {"store = ldap\n", "needs ldap_uri and ldap_base"},
@@ -250,8 +251,7 @@ void fleet_keys(void**) {
       {"store = nfs\n", "store must be files or ldap"},
       {"store = ldap\nldap_uri = http://x\nldap_base = dc=x\n", "ldap://, ldaps:// or ldapi://"},
       {"store = ldap\nldap_uri = ldap://x\nldap_base = dc=x\n", "every ldap_uri must be ldapi://"},
-      {"store = ldap\nldap_uri = ldap://x\nldap_base = dc=x\nldap_bind_dn = cn=h\n",
-       "go together"},
+      {"store = ldap\nldap_uri = ldap://x\nldap_base = dc=x\nldap_bind_dn = cn=h\n", "go together"},
       {"store = ldap\nldap_uri = ldap://x\nldap_base = dc=x\nldap_bind_dn = cn=h\n"
        "ldap_bind_password_file = relative\n",
        "absolute path"},
@@ -267,9 +267,10 @@ void fleet_keys(void**) {
     }
   }
   // With an issuer, a base without dc= is fine.
-  ASSERT_OK(parse_config("store = ldap\nldap_uri = ldapi://s\nldap_base = ou=state\n"
-                         "issuer = Example\n",
-                         "x"));
+  ASSERT_OK(
+      parse_config("store = ldap\nldap_uri = ldapi://s\nldap_base = ou=state\n"
+                   "issuer = Example\n",
+                   "x"));
 }
 
 void load_checks(void**) {

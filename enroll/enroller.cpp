@@ -1,0 +1,460 @@
+#include "enroller.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <thread>
+#include <vector>
+
+#include "auth.hpp"
+#include "backup_codes.hpp"
+#include "base32.hpp"
+#include "enrollment.hpp"
+#include "file_util.hpp"
+#include "outcome.hpp"
+#include "privileges.hpp"
+#include "qr.hpp"
+#include "setuid.hpp"
+#include "text.hpp"
+#include "verify.hpp"
+
+namespace valix::enroll {
+namespace {
+
+constexpr int kTries = 3;
+
+class Enroller {
+ public:
+  Enroller(const Options& options, Config config, std::unique_ptr<StateStore> store,
+           std::string user, uid_t uid, std::optional<Account> acting_for)
+      : o_(options),
+        config_(std::move(config)),
+        store_(std::move(store)),
+        user_(std::move(user)),
+        uid_(uid),
+        acting_for_(std::move(acting_for)) {}
+
+  int run() {
+    const int exit_status = dispatch();
+    if (!unsynced_) return exit_status;
+    // The new state is in place and was shown; only its durability is in doubt.
+    std::fprintf(stderr,
+                 "valix-enroll: %s\nvalix-enroll: the change is in place and in use, but the disk "
+                 "reported an error: if this system crashes before it is fixed, check with "
+                 "valix-enroll --status and run valix-enroll again.\n",
+                 unsynced_->c_str());
+    return exit_status == kOk ? kInternal : exit_status;
+  }
+
+ private:
+  int dispatch() {
+    switch (o_.action) {
+      case Options::Action::status: return status();
+      case Options::Action::begin: return begin();
+      case Options::Action::confirm: {
+        const auto code = code_argument(*o_.confirm_code);
+        if (!code) return refuse("no code on standard input");
+        return confirm(code->view());
+      }
+      case Options::Action::regenerate: return regenerate();
+      case Options::Action::interactive: return interactive();
+    }
+    return kUsage;
+  }
+
+  // Reads one line from the terminal; nullopt at end of input.
+  // The prompt goes to stderr under --json, so stdout stays one JSON document.
+  std::optional<SecretString> read_line(const char* prompt) const {
+    FILE* to = o_.json ? stderr : stdout;
+    std::fputs(prompt, to);
+    std::fflush(to);
+    return stdin_line();
+  }
+
+  // One line of standard input, its line end removed; nullopt at end of input.
+  static std::optional<SecretString> stdin_line() {
+    char buffer[256];
+    if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
+    buffer[std::strcspn(buffer, "\r\n")] = '\0';
+    SecretString line(buffer);
+    wipe(buffer, sizeof buffer);
+    return line;
+  }
+
+  // A code given on the command line, or "-": one line from standard input (argv is visible to
+  // every user on the host, standard input is not). nullopt at end of input.
+  static std::optional<SecretString> code_argument(const std::string& value) {
+    if (value != "-") return SecretString(value);
+    return stdin_line();
+  }
+
+  // For an enrolled user: the current TOTP code (from --code, or asked for) must verify,
+  // under the lock, with replay protection and the lockout rules of a login.
+  Result<bool> current_code_verifies(const UserState& state) {
+    std::optional<SecretString> code;
+    if (o_.current_code) code = code_argument(*o_.current_code);
+    else if (isatty(STDIN_FILENO))
+      code = read_line("You already use 2FA. Enter the current code from your app: ");
+    if (!code) {
+      std::fprintf(
+          stderr,
+          "valix-enroll: you already use 2FA; give the current code from your app with --code\n");
+      return false;
+    }
+    if (!as_totp_code(code->view(), state.enrollment->otp.digits)) {
+      std::fprintf(
+          stderr,
+          "valix-enroll: enter the %d-digit code from your authenticator app (not a backup code)\n",
+          state.enrollment->otp.digits);
+      return false;
+    }
+    Result<Verdict> verdict = fail(Errc::internal, "not checked");
+    {
+      const QuietSignals quiet;
+      verdict = verify_and_record(*store_, StateKey{user_, uid_}, code->view(), now(), config_);
+    }
+    // Any error, an unsynced directory included, refuses: a code is good for a change only
+    // once both its charge and its watermark are durable.
+    if (!verdict) return std::unexpected(verdict.error());
+    if (verdict->accepted()) return true;
+    // As a login does: every refusal costs the same delay, so this tool is no faster an
+    // oracle than a login (the failure is already counted either way).
+    std::this_thread::sleep_for(std::chrono::milliseconds(config_.fail_delay_ms));
+    if (verdict->outcome == Outcome::locked) {
+      std::fprintf(
+          stderr,
+          "valix-enroll: too many failed attempts; try again later or ask your administrator\n");
+      return false;
+    }
+    std::fprintf(stderr, "valix-enroll: that code is not correct\n");
+    return false;
+  }
+
+  // With the uid, the store refuses this account's state filed under another name and another
+  // account's state filed under this one, as a login does.
+  Result<std::optional<UserState>> load() { return store_->load(StateKey{user_, uid_}); }
+
+  // A state that was replaced but whose directory could not be synced is in use: it counts as
+  // written, so the codes it holds are shown, and run() reports the error at the end.
+  Result<void> update(const StateStore::Mutator& mutate) {
+    const QuietSignals quiet;
+    auto updated = store_->update(StateKey{user_, uid_}, mutate);
+    if (!updated && updated.error().code == Errc::unsynced) {
+      unsynced_ = updated.error().message;
+      return {};
+    }
+    return updated;
+  }
+
+  int status() {
+    auto state = load();
+    if (!state) return internal(state.error());
+    drop_privileges_for_good();
+    const UserState empty;
+    const UserState& s = *state ? **state : empty;
+    const bool enrolled = s.enrollment.has_value();
+    const std::size_t left = enrolled ? s.enrollment->backup.hashes.size() : 0;
+    const bool locked = s.locked_until > now();
+    if (o_.json) {
+      std::printf(
+          "{\"user\": %s, \"enrolled\": %s, \"enrolled_at\": %s, \"backup_codes_remaining\": %zu, "
+          "\"pending\": %s, \"required\": %s, \"locked\": %s}\n",
+          json_string(user_).c_str(), enrolled ? "true" : "false",
+          enrolled ? json_string(iso_time(s.enrollment->enrolled_at)).c_str() : "null", left,
+          s.pending ? "true" : "false", s.required ? "true" : "false", locked ? "true" : "false");
+      return kOk;
+    }
+    if (enrolled) {
+      std::printf("2FA is on for %s since %s.\nBackup codes left: %zu\n", user_.c_str(),
+                  iso_time(s.enrollment->enrolled_at).c_str(), left);
+    } else {
+      std::printf("2FA is not set up for %s. Run valix-enroll to turn it on.\n", user_.c_str());
+    }
+    if (s.required && !enrolled)
+      std::printf("Your administrator requires 2FA on your next login.\n");
+    if (s.pending) std::printf("An enrollment is pending (valix-enroll --confirm CODE).\n");
+    if (locked)
+      std::printf("Locked after too many failed attempts until %s.\n",
+                  iso_time(s.locked_until).c_str());
+    return kOk;
+  }
+
+  // The enrollment that may_enroll allowed to be replaced: none, or the one it saw.
+  struct SeenEnrollment {
+    bool enrolled = false;
+    SecretBytes secret;
+    std::int64_t enrolled_at = 0;
+  };
+
+  // Allowed to (re-)enroll: not enrolled, or enrolled and the current code verifies. seen
+  // records which enrollment that decision was about.
+  std::optional<int> may_enroll(SeenEnrollment& seen) {
+    auto state = load();
+    if (!state) return internal(state.error());
+    if (*state && (*state)->enrollment) {
+      auto ok = current_code_verifies(**state);
+      if (!ok) return internal(ok.error());
+      if (!*ok) return kRefused;
+      seen = {true, (*state)->enrollment->secret.clone(), (*state)->enrollment->enrolled_at};
+    }
+    return std::nullopt;
+  }
+
+  static std::string_view as_text(const SecretBytes& bytes) {
+    return {reinterpret_cast<const char*>(bytes.span().data()), bytes.span().size()};
+  }
+
+  // Re-checked under the lock before a new enrollment is stored: may_enroll's decision was
+  // made without it, and the interactive run then waits at a prompt (up to an hour). Without
+  // this, a run started before the user enrolled (at login, or in another run) could replace
+  // that enrollment without its code.
+  static Result<void> unchanged_since_seen(const std::optional<UserState>& current,
+                                           const SeenEnrollment& seen) {
+    const bool enrolled = current && current->enrollment;
+    const bool same = enrolled == seen.enrolled &&
+                      (!enrolled || (current->enrollment->enrolled_at == seen.enrolled_at &&
+                                     constant_time_equal(as_text(current->enrollment->secret),
+                                                         as_text(seen.secret))));
+    if (same) return {};
+    return fail(Errc::conflict,
+                "your 2FA settings changed while valix-enroll was running; nothing was "
+                "changed. Run valix-enroll again.");
+  }
+
+  SecretString uri_for(const PendingEnrollment& p) {
+    return otpauth_uri(issuer_name(config_), account_label(config_, user_), p.secret, p.otp);
+  }
+
+  // The --qr-svg image, if asked for. nullopt when written (or not asked for); otherwise the
+  // exit status: refused when the user's file cannot be created (it exists, is a symlink, or
+  // the directory is not theirs to write), internal error when the image cannot be made.
+  std::optional<int> write_svg(const SecretString& uri) {
+    if (!o_.qr_svg) return std::nullopt;
+    auto svg = render_qr_svg(uri.view());
+    if (!svg) return internal(svg.error());
+    if (!run_as_user(acting_for_,
+                     [&] { return create_new_private_file(*o_.qr_svg, svg->view()); })) {
+      return refuse("could not write the QR image to " + *o_.qr_svg + "; nothing was changed");
+    }
+    return std::nullopt;
+  }
+
+  int begin() {
+    SeenEnrollment seen;
+    if (auto refused = may_enroll(seen)) return *refused;
+    auto pending = new_pending_enrollment(config_, now());
+    if (!pending) return internal(pending.error());
+    const SecretString uri = uri_for(*pending);
+    const SecretString secret = base32_encode(pending->secret.span());
+    // The image first: if it cannot be written, nothing is stored.
+    if (auto refused = write_svg(uri)) return *refused;
+    auto stored = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (auto unchanged = unchanged_since_seen(current, seen); !unchanged)
+        return std::unexpected(unchanged.error());
+      if (!current) current.emplace();
+      // A copy: the store may run this more than once (StateStore::Mutator).
+      current->pending =
+          PendingEnrollment{pending->secret.clone(), pending->otp, pending->expires_at};
+      return StateChange::write;
+    });
+    if (!stored) return failed(stored.error());
+    drop_privileges_for_good();
+    if (o_.json) {
+      std::printf("{\"secret\": %s, \"uri\": %s, \"expires_in\": %d}\n",
+                  json_string(secret.view()).c_str(), json_string(uri.view()).c_str(),
+                  config_.pending_lifetime);
+    } else {
+      std::printf("Secret: %s\nURI: %s\nConfirm within %d minutes: valix-enroll --confirm CODE\n",
+                  secret.c_str(), uri.c_str(), config_.pending_lifetime / 60);
+    }
+    return kOk;
+  }
+
+  // Called once the state work is done: shows and saves the codes without privilege.
+  int show_codes(const std::vector<SecretString>& codes) {
+    drop_privileges_for_good();
+    // Built in place (reserved, never reallocated) so that no unwiped copy of a code is freed.
+    SecretString text;
+    text.str().reserve(codes.size() * (kBackupCodeLength + 2));
+    for (const auto& code : codes) text.str().append(code.view()).append("\n");
+    if (o_.codes_file) {
+      if (!run_as_user(acting_for_,
+                       [&] { return create_new_private_file(*o_.codes_file, text.view()); })) {
+        std::fprintf(stderr, "valix-enroll: could not save the backup codes to %s\n",
+                     o_.codes_file->c_str());
+        std::fprintf(stderr,
+                     "valix-enroll: 2FA is on; write down the codes shown below instead.\n");
+      }
+    }
+    if (o_.json) {
+      // Codes are drawn from a fixed alphabet of letters, digits and '-': nothing to escape.
+      SecretString out;
+      out.str().reserve(32 + codes.size() * (kBackupCodeLength + 8));
+      out.str().append("{\"backup_codes\": [");
+      for (std::size_t i = 0; i < codes.size(); ++i)
+        out.str().append(i ? ", \"" : "\"").append(codes[i].view()).append("\"");
+      out.str().append("]}\n");
+      std::fputs(out.c_str(), stdout);
+      return kOk;
+    }
+    std::printf("\nYour backup codes. Each works once, if you lose your phone:\n\n%s\n",
+                format_backup_codes(codes).c_str());
+    std::printf(
+        "Save them somewhere secure: a password manager, or a printed sheet in a safe —\n"
+        "not a text file on your desktop. They will not be shown again.\n");
+    return kOk;
+  }
+
+  // Activates the pending enrollment if code matches it. Returns the backup codes, or nullopt
+  // for a wrong code (nothing changed).
+  // in_memory (the interactive run's enrollment, never stored as pending) comes with the
+  // SeenEnrollment that allowed it. A stored pending enrollment needs no such check: storing it
+  // was checked, and every activation since (at login, in another run, by an import) would
+  // have cleared it.
+  Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
+                                                            const PendingEnrollment* in_memory,
+                                                            const SeenEnrollment* seen) {
+    std::optional<std::vector<SecretString>> codes;
+    auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (seen != nullptr) {
+        if (auto unchanged = unchanged_since_seen(current, *seen); !unchanged)
+          return std::unexpected(unchanged.error());
+      }
+      if (!current) current.emplace();
+      if (in_memory != nullptr) {
+        current->pending =
+            PendingEnrollment{in_memory->secret.clone(), in_memory->otp, in_memory->expires_at};
+      }
+      if (!current->pending)
+        return fail(Errc::not_found, "nothing to confirm: run valix-enroll --begin first");
+      if (current->pending->expires_at < now()) {
+        current->pending.reset();
+        codes.reset();
+        return StateChange::write;
+      }
+      auto step = verify_new_secret(current->pending->secret, current->pending->otp, code, now(),
+                                    config_.window);
+      if (!step) return std::unexpected(step.error());
+      if (!*step) return StateChange::keep;
+      auto activated = activate_enrollment(*current, **step, now(), config_);
+      if (!activated) return std::unexpected(activated.error());
+      codes = std::move(*activated);
+      return StateChange::write;
+    });
+    if (!updated) return std::unexpected(updated.error());
+    return codes;
+  }
+
+  int confirm(std::string_view code) {
+    auto state = load();
+    if (!state) return internal(state.error());
+    if (!*state || !(*state)->pending)
+      return refuse("nothing to confirm: run valix-enroll --begin first");
+    if ((*state)->pending->expires_at < now()) {
+      auto codes = activate(code, nullptr, nullptr);  // clears the expired enrollment
+      if (!codes) return internal(codes.error());
+      return refuse("the enrollment expired; run valix-enroll --begin again");
+    }
+    auto codes = activate(code, nullptr, nullptr);
+    if (!codes) return internal(codes.error());
+    if (!*codes)
+      return refuse("that code is not correct; check the time on your phone and try again");
+    return show_codes(**codes);
+  }
+
+  int regenerate() {
+    auto state = load();
+    if (!state) return internal(state.error());
+    if (!*state || !(*state)->enrollment)
+      return refuse("2FA is not set up; run valix-enroll first");
+    auto ok = current_code_verifies(**state);
+    if (!ok) return internal(ok.error());
+    if (!*ok) return kRefused;
+    std::vector<SecretString> codes;
+    auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (!current || !current->enrollment)
+        return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
+      auto fresh = replace_backup_codes(*current->enrollment, config_);
+      if (!fresh) return std::unexpected(fresh.error());
+      codes = std::move(*fresh);
+      return StateChange::write;
+    });
+    if (!updated) return internal(updated.error());
+    if (!o_.json) std::printf("New backup codes made; the old ones no longer work.\n");
+    return show_codes(codes);
+  }
+
+  int interactive() {
+    if (!isatty(STDIN_FILENO)) {
+      std::fprintf(stderr,
+                   "valix-enroll: not on a terminal; use --begin and --confirm CODE in scripts\n");
+      return kUsage;
+    }
+    SeenEnrollment seen;
+    if (auto refused = may_enroll(seen)) return *refused;
+    auto pending = new_pending_enrollment(config_, now());
+    if (!pending) return internal(pending.error());
+    pending->expires_at = now() + 3600;
+    const SecretString uri = uri_for(*pending);
+    std::printf("Set up two-factor authentication (2FA) for %s\n\n",
+                account_label(config_, user_).c_str());
+    std::printf(
+        "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan this "
+        "QR code:\n\n");
+    auto qr = render_qr_text(uri.view(), o_.qr.value_or(config_.qr));
+    if (!qr) return internal(qr.error());
+    std::fputs(qr->c_str(), stdout);
+    const SecretString grouped = grouped_secret(pending->secret);
+    std::printf("\n   Can't scan it? Enter this key by hand: %s\n   Setup URI: %s\n\n",
+                grouped.c_str(), uri.c_str());
+    if (auto refused = write_svg(uri)) return *refused;
+    if (o_.qr_svg) std::printf("   The QR code is also in %s.\n\n", o_.qr_svg->c_str());
+    std::printf("2. Your app shows a %d-digit code that refreshes every %d seconds.\n",
+                pending->otp.digits, pending->otp.period);
+    const std::string prompt = "Enter the " + std::to_string(pending->otp.digits) +
+                               "-digit code from your authenticator app: ";
+    for (int attempt = 1; attempt <= kTries; ++attempt) {
+      auto code = read_line(prompt.c_str());
+      if (!code) return refuse("2FA was not turned on.");
+      auto codes = activate(code->view(), &*pending, &seen);
+      if (!codes) return failed(codes.error());
+      if (*codes) {
+        show_codes(**codes);
+        std::printf(
+            "\nDone. Your account now requires a %d-digit code from your authenticator app on "
+            "every login.\n",
+            pending->otp.digits);
+        return kOk;
+      }
+      if (attempt < kTries) {
+        std::printf(
+            "That code is not correct. Check that the time on your phone is right and try again "
+            "(%d %s left).\n",
+            kTries - attempt, kTries - attempt == 1 ? "try" : "tries");
+      }
+    }
+    return refuse(
+        "that code is not correct. 2FA was not turned on; run valix-enroll to try again.");
+  }
+
+  const Options& o_;
+  Config config_;
+  std::unique_ptr<StateStore> store_;  // never null
+  std::string user_;
+  uid_t uid_;  // the account's, whose state user_ names
+  std::optional<Account> acting_for_;
+  std::optional<std::string> unsynced_;  // set when a written state's directory sync failed
+};
+
+}  // namespace
+
+int run_enroller(const Options& options, Config config, std::unique_ptr<StateStore> store,
+                 std::string user, uid_t uid, std::optional<Account> acting_for) {
+  Enroller enroller(options, std::move(config), std::move(store), std::move(user), uid,
+                    std::move(acting_for));
+  return enroller.run();
+}
+
+}  // namespace valix::enroll

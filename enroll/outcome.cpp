@@ -1,0 +1,31 @@
+#include "outcome.hpp"
+
+#include <cstdio>
+#include <ctime>
+
+namespace valix::enroll {
+
+int refuse(const std::string& message) {
+  std::fprintf(stderr, "valix-enroll: %s\n", message.c_str());
+  return kRefused;
+}
+
+// The fleet's directory refusing this host's identity (Errc::denied) is a refusal, not an
+// internal error: the shipped ACL lets a host enroll a user who has no secret, never replace
+// a secret or add backup codes.
+int internal(const Error& error) {
+  if (error.code == Errc::denied) {
+    return refuse("the directory does not let this host change that (" + error.message +
+                  "); to set up 2FA again or get new backup codes, ask an administrator to "
+                  "reset it first (valix-admin reset)");
+  }
+  std::fprintf(stderr, "valix-enroll: %s\n", error.message.c_str());
+  return kInternal;
+}
+
+int failed(const Error& error) {
+  return error.code == Errc::conflict ? refuse(error.message) : internal(error);
+}
+std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
+
+}  // namespace valix::enroll

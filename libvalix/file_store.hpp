@@ -64,11 +64,11 @@ class FileStateStore final : public StateStore {
   // in-place write goes.
   struct StateFile {
     std::optional<UserState> state;
-    UniqueFd fd;                     // open read-write (for update) when the file system allows
+    UniqueFd fd;  // open read-write (for update) when the file system allows
     bool writable = false;
-    std::size_t slot_size = 0;       // 0: no slots to write in (format 1, or no file)
-    std::uint64_t seq = 0;           // the newest slot's
-    off_t next_offset = 0;           // of the slot the next in-place write goes to
+    std::size_t slot_size = 0;  // 0: no slots to write in (format 1, or no file)
+    std::uint64_t seq = 0;      // the newest slot's
+    off_t next_offset = 0;      // of the slot the next in-place write goes to
   };
   Result<StateFile> read_file(const std::string& user, bool for_update);
   Result<std::optional<UserState>> read_state(const std::string& user);

@@ -63,8 +63,8 @@ SecretString encode_slot_file(std::string_view payload, std::uint64_t seq);
 struct SlotFile {
   std::string_view payload;  // the newest valid slot's, pointing into the file's bytes
   std::size_t slot_size = 0;
-  std::uint64_t seq = 0;    // the newest valid slot's
-  std::size_t newest = 0;   // its index, 0 or 1
+  std::uint64_t seq = 0;   // the newest valid slot's
+  std::size_t newest = 0;  // its index, 0 or 1
   bool other_valid = false;
   // Where the next write goes: the other slot.
   std::size_t next_offset() const { return (1 - newest) * slot_size; }

@@ -189,6 +189,13 @@ enroll_test_user() {
   "$VALIX_TEST_STATE" "$SB/state" "$user" write "$secret" "$@"
 }
 
+# edit_state USER SED_SCRIPT: edits the state text of USER's file by hand (sed), keeping the
+# file a valid one of format 2 (its slot checksum made to fit the new text).
+edit_state() {
+  "$VALIX_TEST_STATE" "$SB/state" "$1" text | sed "$2" > "$SB/edit.text"
+  "$VALIX_TEST_STATE" "$SB/state" "$1" pack < "$SB/edit.text"
+}
+
 state_field() {  # state_field USER FIELD
   "$VALIX_TEST_STATE" "$SB/state" "$1" show | sed -n "s/^$2=//p"
 }

@@ -2,7 +2,9 @@
 // stale temp files, listing, read-modify-write from many processes at once, the new
 // private files handed to users, and the uid rules (recorded uid, index, rename).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,9 +12,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-
-#include <signal.h>
-#include <sys/resource.h>
 
 #include "file_store.hpp"
 #include "file_util.hpp"
@@ -707,8 +706,8 @@ Enrollment test_enrollment() {
 Result<void> enroll_with(FileStateStore& store, std::string_view user, std::size_t backup_hashes) {
   return store.update(no_account(user), [&](std::optional<UserState>& s) -> Result<StateChange> {
     s.emplace().enrollment = test_enrollment();
-    s->enrollment->backup.hashes.assign(
-        backup_hashes, "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
+    s->enrollment->backup.hashes.assign(backup_hashes,
+                                        "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
     return StateChange::write;
   });
 }
@@ -767,8 +766,8 @@ void large_states_get_large_slots(void**) {
   ASSERT_OK(set_failures(store, "sb", 2));
   assert_int_equal(layout("sb").inode, made.inode);
   ASSERT_OK(store.update(no_account("sb"), [](std::optional<UserState>& s) -> Result<StateChange> {
-    s->enrollment->backup.hashes.resize(
-        300, "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
+    s->enrollment->backup.hashes.resize(300,
+                                        "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
     return StateChange::write;
   }));
   const Layout grown = layout("sb");
@@ -816,7 +815,7 @@ void torn_newest_slot_falls_back(void**) {
   auto fallback = store.load(no_account("sc"));
   ASSERT_OK(fallback);
   assert_int_equal((*fallback)->enrollment->last_step, step);  // the first login's watermark
-  assert_int_equal((*fallback)->failures, 1);                   // the second login's charge
+  assert_int_equal((*fallback)->failures, 1);                  // the second login's charge
   // What the fallback refuses: the first login's code (at its watermark).
   auto replay = verify_and_record(store, no_account("sc"), code_at(step), kT + 30, config);
   ASSERT_OK(replay);
@@ -861,7 +860,7 @@ void corrupt_checksums_in_both_slots(void**) {
   ASSERT_OK(store.remove_unreadable("sd"));
   ASSERT_OK(enroll_with(store, "sd", 10));
   ASSERT_OK(set_failures(store, "sd", 1));
-  damage("sd", static_cast<off_t>(kSlotPage - 4), 4);      // slot 0's checksum
+  damage("sd", static_cast<off_t>(kSlotPage - 4), 4);       // slot 0's checksum
   damage("sd", static_cast<off_t>(2 * kSlotPage - 20), 4);  // slot 1's length
   loaded = store.load(no_account("sd"));
   assert_false(loaded.has_value());
@@ -908,7 +907,8 @@ void format_1_read_and_converted(void**) {
 void file_size_limit_fails_closed(void**) {
   FileStateStore store = open_store();
   ASSERT_OK(enroll_with(store, "sf", 10));  // slot 0 written: the next write goes to slot 1
-  for (const rlim_t limit : {rlim_t{kSlotPage + 100}, rlim_t{kSlotPage}, rlim_t{2 * kSlotPage - 1}}) {
+  for (const rlim_t limit :
+       {rlim_t{kSlotPage + 100}, rlim_t{kSlotPage}, rlim_t{2 * kSlotPage - 1}}) {
     const pid_t child = fork();
     if (child == 0) {
       signal(SIGXFSZ, SIG_IGN);

@@ -56,7 +56,7 @@ Result<FileStateStore> FileStateStore::open(const std::string& directory, uid_t 
 }
 
 Result<FileStateStore::StateFile> FileStateStore::read_file(const std::string& user,
-                                                             bool for_update) {
+                                                            bool for_update) {
   const std::string file = user + std::string(kStateSuffix);
   StateFile out;
   auto fd = open_trusted_file(dir_.get(), file, for_update ? O_RDWR : O_RDONLY, 0, trusted_uid_,
@@ -341,6 +341,11 @@ Result<void> FileStateStore::check_owner(const StateKey& key,
                     "state to the account it belongs to (valix-admin rename " +
                     key.name + " NEWNAME) or remove it");
   }
+  // An index entry naming key.name is ours whether or not it is stale: no need to read that
+  // state again to judge it (a login makes three of these checks).
+  auto indexed = read_index(*key.uid);
+  if (!indexed) return std::unexpected(indexed.error());
+  if (!*indexed || **indexed == key.name) return {};
   auto filed = name_filed_for(*key.uid);
   if (!filed) return std::unexpected(filed.error());
   if (!*filed || **filed == key.name) return {};

@@ -11,6 +11,8 @@
 //   valix-bench-driver race     SERVICE USER ANSWER PROCS  PROCS logins released at once
 //   valix-bench-driver reference DIR SIZE COUNT FILES  COUNT durable replaces of SIZE bytes
 //                                                      over FILES targets in turn, no login
+//   valix-bench-driver inplace DIR COUNT    COUNT in-place flushes: pwrite of 4 KiB into an
+//                                           existing 8 KiB file (the halves in turn) + fdatasync
 //
 // Built twice: valix-bench-driver links libpam and libc only; valix-bench-driver-sshd also
 // links libcrypto and uses it before PAM starts, as sshd does (it needs libcrypto for the
@@ -254,6 +256,34 @@ static void reference_replaces(int count, int files) {
   free(times);
 }
 
+// Issue 17's physical floor of a login that persists its watermark: one in-place flush, as a
+// format-2 state update does it (one 4 KiB slot of an 8 KiB file written whole, fdatasync).
+static void inplace_flushes(const char* dir, int count) {
+  static char slot[4096];
+  memset(slot, 'y', sizeof slot);
+  const int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+  const int fd =
+      d < 0 ? -1 : openat(d, ".bench-inplace", O_RDWR | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+  if (fd < 0 || write(fd, slot, sizeof slot) != (ssize_t)sizeof slot ||
+      write(fd, slot, sizeof slot) != (ssize_t)sizeof slot || fsync(fd) != 0 || fsync(d) != 0)
+    die("cannot make the in-place file");
+  int64_t* times = calloc((size_t)count, sizeof *times);
+  if (times == NULL) die("out of memory");
+  for (int i = 0; i < count; ++i) {
+    slot[0] = (char)('a' + i % 26);
+    const int64_t t0 = now_ns();
+    if (pwrite(fd, slot, sizeof slot, (off_t)(i % 2) * (off_t)sizeof slot) !=
+            (ssize_t)sizeof slot ||
+        fdatasync(fd) != 0)
+      die("in-place flush failed");
+    times[i] = now_ns() - t0;
+  }
+  printf("inplace_median_ns %lld\n", (long long)median_of(times, count));
+  free(times);
+  close(fd);
+  close(d);
+}
+
 // Logins from the list after the warm-up line, until the list or the time budget runs out.
 // Prints the total and the median time of one login (the median shrugs off the moments when
 // other work on the machine preempts a login). With a floor service, every login is paired
@@ -403,6 +433,10 @@ int main(int argc, char** argv) {
   if (strcmp(mode, "reference") == 0 && argc == 6 && atoi(argv[4]) > 0 && atoi(argv[5]) > 0) {
     open_reference(argv[2], argv[3]);
     reference_replaces(atoi(argv[4]), atoi(argv[5]));
+    return 0;
+  }
+  if (strcmp(mode, "inplace") == 0 && argc == 4 && atoi(argv[3]) > 0) {
+    inplace_flushes(argv[2], atoi(argv[3]));
     return 0;
   }
   if (strcmp(mode, "race") == 0 && argc == 6) {

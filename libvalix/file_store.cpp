@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstring>
 #include <thread>
 
 #include "file_util.hpp"
@@ -54,18 +55,50 @@ Result<FileStateStore> FileStateStore::open(const std::string& directory, uid_t 
   return FileStateStore(std::move(*dir), trusted_uid, trusted_gid, lock_timeout);
 }
 
-Result<std::optional<UserState>> FileStateStore::read_state(const std::string& user) {
-  auto text = read_trusted_file(dir_.get(), user + std::string(kStateSuffix), trusted_uid_,
-                                FileAccess::private_to_owner, kMaxStateFileSize);
-  if (!text) {
-    if (text.error().code == Errc::not_found) return std::optional<UserState>{};
-    return std::unexpected(text.error());
+Result<FileStateStore::StateFile> FileStateStore::read_file(const std::string& user,
+                                                            bool for_update) {
+  const std::string file = user + std::string(kStateSuffix);
+  StateFile out;
+  auto fd = open_trusted_file(dir_.get(), file, for_update ? O_RDWR : O_RDONLY, 0, trusted_uid_,
+                              FileAccess::private_to_owner);
+  out.writable = for_update && fd.has_value();
+  if (!fd && for_update && fd.error().code == Errc::io) {
+    // A read-only file system (EROFS) still reads: a login that writes nothing (a lockout)
+    // goes on, and a write fails when it tries to replace the file.
+    fd = open_trusted_file(dir_.get(), file, O_RDONLY, 0, trusted_uid_,
+                           FileAccess::private_to_owner);
   }
-  auto state = parse_state(text->view());
+  if (!fd) {
+    if (fd.error().code == Errc::not_found) return out;
+    return std::unexpected(fd.error());
+  }
+  auto bytes = read_all(fd->get(), kMaxSlotFileSize);
+  if (!bytes) return fail(bytes.error().code, "'" + file + "': " + bytes.error().message);
+  auto content = decode_state_file(bytes->view());
+  if (!content) {
+    if (content.error().code == Errc::unsafe) {
+      return fail(Errc::unsafe, "'" + file + "': " + content.error().message);
+    }
+    return fail(Errc::corrupt, "state file of " + user + " is corrupt: " + content.error().message);
+  }
+  auto state = parse_state(content->text);
   if (!state) {
     return fail(Errc::corrupt, "state file of " + user + " is corrupt: " + state.error().message);
   }
-  return std::optional<UserState>(std::move(*state));
+  out.state = std::move(*state);
+  if (content->slots) {
+    out.slot_size = content->slots->slot_size;
+    out.seq = content->slots->seq;
+    out.next_offset = static_cast<off_t>(content->slots->next_offset());
+  }
+  out.fd = std::move(*fd);
+  return out;
+}
+
+Result<std::optional<UserState>> FileStateStore::read_state(const std::string& user) {
+  auto file = read_file(user, false);
+  if (!file) return std::unexpected(file.error());
+  return std::move(file->state);
 }
 
 Result<std::optional<UserState>> FileStateStore::read_state_retrying(const std::string& user) {
@@ -130,7 +163,8 @@ Result<UniqueFd> FileStateStore::lock_user(const std::string& user) {
   }
 }
 
-Result<void> FileStateStore::write_state(const std::string& name, const UserState& state) {
+Result<void> FileStateStore::write_state(const std::string& name, const UserState& state,
+                                         const StateFile* in_place) {
   const SecretString text = serialize_state(state);
   // A state that would not read back (a secret or a count out of bounds, too large a file)
   // must never replace one that does: every login and tool would refuse the user from then
@@ -143,9 +177,51 @@ Result<void> FileStateStore::write_state(const std::string& name, const UserStat
     return fail(Errc::internal, "the new state of " + name + " would not read back (" +
                                     reread.error().message + "); nothing written");
   }
+  const std::uint64_t seq = (in_place ? in_place->seq : 0) + 1;
+  if (in_place && in_place->writable && in_place->slot_size != 0 &&
+      fits_slot(text.size(), in_place->slot_size)) {
+    const SecretString slot = encode_slot(text.view(), seq, in_place->slot_size);
+    if (auto written = pwrite_all(in_place->fd.get(), slot.view(), in_place->next_offset);
+        !written) {
+      // The slot written to is invalid now (its trailer, written last, is not the new one):
+      // every reader sees the state before, as if nothing had been written.
+      return fail(written.error().code, "cannot write the state of " + name + " in place (" +
+                                            written.error().message + "); nothing changed");
+    }
+    if (fdatasync(in_place->fd.get()) != 0) {
+      const int err = errno;
+      return fail(Errc::unsynced, "the new state of " + name +
+                                      " is in place, but syncing it failed: " + std::strerror(err));
+    }
+    return {};
+  }
+  const SecretString file = encode_slot_file(text.view(), seq);
   return replace_file_atomically(dir_.get(), name + std::string(kStateSuffix), "." + name + ".tmp",
-                                 text.view(), FileOwner{trusted_uid_, trusted_gid_});
+                                 file.view(), FileOwner{trusted_uid_, trusted_gid_});
 }
+
+namespace {
+
+// Every secret a state holds (enrollment, pending, login enrollment).
+std::vector<SecretBytes> secrets_of(const UserState& state) {
+  std::vector<SecretBytes> out;
+  if (state.enrollment) out.push_back(state.enrollment->secret.clone());
+  if (state.pending) out.push_back(state.pending->secret.clone());
+  if (state.login_enrollment) out.push_back(state.login_enrollment->enrollment.secret.clone());
+  return out;
+}
+
+// True when state still holds every one of secrets (in any role: a login enrollment that is
+// installed keeps its secret).
+bool keeps_secrets(const std::vector<SecretBytes>& secrets, const UserState& state) {
+  const std::vector<SecretBytes> now = secrets_of(state);
+  return std::ranges::all_of(secrets, [&](const SecretBytes& old) {
+    return std::ranges::any_of(
+        now, [&](const SecretBytes& s) { return std::ranges::equal(s.span(), old.span()); });
+  });
+}
+
+}  // namespace
 
 Result<void> FileStateStore::update(const StateKey& key, const Mutator& mutate) {
   auto name = checked_user(key.name);
@@ -153,10 +229,13 @@ Result<void> FileStateStore::update(const StateKey& key, const Mutator& mutate) 
   auto lock = lock_user(*name);
   if (!lock) return std::unexpected(lock.error());
   // Held until `lock` closes at the end of this function.
-  auto state = read_state(*name);
-  if (!state) return std::unexpected(state.error());
+  auto file = read_file(*name, true);
+  if (!file) return std::unexpected(file.error());
+  std::optional<UserState>* state = &file->state;
   if (auto owned = check_owner(key, *state); !owned) return std::unexpected(owned.error());
   const std::optional<uid_t> recorded = *state ? (*state)->uid : std::nullopt;
+  const std::vector<SecretBytes> secrets =
+      *state ? secrets_of(**state) : std::vector<SecretBytes>{};
   auto change = mutate(*state);
   if (!change) return std::unexpected(change.error());
   switch (*change) {
@@ -165,12 +244,15 @@ Result<void> FileStateStore::update(const StateKey& key, const Mutator& mutate) 
     case StateChange::write:
       if (!*state) return fail(Errc::invalid, "write requested without a state");
       if ((*state)->empty()) return remove_state(*name, recorded ? recorded : key.uid);
-      // Errc::unsynced here is made good by the state's own directory sync just below.
-      if (auto indexed = index_before_write(key, **state, recorded);
-          !indexed && indexed.error().code != Errc::unsynced) {
+      // Errc::unsynced here is made good by the directory sync of the state's replace just
+      // below (so that write is not made in place).
+      auto indexed = index_before_write(key, **state, recorded);
+      if (!indexed && indexed.error().code != Errc::unsynced) {
         return std::unexpected(indexed.error());
       }
-      return write_state(*name, **state);
+      // A secret dropped (reset, re-enrollment) must not live on in the other slot: replaced.
+      const bool in_place = indexed && keeps_secrets(secrets, **state);
+      return write_state(*name, **state, in_place ? &*file : nullptr);
   }
   return fail(Errc::invalid, "unknown state change");
 }
@@ -189,7 +271,8 @@ Result<std::string> FileStateStore::remove_unreadable(std::string_view user) {
                 "state file of " + *name + ": " + fd.error().message + "; nothing removed");
   }
   std::string why;
-  auto text = read_all(fd->get(), kMaxStateFileSize);
+  auto text = read_all(fd->get(), kMaxSlotFileSize);
+  auto content = text ? decode_state_file(text->view()) : Result<StateFileContent>{};
   if (!text) {
     // Of a file already checked, only its size is "unsafe"; anything else is an I/O error,
     // which says nothing about the content.
@@ -198,7 +281,9 @@ Result<std::string> FileStateStore::remove_unreadable(std::string_view user) {
                   "state file of " + *name + ": " + text.error().message + "; nothing removed");
     }
     why = text.error().message;
-  } else if (auto parsed = parse_state(text->view()); !parsed) {
+  } else if (!content) {
+    why = content.error().message;  // no intact slot, or too large for format 1
+  } else if (auto parsed = parse_state(content->text); !parsed) {
     why = parsed.error().message;
   } else {
     return fail(Errc::conflict, "the state of " + *name + " can be read; nothing removed");
@@ -249,9 +334,15 @@ Result<void> FileStateStore::check_owner(const StateKey& key,
   if (!key.uid) return {};
   std::optional<std::string> filed;
   if (!state || !state->uid || *state->uid == *key.uid) {
-    auto found = name_filed_for(*key.uid);
-    if (!found) return std::unexpected(found.error());
-    filed = std::move(*found);
+    // An index entry naming key.name is ours whether or not it is stale: no need to read that
+    // state again to judge it (a login makes three of these checks).
+    auto indexed = read_index(*key.uid);
+    if (!indexed) return std::unexpected(indexed.error());
+    if (*indexed && **indexed != key.name) {
+      auto found = name_filed_for(*key.uid);
+      if (!found) return std::unexpected(found.error());
+      filed = std::move(*found);
+    }
   }
   return check_state_owner(key, state, filed);
 }

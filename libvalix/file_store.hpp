@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "error.hpp"
+#include "slot_file.hpp"
 #include "state.hpp"
 #include "store.hpp"
 #include "unique_fd.hpp"
@@ -22,6 +23,17 @@ namespace valix {
 // 0600), USER.lock (flock target, never removed, so every process locks the same inode), .USER.tmp
 // (the write-ahead temp file, only touched under the lock). User names never start with '.', so
 // temp names cannot collide with them.
+//
+// USER.state has two slots (slot_file.hpp). An update of an existing file whose new state fits
+// its slot size, and that drops none of the secrets the file held, is written in place: one
+// pwrite of the older slot, one fdatasync, no new inode, no directory sync, no block
+// allocated (both slots were written whole when the file was made). Anything else (a new
+// state, a state outgrowing its slots, a reset or re-enrollment, which must leave no old secret
+// in the other slot, a file of format 1 from Valix 0.2, a rename) replaces the file by a new
+// one through .USER.tmp, with slots sized for the state. For an in-place write, Errc::unsynced
+// means that the fdatasync failed: the new state is what every reader sees, but it may not be
+// on disk; a write that fails or is cut short leaves the slot invalid, so the state before it
+// is what every reader sees (the error says nothing was changed).
 // The uid index: +UID.uid holds "NAME\n", the name the state of UID is filed under (written,
 // through .+UID.NAME.tmp, under NAME's lock before the state; removed after it). No user name
 // contains '+', so these never collide with a user's files.
@@ -48,13 +60,26 @@ class FileStateStore final : public StateStore {
         trusted_uid_(trusted_uid),
         trusted_gid_(trusted_gid),
         lock_timeout_(lock_timeout) {}
+  // A state file as read: its state, and for an update the open file and where the next
+  // in-place write goes.
+  struct StateFile {
+    std::optional<UserState> state;
+    UniqueFd fd;  // open read-write (for update) when the file system allows
+    bool writable = false;
+    std::size_t slot_size = 0;  // 0: no slots to write in (format 1, or no file)
+    std::uint64_t seq = 0;      // the newest slot's
+    off_t next_offset = 0;      // of the slot the next in-place write goes to
+  };
+  Result<StateFile> read_file(const std::string& user, bool for_update);
   Result<std::optional<UserState>> read_state(const std::string& user);
   // The user's exclusive lock, held until the returned descriptor is closed: a flock on the
   // inode USER.lock names once the lock is granted (one replaced meanwhile is let go and the
   // new one taken), all within lock_timeout.
   Result<UniqueFd> lock_user(const std::string& user);
   // Writes a state after checking that it reads back (parse_state, the size limit).
-  Result<void> write_state(const std::string& name, const UserState& state);
+  // In place into `in_place` when given and the state fits its slots, else by a replace.
+  Result<void> write_state(const std::string& name, const UserState& state,
+                           const StateFile* in_place = nullptr);
   Result<std::optional<UserState>> read_state_retrying(const std::string& user);
   Result<std::optional<std::string>> read_index(uid_t uid);
   Result<void> check_owner(const StateKey& key, const std::optional<UserState>& state);
@@ -69,6 +94,7 @@ class FileStateStore final : public StateStore {
   std::chrono::milliseconds lock_timeout_;
 };
 
-inline constexpr std::size_t kMaxStateFileSize = std::size_t{64} * 1024;
+// The largest state text (serialize_state) a file may hold, and a format-1 file may be.
+inline constexpr std::size_t kMaxStateFileSize = kMaxStateTextSize;
 
 }  // namespace valix

@@ -150,6 +150,20 @@ Result<void> write_all(int fd, std::string_view data) {
   return {};
 }
 
+Result<void> pwrite_all(int fd, std::string_view data, off_t offset) {
+  while (!data.empty()) {
+    const ssize_t n = pwrite(fd, data.data(), data.size(), offset);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("write failed", errno);
+    }
+    if (n == 0) return fail(Errc::io, "write failed: nothing written");
+    data.remove_prefix(static_cast<std::size_t>(n));
+    offset += n;
+  }
+  return {};
+}
+
 Result<void> replace_file_atomically(int dirfd, std::string_view name, std::string_view temp_name,
                                      std::string_view content, FileOwner owner) {
   const std::string temp(temp_name);

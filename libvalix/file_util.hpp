@@ -46,6 +46,11 @@ struct FileOwner {
 // Writes all of data, retrying on EINTR and short writes.
 Result<void> write_all(int fd, std::string_view data);
 
+// Writes all of data at offset (pwrite), retrying on EINTR and short writes: a short write
+// followed by a failure (a file-size limit, a full disk) is an error, with part of data
+// written. Never used to extend a file: callers write inside what is already allocated.
+Result<void> pwrite_all(int fd, std::string_view data, off_t offset);
+
 // Durably replaces dirfd/name with content: writes dirfd/temp_name (O_EXCL, O_NOFOLLOW, mode
 // 0600, owned by owner, any stale temp removed first), fsyncs it, renames it over name and fsyncs
 // the directory. On a failure before the rename the temp file is removed and name keeps its old

@@ -110,9 +110,10 @@ with_name_aliases() {
   VALIX_TEST_PRELOAD=$VALIX_NSS_ALIAS VALIX_TEST_NSS_ALIASES=$aliases "$@"
 }
 
-# with_failing_dir_fsync CMD...: CMD (a command or one of these helpers) with fsync() of a
-# directory failing with EIO (tests/tools/fail_fsync.c, preloaded by pam_env). With
-# FAIL_DIR_FSYNC_FROM=N set, only from the process's Nth directory fsync on.
+# with_failing_dir_fsync CMD...: CMD (a command or one of these helpers) with the sync that
+# ends each state update failing with EIO: fsync() of a directory after a replace, fdatasync()
+# after an in-place write (tests/tools/fail_fsync.c, preloaded by pam_env). With
+# FAIL_DIR_FSYNC_FROM=N set, only from the process's Nth such sync on.
 with_failing_dir_fsync() {
   VALIX_TEST_PRELOAD=$VALIX_FAIL_FSYNC VALIX_TEST_FAIL_DIR_FSYNC=${FAIL_DIR_FSYNC_FROM:-1} "$@"
 }
@@ -186,6 +187,13 @@ enroll_test_user() {
   local user=$1 secret=$2
   shift 2
   "$VALIX_TEST_STATE" "$SB/state" "$user" write "$secret" "$@"
+}
+
+# edit_state USER SED_SCRIPT: edits the state text of USER's file by hand (sed), keeping the
+# file a valid one of format 2 (its slot checksum made to fit the new text).
+edit_state() {
+  "$VALIX_TEST_STATE" "$SB/state" "$1" text | sed "$2" > "$SB/edit.text"
+  "$VALIX_TEST_STATE" "$SB/state" "$1" pack < "$SB/edit.text"
 }
 
 state_field() {  # state_field USER FIELD

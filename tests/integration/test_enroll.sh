@@ -122,7 +122,7 @@ expect_rc 2 "--json without --begin, --confirm, --status or --regenerate-backup-
 # --- expiry -------------------------------------------------------------------------------
 expect_rc 0 "bob begins" --user bob --begin --json
 bsecret=$(json 'd["secret"]')
-sed -i 's/^pending_expires .*/pending_expires 1/' "$SB/state/bob.state"
+edit_state bob 's/^pending_expires .*/pending_expires 1/'
 expect_rc 1 "an expired enrollment cannot be confirmed" --user bob --confirm "$(totp_now "$bsecret")"
 check "told it expired" eerr_has "expired"
 # With nothing else to keep, the store removes the state file with it (it used to stay, empty).

@@ -3,7 +3,10 @@
 # test (inside the build tree, unmounted on exit). A login that must write state (the watermark,
 # a consumed backup code) and cannot is refused, with a log line naming the cause; the state file
 # keeps the same bytes (never zero-size or torn), no temp file is left, and the refused code is
-# not burnt: it works once space is back.
+# not burnt: it works once space is back. A state file of format 2 is updated in place, in
+# blocks allocated when it was made: a full disk (no block, no inode) does not stop those
+# logins, and the file keeps its size and blocks. One of format 1 (Valix 0.2), which the next
+# write converts through a new file, is what needs space.
 source "$(dirname "$0")/lib.sh"
 require_root "mounting a tmpfs"
 sandbox_init hardening_disk
@@ -39,29 +42,57 @@ refused_intact() {  # refused_intact DESCRIPTION LOG_FRAGMENT ANSWER
   check "$1: no temp file left" [ ! -e "$STATE/.alice.tmp" ]
 }
 
-# A full disk: the temp file is created but writing it fails with ENOSPC.
+# Format 2 on a full disk: logins write in place, in blocks the file already has.
 mount_state size=64k
-mapfile -t CODES < <(enroll_test_user alice "$SECRET")
+mapfile -t CODES < <(enroll_test_user alice "$SECRET" --uid 1001)  # uid recorded: no index write
+blocks() { stat -c '%s %b' "$STATE/alice.state"; }
+before=$(blocks)
+dd if=/dev/zero of="$STATE/filler" bs=4k 2>/dev/null || true
+check "the tmpfs is full" [ "$(df --output=avail "$STATE" | tail -n 1)" -eq 0 ]
+wait_fresh_step
+expect_login ok "full disk, format 2: a right TOTP code logs in (in place)" valix alice "$(totp_now "$SECRET")"
+expect_login ok "full disk, format 2: a right backup code logs in" valix alice "${CODES[0]}"
+check "... and is consumed" [ "$(state_field alice backup_left)" -eq 9 ]
+login valix alice 123456
+check "full disk, format 2: a wrong code is refused and counted" \
+  [ "$LOGIN_RC" -ne 0 ] && [ "$(state_field alice failures)" -eq 1 ]
+check "full disk, format 2: the file kept its size and blocks ($before)" [ "$(blocks)" = "$before" ]
+check "... no temp file left" [ ! -e "$STATE/.alice.tmp" ]
+rm "$STATE/filler"
+
+# Format 1 on a full disk: converting it needs a new file; the temp file is created but
+# writing it fails with ENOSPC.
+to_format_1() {  # the state of alice as Valix 0.2 wrote it
+  "$VALIX_TEST_STATE" "$STATE" alice text > "$SB/text"
+  cat "$SB/text" > "$STATE/alice.state"
+}
+mount_state size=64k
+mapfile -t CODES < <(enroll_test_user alice "$SECRET" --uid 1001)
+to_format_1
 cp "$STATE/alice.state" "$SB/good.state"
 dd if=/dev/zero of="$STATE/filler" bs=4k 2>/dev/null || true
 check "the tmpfs is full" [ "$(df --output=avail "$STATE" | tail -n 1)" -eq 0 ]
 wait_fresh_step
 code=$(totp_now "$SECRET")
-refused_intact "full disk, right TOTP code" "No space left on device" "$code"
-refused_intact "full disk, right backup code" "No space left on device" "${CODES[0]}"
-refused_intact "full disk, wrong code (the failure cannot be counted either)" "No space left on device" 123456
+refused_intact "full disk, format 1, right TOTP code" "No space left on device" "$code"
+refused_intact "full disk, format 1, right backup code" "No space left on device" "${CODES[0]}"
+refused_intact "full disk, format 1, wrong code (the failure cannot be counted either)" "No space left on device" 123456
 rm "$STATE/filler"
 expect_login ok "space back: the same TOTP code now works (the refusal did not burn it)" valix alice "$code"
+check "... and the file is of format 2 now" "$VALIX_TEST_STATE" "$STATE" alice slots
 expect_login ok "space back: the same backup code now works" valix alice "${CODES[0]}"
 check "backup code consumed once space was back" [ "$(state_field alice backup_left)" -eq 9 ]
 
-# No inode left for the temp file: root dir + lock + state use all three.
-mount_state size=64k,nr_inodes=3
-enroll_test_user alice "$SECRET" >/dev/null
-cp "$STATE/alice.state" "$SB/good.state"
+# No inode left for a temp file: root dir + lock + state (+ index) use them all.
+mount_state size=64k,nr_inodes=4
+enroll_test_user alice "$SECRET" --uid 1001 >/dev/null
+check "no inode left" bash -c "! touch '$STATE/x' 2>/dev/null"
 wait_fresh_step
-code=$(totp_now "$SECRET")
-refused_intact "no inode for the temp file" "No space left on device" "$code"
+expect_login ok "no inode left, format 2: a right code logs in (in place)" valix alice "$(totp_now "$SECRET")"
+to_format_1
+cp "$STATE/alice.state" "$SB/good.state"
+code=$(totp_at "$SECRET" $(( $(date +%s) + 30 )))
+refused_intact "no inode for the temp file, format 1" "No space left on device" "$code"
 check "the log names the temp file it could not create" \
   bash -c "grep -a 'SYSLOG(' '$SB/err' | grep -qE \"cannot create '\\.[^']*\\.tmp'\""
 
@@ -98,11 +129,12 @@ check "... the 10 codes are shown instead" [ "$(grep -cE '^ *[0-9]+\. [0-9a-z]{5
 check "... and the user is told" grep -qF "could not save the backup codes" "$SB/eerr"
 check "... no partial file left" [ ! -e "$FULL/codes.txt" ]
 
-# A failing disk: the rename has replaced the state, then syncing the directory fails (EIO).
-# valix-enroll shows the new backup codes, which are the ones in force, says what happened and
-# exits 3; a login whose state write ends that way is refused (fail closed). The disk starts
-# failing at the third directory sync: the code's charge and its watermark (the first two)
-# are durable, the new backup codes (the third) are not.
+# A failing disk: the new state is visible (in place, or renamed over the old), then the sync
+# that makes it durable (fdatasync, or the directory's fsync) fails (EIO). valix-enroll shows
+# the new backup codes, which are the ones in force, says what happened and exits 3; a login
+# whose state write ends that way is refused (fail closed). The disk starts failing at the
+# third update's sync: the code's charge and its watermark (the first two) are durable, the
+# new backup codes (the third) are not.
 mount_state size=1m
 enroll_test_user dave "$SECRET" --uid 1004 >/dev/null  # uid recorded: no index write to come
 wait_fresh_step
@@ -117,11 +149,11 @@ check "... the 10 new codes are shown" [ "${#NEW[@]}" -eq 10 ]
 check "... and the user is told they are in use" grep -qF "the change is in place and in use, but the disk reported an error" "$SB/eerr"
 with_failing_dir_fsync login valix dave "${NEW[0]}"
 check "a login whose state write cannot be synced is refused" [ "$LOGIN_RC" -ne 0 ]
-check "... logged with the cause" log_has "syncing its directory failed"
+check "... logged with the cause" log_has ", but syncing it"
 # The charge was in place but not durable, so the code was not judged: it still works.
 FAIL_DIR_FSYNC_FROM=2 with_failing_dir_fsync login valix dave "${NEW[0]}"
 check "a login whose charge is durable but whose watermark is not is refused" [ "$LOGIN_RC" -ne 0 ]
-check "... logged with the cause" log_has "syncing its directory failed"
+check "... logged with the cause" log_has ", but syncing it"
 expect_login ok "the disk recovered: another new backup code logs in" valix dave "${NEW[1]}"
 
 cleanup

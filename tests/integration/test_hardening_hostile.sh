@@ -48,12 +48,15 @@ check "nothing created, removed or changed outside the state dir (and nothing in
   diff <(grep -v "/etc/valix.conf " "$SB/before") <(grep -v "/etc/valix.conf " "$SB/after")
 check "decoy untouched" [ "$(cat "$SB/decoy/victim.state")" = keep ]
 
-# Things planted at the temp-file path of an enrolled user.
+# Things planted at the temp-file path of an enrolled user. A login writes through it when it
+# replaces the state file: here, to convert a file of format 1 (a format-2 file is updated in
+# place and never touches the temp path), so each case starts from one.
 write_config ""
 mapfile -t CODES < <(enroll_test_user alice "$SECRET")
-cp "$SB/state/alice.state" "$SB/good.state"
+"$VALIX_TEST_STATE" "$SB/state" alice text > "$SB/good.state"
 USED=0
-planted() {  # a login with a fresh backup code (every case writes state)
+planted() {  # a login with a fresh backup code (every case writes state) from format 1
+  cat "$SB/good.state" > "$SB/state/alice.state"
   login valix alice "${CODES[$USED]}"
   USED=$((USED + 1))
 }

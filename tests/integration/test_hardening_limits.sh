@@ -6,8 +6,15 @@
 # size every wrong guess said "not available" and counted nothing, and the right code was
 # accepted: unlimited guessing. Now the failure is written before the answer is judged, so at
 # every limit either the guess is counted or nothing at all is judged, right code included.
-# pamtester (as root, like su) stands in for the PAM caller; the limit is set to every size
-# around the state's.
+# pamtester (as root, like su) stands in for the PAM caller.
+# A state file of format 2 is 2S bytes, two slots of S, written whole when it is made; a login
+# rewrites one slot in place. The kernel checks RLIMIT_FSIZE against the offset written, not
+# against growth: a limit below a slot's end cuts its write short (the slot is then invalid
+# and the state before it stands) or refuses it. So the limits tried are those around S and
+# 2S, for a file whose next write goes to slot 0 and for one whose next write goes to slot 1,
+# and around the text's size and 2S for a file of format 1 (Valix 0.2), which the first write
+# converts through a new file of 2S bytes. At and above 2S no limit touches an in-place write:
+# every wrong code is counted and the right one logs in.
 source "$(dirname "$0")/lib.sh"
 sandbox_init hardening_limits
 SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
@@ -43,49 +50,71 @@ next_code() { totp_at "$SECRET" $(( $(date +%s) + 30 )); }  # above any watermar
 
 # The attacker's starting point, as in the report: alice has logged in before (so a right
 # code's new state is as long as the old one), and four wrong codes are counted. Saved once
-# and put back before every attempt.
+# in each layout and put back before every attempt.
 enroll_test_user alice "$SECRET" >/dev/null
 wait_fresh_step
 login valix alice "$(totp_now "$SECRET")"
 check "alice logs in once (last_login set)" [ "$LOGIN_RC" -eq 0 ]
 for i in 1 2 3 4; do login valix alice "$(wrong_code)"; done
 check "... then four wrong codes are counted" [ "$(state_field alice failures)" = 4 ]
-cp -p "$SB/state/alice.state" "$SB/template.state"
-fresh_state() { cp -p "$SB/template.state" "$SB/state/alice.state"; }
-size=$(stat -c %s "$SB/state/alice.state")
+S=$("$VALIX_TEST_STATE" "$SB/state" alice slots | sed -n 's/^slot_size=//p')
+"$VALIX_TEST_STATE" "$SB/state" alice text > "$SB/template.text"
+text_size=$(stat -c %s "$SB/template.text")
+"$VALIX_TEST_STATE" "$SB/state" alice pack 9 1 < "$SB/template.text"
+cp -p "$SB/state/alice.state" "$SB/template.next0"   # slot 1 holds it: the charge goes to slot 0
+"$VALIX_TEST_STATE" "$SB/state" alice pack 9 0 < "$SB/template.text"
+cp -p "$SB/state/alice.state" "$SB/template.next1"   # slot 0 holds it: the charge goes to slot 1
+cp -p "$SB/state/alice.state" "$SB/template.f1"
+cat "$SB/template.text" > "$SB/template.f1"          # format 1: the bare text
+fresh_state() { cp -p "$SB/template.$1" "$SB/state/alice.state"; }
+around() { seq $(($1 - 40)) 10 $(($1 + 40)); }
 
-uncounted_wrong=0
 oracle=0
-counted=0
-for limit in $(seq $((size - 40)) $((size + 40))); do
-  fresh_state
-  limited_login "$limit" "$(wrong_code)"
-  if [ "$(state_field alice failures)" -eq 5 ]; then
-    counted=$((counted + 1))
-    continue
-  fi
-  uncounted_wrong=$((uncounted_wrong + 1))
-  check "limit $limit: the uncounted answer was refused as 'not available'" \
-    out_has "not available right now"
-  # Not counted: then it must not have been judged either. The right code, under the same
-  # limit, must not get in: otherwise the limit is an oracle with unlimited guesses.
-  fresh_state
-  limited_login "$limit" "$(next_code)"
-  if [ "$LOGIN_RC" -eq 0 ]; then
-    oracle=$((oracle + 1))
-    echo "# limit $limit: a wrong code was not counted, the right code got in"
-  fi
-done
+# try_limits TEMPLATE LIMIT...: a wrong code under each limit; when it is not counted, the
+# right code under the same limit must not get in either.
+try_limits() {
+  local template=$1 limit counted=0 uncounted=0 above_missed=0
+  shift
+  for limit in "$@"; do
+    fresh_state "$template"
+    limited_login "$limit" "$(wrong_code)"
+    if [ "$(state_field alice failures)" -eq 5 ]; then
+      counted=$((counted + 1))
+      if [ "$limit" -ge $((2 * S)) ]; then
+        fresh_state "$template"
+        limited_login "$limit" "$(next_code)"
+        [ "$LOGIN_RC" -eq 0 ] || { above_missed=$((above_missed + 1)); echo "# $template, limit $limit: the right code was refused"; }
+      fi
+      continue
+    fi
+    uncounted=$((uncounted + 1))
+    [ "$limit" -ge $((2 * S)) ] && { above_missed=$((above_missed + 1)); echo "# $template, limit $limit: a wrong code was not counted"; }
+    out_has "not available right now" || failure "$template, limit $limit: the uncounted answer was not refused as 'not available'"
+    # Not counted: then it must not have been judged either. The right code, under the same
+    # limit, must not get in: otherwise the limit is an oracle with unlimited guesses.
+    fresh_state "$template"
+    limited_login "$limit" "$(next_code)"
+    if [ "$LOGIN_RC" -eq 0 ]; then
+      oracle=$((oracle + 1))
+      echo "# $template, limit $limit: a wrong code was not counted, the right code got in"
+    fi
+  done
+  check "$template: with room for the charge, wrong codes are counted ($counted limits)" [ "$counted" -gt 0 ]
+  check "$template: a limit too small for the charge refuses every answer ($uncounted limits)" [ "$uncounted" -gt 0 ]
+  check "$template: at and above the file's size ($((2 * S))) every wrong code is counted and the right one logs in" [ "$above_missed" -eq 0 ]
+}
+try_limits next0 $(around "$S") $(around $((2 * S)))
+try_limits next1 $(around "$S") $(around $((2 * S)))
+try_limits f1 $(around "$text_size") $(around $((2 * S)))
 check "no limit lets a wrong code pass uncounted while a right one gets in ($oracle)" [ "$oracle" -eq 0 ]
-check "with room for the charge, wrong codes are counted ($counted limits)" [ "$counted" -gt 0 ]
-check "a limit too small for the charge refuses every answer ($uncounted_wrong limits)" [ "$uncounted_wrong" -gt 0 ]
+check "in-place writes never grew the file" [ "$(stat -c %s "$SB/state/alice.state")" -eq $((2 * S)) ]
 
 # The lockout then holds under any limit: five failures counted, the right code refused.
-fresh_state
-limited_login $((size + 40)) "$(wrong_code)"
+fresh_state next0
+limited_login $((2 * S)) "$(wrong_code)"
 check "the fifth failure starts the lockout" [ "$(state_field alice locked_until)" -gt "$(date +%s)" ]
 watermark=$(state_field alice last_step)
-for limit in $((size - 10)) "$size" $((size + 10)); do
+for limit in $((S - 10)) "$S" $((2 * S - 10)) $((2 * S)) $((2 * S + 10)); do
   limited_login "$limit" "$(next_code)"
   check "locked: the right code under a limit of $limit is refused" [ "$LOGIN_RC" -ne 0 ]
 done

@@ -65,9 +65,9 @@ check "bob enrolled" [ "$(state_field bob enrolled)" = 1 ]
 bob_code=$(grep -aoE '^ +1\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/out" | awk '{print $2}' | tr -d '\r')
 expect_login ok "a backup code shown at enrollment works" valix bob "$bob_code"
 
-# A failing disk: the enrollment replaced the state, then syncing the directory failed. The
-# login is refused (fail closed), and the backup codes now in force are shown all the same.
-# The disk fails from the third directory sync: the uid index and the inert login enrollment
+# A failing disk: the enrollment is in the state file, then syncing it failed. The login is
+# refused (fail closed), and the backup codes now in force are shown all the same. The disk
+# fails from the third update's sync (lib.sh): the uid index and the inert login enrollment
 # (the first two) are durable, the enrollment's installation at setcred is not.
 "$VALIX_TEST_STATE" "$SB/state" carol flag
 wait_fresh_step
@@ -78,7 +78,7 @@ else
 fi
 check "... the backup codes in force are shown" grep -qE '^ +10\. [0-9a-z]{5}-[0-9a-z]{5}' "$SB/out"
 check "... carol is enrolled with them" [ "$(state_field carol backup_left)" = 10 ]
-check "... the cause is logged" grep -q "syncing its directory failed" "$SB/out"
+check "... the cause is logged" grep -q ", but syncing it" "$SB/out"
 
 # The attack: a person without the password reaches a flagged user's enrollment, because the
 # password module's 'required' carries on after a failure (pam_deny stands in for a wrong

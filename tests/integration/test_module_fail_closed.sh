@@ -31,23 +31,41 @@ fresh alice
 good="$SB/good.state"
 cp "$SB/state/alice.state" "$good"
 
-# Corrupt and truncated files (for an enrolled user and for one who would be ignored).
-printf 'garbage\n' > "$SB/state/alice.state"
-denied "garbage state file" "is corrupt" alice
-head -c -4 "$good" > "$SB/state/alice.state"
-denied "state file missing its 'end' line" "truncated" alice
-head -c 100 "$good" > "$SB/state/alice.state"
-denied "state file cut mid-line" "truncated" alice
-: > "$SB/state/alice.state"
-denied "zero-size state file" "empty state file" alice
-sed 's/^valix-state 1$/valix-state 9/' "$good" > "$SB/state/alice.state"
-denied "unknown state version" "unsupported state version" alice
-sed 's/^secret .*/secret !!!!/' "$good" > "$SB/state/alice.state"
-denied "bad secret" "bad secret" alice
-sed 's/^last_step .*/last_step -5/' "$good" > "$SB/state/alice.state"
-denied "negative watermark" "last_step" alice
+# Corrupt and truncated state text (for an enrolled user and for one who would be ignored),
+# both as a file of format 1 (the bare text of Valix 0.2) and packed into a format-2 file
+# whose slot checksum holds, so that only the text is wrong.
+good_text="$SB/good.text"
+"$VALIX_TEST_STATE" "$SB/state" alice text > "$good_text"
+corrupt_text() {  # corrupt_text DESCRIPTION LOG_FRAGMENT: the text on stdin, in both formats
+  local text
+  text=$(cat; echo .)
+  text=${text%.}
+  printf '%s' "$text" > "$SB/state/alice.state"
+  denied "$1 (format 1)" "$2" alice
+  printf '%s' "$text" | "$VALIX_TEST_STATE" "$SB/state" alice pack
+  denied "$1 (format 2)" "$2" alice
+}
+printf 'garbage\n' | corrupt_text "garbage state file" "is corrupt"
+head -c -4 "$good_text" | corrupt_text "state file missing its 'end' line" "truncated"
+head -c 100 "$good_text" | corrupt_text "state file cut mid-line" "truncated"
+: | corrupt_text "zero-size state file" "empty state file"
+sed 's/^valix-state 1$/valix-state 9/' "$good_text" | corrupt_text "unknown state version" "unsupported state version"
+sed 's/^secret .*/secret !!!!/' "$good_text" | corrupt_text "bad secret" "bad secret"
+sed 's/^last_step .*/last_step -5/' "$good_text" | corrupt_text "negative watermark" "last_step"
 head -c 70000 /dev/zero | tr '\0' x > "$SB/state/alice.state"
 denied "huge state file" "larger than" alice
+# Format 2 with no intact slot: corrupt, never "not enrolled".
+cp "$good" "$SB/state/alice.state"
+slot=$("$VALIX_TEST_STATE" "$SB/state" alice slots | sed -n 's/^slot_size=//p')
+printf 'XX' | dd of="$SB/state/alice.state" bs=1 seek=10 conv=notrunc status=none
+denied "the only written slot's checksum does not hold" "no slot of the state file is intact" alice
+printf '%s' "$(cat "$good_text")" | "$VALIX_TEST_STATE" "$SB/state" alice pack
+head -c "$slot" "$SB/state/alice.state" > "$SB/slot0"
+cat "$SB/slot0" "$SB/slot0" > "$SB/state/alice.state"  # slot 1 a copy of slot 0
+denied "two slots claiming one sequence number" "same sequence number" alice
+printf 'XX' | dd of="$SB/state/alice.state" bs=1 seek=10 conv=notrunc status=none
+printf 'XX' | dd of="$SB/state/alice.state" bs=1 seek=$((slot + 10)) conv=notrunc status=none
+denied "a checksum that does not hold in both slots" "no slot of the state file is intact" alice
 printf 'garbage\n' > "$SB/state/bob.state"; chmod 600 "$SB/state/bob.state"
 denied "corrupt state of a not-enrolled user is not 'not enrolled'" "is corrupt" bob 000000
 rm -f "$SB/state/bob.state"

@@ -5,20 +5,31 @@
 //                    [--backup-locked-until T]              (prints the backup codes)
 //   valix-test-state DIR USER flag [--uid N]                 (admin flag only, not enrolled)
 //   valix-test-state DIR USER show                           (key=value summary)
+//   valix-test-state DIR USER text        (the state text the file holds, format 1 or 2)
+//   valix-test-state DIR USER slots       (format 2: slot_size=, newest=, seq=, other_valid=)
+//   valix-test-state DIR USER pack [SEQ [SLOT]]  (writes the text on stdin, unchecked, as a
+//                      format-2 file: slot SLOT (default 0) holds it with sequence SEQ
+//                      (default 1), the other slot is zeros, so the next write goes there)
 // --uid N (write, flag): the state is the account N's, as a login by it would write it (the
 // store records N and indexes it); without it the name is taken as having no account, and
 // the state keeps whatever uid it recorded (none for a new one, as an earlier version wrote).
+#include <fcntl.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <iostream>
+#include <iterator>
 #include <string>
 #include <vector>
 
 #include "base32.hpp"
 #include "enrollment.hpp"
 #include "file_store.hpp"
+#include "file_util.hpp"
+#include "slot_file.hpp"
 
 using namespace valix;
 
@@ -34,6 +45,42 @@ int die(const std::string& message) {
 int main(int argc, char** argv) {
   if (argc < 4) return die("usage: DIR USER write|flag|show ...");
   const std::string dir = argv[1], user = argv[2], command = argv[3];
+  const std::string file = dir + "/" + user + ".state";
+  if (command == "text" || command == "slots") {
+    const int fd = open(file.c_str(), O_RDONLY);
+    if (fd < 0) return die("cannot open " + file);
+    auto bytes = read_all(fd, kMaxSlotFileSize);
+    close(fd);
+    if (!bytes) return die(bytes.error().message);
+    auto content = decode_state_file(bytes->view());
+    if (!content) return die(content.error().message);
+    if (command == "text") {
+      std::fwrite(content->text.data(), 1, content->text.size(), stdout);
+      return 0;
+    }
+    if (!content->slots) return die("format 1: no slots");
+    std::printf("slot_size=%zu\nnewest=%zu\nseq=%llu\nother_valid=%d\n", content->slots->slot_size,
+                content->slots->newest, static_cast<unsigned long long>(content->slots->seq),
+                content->slots->other_valid ? 1 : 0);
+    return 0;
+  }
+  if (command == "pack") {
+    const std::string text((std::istreambuf_iterator<char>(std::cin)),
+                           std::istreambuf_iterator<char>());
+    SecretString packed =
+        encode_slot_file(text, argc > 4 ? std::strtoull(argv[4], nullptr, 10) : 1);
+    if (argc > 5 && std::string(argv[5]) == "1") {  // the halves swapped
+      std::string& bytes = packed.str();
+      const std::size_t half = bytes.size() / 2;
+      std::swap_ranges(bytes.begin(), bytes.begin() + static_cast<std::ptrdiff_t>(half),
+                       bytes.begin() + static_cast<std::ptrdiff_t>(half));
+    }
+    const int fd = open(file.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (fd < 0) return die("cannot create " + file);
+    auto written = write_all(fd, packed.view());
+    close(fd);
+    return written ? 0 : die(written.error().message);
+  }
   auto store = FileStateStore::open(dir, geteuid());
   if (!store) return die(store.error().message);
   StateKey key{user, std::nullopt};

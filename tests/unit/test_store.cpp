@@ -2,7 +2,9 @@
 // stale temp files, listing, read-modify-write from many processes at once, the new
 // private files handed to users, and the uid rules (recorded uid, index, rename).
 #include <fcntl.h>
+#include <signal.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -13,7 +15,9 @@
 
 #include "file_store.hpp"
 #include "file_util.hpp"
+#include "slot_file.hpp"
 #include "unit.hpp"
+#include "verify.hpp"
 
 using namespace valix;
 using namespace std::chrono_literals;
@@ -663,6 +667,267 @@ void remove_drops_index(void**) {
   assert_string_equal(file_text("+2007.uid").c_str(), "ug\n");
 }
 
+// --- format 2: two slots, written in place ---------------------------------------------------
+
+struct Layout {
+  ino_t inode;
+  off_t size;
+  std::optional<SlotFile> slots;  // payload not kept
+};
+
+Layout layout(std::string_view user) {
+  struct stat st {};
+  if (stat(path(std::string(user) + ".state").c_str(), &st) != 0) fail_msg("no state file");
+  const std::string bytes = file_text(std::string(user) + ".state");
+  auto content = decode_state_file(bytes);
+  if (!content) fail_msg("%s", content.error().message.c_str());
+  Layout out{st.st_ino, st.st_size, content->slots};
+  if (out.slots) out.slots->payload = {};
+  return out;
+}
+
+// Overwrites n bytes at offset of USER.state with 'X' (a torn or damaged write).
+void damage(std::string_view user, off_t offset, std::size_t n = 8) {
+  const int fd = open(path(std::string(user) + ".state").c_str(), O_WRONLY);
+  assert_true(fd >= 0);
+  const std::string junk(n, 'X');
+  assert_int_equal(pwrite(fd, junk.data(), n, offset), static_cast<ssize_t>(n));
+  close(fd);
+}
+
+constexpr std::string_view kSecret = "12345678901234567890";
+
+Enrollment test_enrollment() {
+  Enrollment e{bytes_of(kSecret), OtpParameters{}, 1, 0, {}};
+  e.backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
+  return e;
+}
+
+Result<void> enroll_with(FileStateStore& store, std::string_view user, std::size_t backup_hashes) {
+  return store.update(no_account(user), [&](std::optional<UserState>& s) -> Result<StateChange> {
+    s.emplace().enrollment = test_enrollment();
+    s->enrollment->backup.hashes.assign(backup_hashes,
+                                        "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
+    return StateChange::write;
+  });
+}
+
+// A new state makes a file of two 4 KiB slots, slot 0 written; every later update that fits
+// goes in place (same inode, same size) into the older slot, with the next sequence number;
+// one that drops a secret (a reset) replaces the file.
+void slots_written_in_place(void**) {
+  assert_int_equal(crc32c("123456789"), 0xE3069283u);  // the CRC32C check value
+  FileStateStore store = open_store();
+  ASSERT_OK(enroll_with(store, "sa", 10));
+  const Layout made = layout("sa");
+  assert_true(made.slots.has_value());
+  assert_int_equal(made.size, 2 * kSlotPage);
+  assert_int_equal(made.slots->slot_size, kSlotPage);
+  assert_int_equal(made.slots->newest, 0);
+  assert_false(made.slots->other_valid);
+  for (int i = 1; i <= 3; ++i) {
+    ASSERT_OK(set_failures(store, "sa", i));
+    const Layout now = layout("sa");
+    assert_int_equal(now.inode, made.inode);
+    assert_int_equal(now.size, made.size);
+    assert_int_equal(now.slots->newest, static_cast<std::size_t>(i % 2));
+    assert_int_equal(now.slots->seq, made.slots->seq + static_cast<std::uint64_t>(i));
+    assert_true(now.slots->other_valid);
+    assert_int_equal((*store.load(no_account("sa")))->failures, i);
+  }
+  // Adding a pending enrollment keeps every secret: in place.
+  ASSERT_OK(store.update(no_account("sa"), [](std::optional<UserState>& s) -> Result<StateChange> {
+    s->pending = PendingEnrollment{bytes_of("abcdefghijabcdefghij"), OtpParameters{}, 5};
+    return StateChange::write;
+  }));
+  assert_int_equal(layout("sa").inode, made.inode);
+  // Dropping one (a reset keeps the admin flag): replaced, no old secret in the other slot.
+  ASSERT_OK(store.update(no_account("sa"), [](std::optional<UserState>& s) -> Result<StateChange> {
+    s->enrollment.reset();
+    s->pending.reset();
+    s->required = true;
+    return StateChange::write;
+  }));
+  const Layout reset = layout("sa");
+  assert_true(reset.inode != made.inode);
+  assert_false(reset.slots->other_valid);
+  assert_true(file_text("sa.state").find("secret") == std::string::npos);
+}
+
+// A state larger than a 4 KiB slot gets a file with larger slots, updated in place too; one
+// that outgrows its slots is moved to a new, larger file.
+void large_states_get_large_slots(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(enroll_with(store, "sb", 100));  // about 8 KiB of text
+  const Layout made = layout("sb");
+  assert_true(made.slots->slot_size > kSlotPage);
+  assert_int_equal(made.slots->slot_size % kSlotPage, 0);
+  assert_int_equal(made.size, static_cast<off_t>(2 * made.slots->slot_size));
+  ASSERT_OK(set_failures(store, "sb", 2));
+  assert_int_equal(layout("sb").inode, made.inode);
+  ASSERT_OK(store.update(no_account("sb"), [](std::optional<UserState>& s) -> Result<StateChange> {
+    s->enrollment->backup.hashes.resize(300,
+                                        "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
+    return StateChange::write;
+  }));
+  const Layout grown = layout("sb");
+  assert_true(grown.inode != made.inode);
+  assert_true(grown.slots->slot_size > made.slots->slot_size);
+  assert_int_equal((*store.load(no_account("sb")))->enrollment->backup.hashes.size(), 300);
+  assert_int_equal((*store.load(no_account("sb")))->failures, 2);
+}
+
+Config login_config() {
+  Config config;
+  config.max_failures = 5;
+  return config;
+}
+
+std::string code_at(std::uint64_t step) {
+  auto code = hotp(bytes_of(kSecret).span(), step, OtpParameters{});
+  if (!code) fail_msg("%s", code.error().message.c_str());
+  return std::string(code->view());
+}
+
+// The newest slot torn (a crash in the middle of a login's success write): the state is the
+// one before that write, the login's charge, i.e. that of a login that had not succeeded. It
+// refuses what that state refuses (a code at or below its watermark), and the next write goes
+// into the torn slot, never into the intact one.
+void torn_newest_slot_falls_back(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(enroll_with(store, "sc", 10));
+  const Config config = login_config();
+  constexpr std::int64_t kT = 1'700'000'010;
+  const std::uint64_t step = static_cast<std::uint64_t>(kT / 30);
+  auto first = verify_and_record(store, no_account("sc"), code_at(step), kT, config);
+  ASSERT_OK(first);
+  assert_true(first->accepted());
+  auto second = verify_and_record(store, no_account("sc"), code_at(step + 1), kT + 30, config);
+  ASSERT_OK(second);
+  assert_true(second->accepted());
+  const Layout before = layout("sc");
+  assert_int_equal((*store.load(no_account("sc")))->enrollment->last_step, step + 1);
+  // Tear the newest slot (the second login's success) in its payload.
+  damage("sc", static_cast<off_t>(before.slots->newest * before.slots->slot_size) + 200);
+  const Layout torn = layout("sc");
+  assert_int_equal(torn.slots->newest, 1 - before.slots->newest);
+  assert_false(torn.slots->other_valid);
+  auto fallback = store.load(no_account("sc"));
+  ASSERT_OK(fallback);
+  assert_int_equal((*fallback)->enrollment->last_step, step);  // the first login's watermark
+  assert_int_equal((*fallback)->failures, 1);                  // the second login's charge
+  // What the fallback refuses: the first login's code (at its watermark).
+  auto replay = verify_and_record(store, no_account("sc"), code_at(step), kT + 30, config);
+  ASSERT_OK(replay);
+  assert_false(replay->accepted());
+  // The intact slot was not written over: the write went into the torn one.
+  const Layout after = layout("sc");
+  assert_int_equal(after.slots->newest, before.slots->newest);
+  assert_true(after.slots->other_valid);
+  // The second login never succeeded as far as the disk knows: its code is still good once.
+  auto again = verify_and_record(store, no_account("sc"), code_at(step + 1), kT + 30, config);
+  ASSERT_OK(again);
+  assert_true(again->accepted());
+  auto replayed = verify_and_record(store, no_account("sc"), code_at(step + 1), kT + 30, config);
+  ASSERT_OK(replayed);
+  assert_false(replayed->accepted());
+}
+
+// No intact slot: corrupt, never "not enrolled" (nor a write over it); remove_unreadable
+// takes it away.
+void corrupt_checksums_in_both_slots(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(enroll_with(store, "sd", 10));
+  ASSERT_OK(set_failures(store, "sd", 1));
+  const Layout made = layout("sd");
+  damage("sd", 100);
+  damage("sd", static_cast<off_t>(made.slots->slot_size) + 100);
+  const std::string damaged = file_text("sd.state");
+  auto loaded = store.load(no_account("sd"));
+  assert_false(loaded.has_value());
+  assert_true(loaded.error().code == Errc::corrupt);
+  bool called = false;
+  auto updated =
+      store.update(no_account("sd"), [&](std::optional<UserState>&) -> Result<StateChange> {
+        called = true;
+        return StateChange::write;
+      });
+  assert_false(updated.has_value());
+  assert_true(updated.error().code == Errc::corrupt);
+  assert_false(called);
+  assert_true(file_text("sd.state") == damaged);
+  // A trailer damaged instead of a payload: the same.
+  ASSERT_OK(store.remove_unreadable("sd"));
+  ASSERT_OK(enroll_with(store, "sd", 10));
+  ASSERT_OK(set_failures(store, "sd", 1));
+  damage("sd", static_cast<off_t>(kSlotPage - 4), 4);       // slot 0's checksum
+  damage("sd", static_cast<off_t>(2 * kSlotPage - 20), 4);  // slot 1's length
+  loaded = store.load(no_account("sd"));
+  assert_false(loaded.has_value());
+  assert_true(loaded.error().code == Errc::corrupt);
+  auto removed = store.remove_unreadable("sd");
+  ASSERT_OK(removed);
+  assert_int_equal(access(path("sd.state").c_str(), F_OK), -1);
+}
+
+// A state file as Valix 0.2 wrote it (format 1, the bare text) reads as it did, and the next
+// write converts it, keeping everything it held.
+void format_1_read_and_converted(void**) {
+  FileStateStore store = open_store();
+  UserState old;
+  old.uid = 2100;
+  old.enrollment = test_enrollment();
+  old.enrollment->last_step = 777;
+  old.enrollment->backup.hashes.assign(3, "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
+  old.failures = 2;
+  write_file("se.state", serialize_state(old).view());
+  auto loaded = store.load(account("se", 2100));
+  ASSERT_OK(loaded);
+  assert_int_equal((*loaded)->enrollment->last_step, 777);
+  assert_false(layout("se").slots.has_value());
+  ASSERT_OK(store.update(account("se", 2100), [](std::optional<UserState>&) -> Result<StateChange> {
+    return StateChange::keep;
+  }));
+  assert_false(layout("se").slots.has_value());  // only a write converts
+  ASSERT_OK(set_failures_of(store, account("se", 2100), 3));
+  const Layout converted = layout("se");
+  assert_true(converted.slots.has_value());
+  assert_int_equal(converted.size, 2 * kSlotPage);
+  auto after = store.load(account("se", 2100));
+  ASSERT_OK(after);
+  assert_int_equal((*after)->failures, 3);
+  assert_int_equal((*after)->enrollment->last_step, 777);
+  assert_int_equal((*after)->enrollment->backup.hashes.size(), 3);
+  assert_true((*after)->enrollment->secret.span().size() == kSecret.size());
+  assert_string_equal(file_text("+2100.uid").c_str(), "se\n");
+}
+
+// RLIMIT_FSIZE below the end of the slot a write goes to: the write is cut short (or refused),
+// the update fails, and the state before it is what every reader sees; nothing grew.
+void file_size_limit_fails_closed(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(enroll_with(store, "sf", 10));  // slot 0 written: the next write goes to slot 1
+  for (const rlim_t limit :
+       {rlim_t{kSlotPage + 100}, rlim_t{kSlotPage}, rlim_t{2 * kSlotPage - 1}}) {
+    const pid_t child = fork();
+    if (child == 0) {
+      signal(SIGXFSZ, SIG_IGN);
+      const rlimit lim{limit, limit};
+      if (setrlimit(RLIMIT_FSIZE, &lim) != 0) _exit(3);
+      FileStateStore limited = open_store();
+      auto done = set_failures(limited, "sf", 4);
+      _exit(done ? 1 : (done.error().message.find("nothing changed") != std::string::npos ? 0 : 2));
+    }
+    expect_child_ok(child);
+    const Layout now = layout("sf");
+    assert_int_equal(now.size, 2 * kSlotPage);
+    assert_int_equal(now.slots->newest, 0);
+    assert_int_equal((*store.load(no_account("sf")))->failures, 0);
+  }
+  ASSERT_OK(set_failures(store, "sf", 4));  // without a limit: written
+  assert_int_equal((*store.load(no_account("sf")))->failures, 4);
+}
+
 // A corrupt or unsafe index entry fails closed: it could be hiding misfiled state.
 void bad_index_fails_closed(void**) {
   FileStateStore store = open_store();
@@ -752,6 +1017,12 @@ int main() {
       cmocka_unit_test(remove_drops_index),
       cmocka_unit_test(bad_index_fails_closed),
       cmocka_unit_test(rename_moves_state),
+      cmocka_unit_test(slots_written_in_place),
+      cmocka_unit_test(large_states_get_large_slots),
+      cmocka_unit_test(torn_newest_slot_falls_back),
+      cmocka_unit_test(corrupt_checksums_in_both_slots),
+      cmocka_unit_test(format_1_read_and_converted),
+      cmocka_unit_test(file_size_limit_fails_closed),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

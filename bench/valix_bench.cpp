@@ -38,6 +38,7 @@
 
 #include "backup_codes.hpp"
 #include "base32.hpp"
+#include "ldap_entry.hpp"
 #include "otp.hpp"
 #include "secure.hpp"
 #include "slot_file.hpp"
@@ -90,8 +91,60 @@ struct Options {
   int race_procs = 8;
   int race_trials = 10;
   bool quick = false;
+  // The directory store (store = ldap): the env file scripts/slapd-sandbox wrote, and whether
+  // to measure only that (with pam_valix over files and the floor beside it).
+  std::string ldap_env;
+  bool directory_only = false;
   std::vector<std::string> notes;
 };
+
+// The modules that keep their state in the directory (store = ldap), at the first size only.
+// valixldapica is valixldapi with ldap_ca_file naming the sandbox's one-certificate CA file
+// instead of the default system bundle: libldap builds a TLS context (and reads the CA file)
+// at every connection, ldapi:// included, so the difference is what that costs.
+const std::vector<std::string> kDirectoryModules{"valixldapi", "valixldapica", "valixtls"};
+bool is_directory_module(const std::string& module) {
+  return std::find(kDirectoryModules.begin(), kDirectoryModules.end(), module) !=
+         kDirectoryModules.end();
+}
+
+std::string base64(std::string_view in) {
+  static const char* table = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+  std::string out;
+  std::size_t i = 0;
+  for (; i + 2 < in.size(); i += 3) {
+    const unsigned v = (static_cast<unsigned char>(in[i]) << 16) |
+                       (static_cast<unsigned char>(in[i + 1]) << 8) |
+                       static_cast<unsigned char>(in[i + 2]);
+    out += {table[v >> 18], table[(v >> 12) & 63], table[(v >> 6) & 63], table[v & 63]};
+  }
+  if (i < in.size()) {
+    unsigned v = static_cast<unsigned char>(in[i]) << 16;
+    if (i + 1 < in.size()) v |= static_cast<unsigned char>(in[i + 1]) << 8;
+    out += {table[v >> 18], table[(v >> 12) & 63]};
+    out += i + 1 < in.size() ? table[(v >> 6) & 63] : '=';
+    out += '=';
+  }
+  return out;
+}
+
+// NAME -> value from the "export NAME='value'" lines of scripts/slapd-sandbox's env file.
+std::map<std::string, std::string> read_sandbox_env(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) die("cannot read " + path);
+  std::map<std::string, std::string> env;
+  std::string line;
+  while (std::getline(in, line)) {
+    if (!line.starts_with("export ")) continue;
+    const auto eq = line.find('=');
+    if (eq == std::string::npos) continue;
+    std::string value = line.substr(eq + 1);
+    if (value.size() >= 2 && value.front() == '\'' && value.back() == '\'')
+      value = value.substr(1, value.size() - 2);
+    env[line.substr(7, eq - 7)] = value;
+  }
+  return env;
+}
 
 std::string user_name(int index) {
   char buf[16];
@@ -255,8 +308,17 @@ class Bench {
  public:
   explicit Bench(Options options) : o_(std::move(options)) {
     modules_ = {"floor", "valix"};
-    if (!o_.module_alt.empty()) modules_.push_back("valixalt");
-    modules_.insert(modules_.end(), {"ga", "oath"});
+    if (o_.directory_only) {
+      o_.module_alt.clear();
+      o_.sizes = {o_.sizes.front()};
+    } else {
+      if (!o_.module_alt.empty()) modules_.push_back("valixalt");
+      modules_.insert(modules_.end(), {"ga", "oath"});
+    }
+    if (!o_.ldap_env.empty()) {
+      directory_modules_ = kDirectoryModules;
+      ldap_ = read_sandbox_env(o_.ldap_env);
+    }
   }
 
   void prepare();
@@ -266,6 +328,8 @@ class Bench {
  private:
   void prepare_size(int size);
   void prepare_backup_users();
+  void prepare_directory(int size);
+  void directory_section(std::ostringstream& md);
   DriverOutput drive(const std::vector<std::string>& args,
                      const std::vector<std::string>& extra_env = {});
   fs::path write_list(const std::vector<std::pair<std::string, std::string>>& list);
@@ -296,12 +360,18 @@ class Bench {
   std::string load_start_, load_end_, started_;
   int list_counter_ = 0;
   std::vector<std::string> modules_;
+  std::vector<std::string> directory_modules_;  // kDirectoryModules when --ldap-env is given
+  std::map<std::string, std::string> ldap_;      // the sandbox's env file
+  double directory_load_s_ = NAN;               // seconds to add the directory's entries
   SyslogSink syslog_;
 };
 
 const std::map<std::string, std::string> kModuleTitle{{"floor", "pam_permit (floor)"},
                                                       {"valix", "pam_valix"},
                                                       {"valixalt", "pam_valix, proposal applied"},
+                                                      {"valixldapi", "pam_valix, store = ldap, ldapi:// (simple bind)"},
+                                                      {"valixldapica", "pam_valix, store = ldap, ldapi://, ldap_ca_file = a one-certificate file"},
+                                                      {"valixtls", "pam_valix, store = ldap, ldap:// + StartTLS"},
                                                       {"ga", "pam_google_authenticator"},
                                                       {"oath", "pam_oath"}};
 
@@ -375,7 +445,8 @@ void Bench::prepare() {
   backup_hashes_ = must(hash_backup_codes(codes), "hash backup codes");
 
   for (const int size : o_.sizes) prepare_size(size);
-  prepare_backup_users();
+  if (!directory_modules_.empty()) prepare_directory(o_.sizes.front());
+  if (!o_.directory_only) prepare_backup_users();
   std::fprintf(stderr, "valix-bench: syncing the prepared files\n");
   sync();
 }
@@ -481,6 +552,85 @@ void Bench::prepare_backup_users() {
   }
 }
 
+// The users of SIZE, with the same secrets and backup hashes as their state files, as entries
+// of the sandbox directory (one valixState entry uid=NAME under ldap_base, what
+// state_to_attributes makes of the same UserState), added by the administrator (cn=ops) over
+// ldapi; and two services, one per way a host reaches the directory: ldapi:// with a simple
+// bind, and ldap:// with StartTLS checked against the sandbox's CA. Both bind as host-a and
+// share the entries (and so one schedule of codes).
+void Bench::prepare_directory(int size) {
+  std::fprintf(stderr, "valix-bench: adding %d users to the directory\n", size);
+  auto need = [&](const char* name) -> const std::string& {
+    const auto it = ldap_.find(name);
+    if (it == ldap_.end() || it->second.empty()) die(o_.ldap_env + " has no " + name);
+    return it->second;
+  };
+  const std::string base = need("VALIX_LDAP_BASE");
+  std::string ldif;
+  std::mt19937_64 generation(static_cast<unsigned>(size));
+  for (int i = 0; i < size; ++i) {
+    const std::string user = user_name(i);
+    UserState s;
+    Enrollment e;
+    e.secret = secrets_[size][static_cast<std::size_t>(i)].clone();
+    e.enrolled_at = now_s();
+    e.backup = backup_hashes_;
+    s.enrollment = std::move(e);
+    ldif += "dn: uid=" + user + "," + base + "\nobjectClass: valixState\nuid: " + user +
+            "\nvalixGeneration: " + std::to_string(generation() >> 1) + "\n";
+    for (const auto& [name, values] : state_to_attributes(s)) {
+      for (const auto& v : values) ldif += name + ":: " + base64(v.view()) + "\n";
+    }
+    ldif += "\n";
+  }
+  const fs::path file = o_.data / "directory.ldif";
+  write_file(file, ldif, 0600);
+  std::vector<std::string> args{"ldapadd", "-x", "-H", need("VALIX_LDAPI_URI"), "-D",
+                                need("VALIX_LDAP_ADMIN_DN"), "-y",
+                                need("VALIX_LDAP_ADMIN_PASSWORD_FILE"), "-f", file.string()};
+  std::vector<char*> argv;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  std::vector<std::string> env_strings{"LDAPNOINIT=1", "PATH=/usr/bin:/bin"};
+  std::vector<char*> envp;
+  for (auto& e : env_strings) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
+  const auto t0 = std::chrono::steady_clock::now();
+  pid_t pid;
+  if (posix_spawnp(&pid, "ldapadd", &actions, nullptr, argv.data(), envp.data()) != 0)
+    die("cannot run ldapadd (Debian package ldap-utils)");
+  posix_spawn_file_actions_destroy(&actions);
+  int status = 0;
+  waitpid(pid, &status, 0);
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("ldapadd of the benchmark's users failed");
+  directory_load_s_ =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  fs::remove(file);
+
+  const fs::path dir = o_.data / ("s" + std::to_string(size));
+  const std::string n = std::to_string(size);
+  const std::string common = "store = ldap\nldap_base = " + base +
+                             "\nldap_bind_dn = " + need("VALIX_LDAP_HOST_A_DN") +
+                             "\nldap_bind_password_file = " +
+                             need("VALIX_LDAP_HOST_A_PASSWORD_FILE") +
+                             "\nfail_delay_ms = 0\nissuer = Valix Bench\n";
+  const std::map<std::string, std::string> uri{
+      {"valixldapi", "ldap_uri = " + need("VALIX_LDAPI_URI") + "\n"},
+      {"valixldapica", "ldap_uri = " + need("VALIX_LDAPI_URI") + "\nldap_ca_file = " +
+                           need("VALIX_LDAP_CA") + "\n"},
+      {"valixtls", "ldap_uri = " + need("VALIX_LDAP_URI") + "\nldap_ca_file = " +
+                       need("VALIX_LDAP_CA") + "\n"}};
+  for (const auto& m : directory_modules_) {
+    const fs::path conf = dir / (m + ".conf");
+    write_file(conf, uri.at(m) + common, 0644);
+    write_file(o_.data / "pam.d" / (m + "-" + n),
+               "auth required " + o_.module + " config=" + conf.string() + "\n", 0644);
+  }
+}
+
 DriverOutput Bench::drive(const std::vector<std::string>& args,
                           const std::vector<std::string>& extra_env) {
   const fs::path out = o_.data / "driver.out";
@@ -551,8 +701,10 @@ std::vector<std::pair<std::string, std::string>> Bench::make_list(const std::str
                                                                   int size, int count) {
   std::vector<std::pair<std::string, std::string>> list;
   // The proposal's module shares pam_valix's state, so it shares its schedule too.
+  // The two directory services share the directory's entries, so they share a schedule.
   auto& s = schedule(module == "floor"      ? "valix-floor"
                      : module == "valixalt" ? "valix"
+                     : module == "valixtls" || module == "valixldapica" ? "valixldapi"
                                             : module,
                      size);
   for (int i = 0; i < count; ++i) list.push_back(s.next());
@@ -737,16 +889,26 @@ void Bench::measure() {
                  "baseline/statedir");
     inplace_run(o_.data / ("s" + std::to_string(o_.sizes.front())) / "valix-state");
     for (const int size : o_.sizes) {
-      for (const auto& module : modules_) {
+      std::vector<std::string> modules = modules_;
+      if (size == o_.sizes.front()) {
+        modules.insert(modules.end(), directory_modules_.begin(), directory_modules_.end());
+      }
+      for (const auto& module : modules) {
         timed_run("inproc", module, size, o_.logins);
         timed_run("fresh", module, size, o_.fresh_logins);
         timed_run("sshd", module, size, o_.fresh_logins);
-        if (size == o_.sizes.front()) timed_run("load", module, size, o_.fresh_logins);
+        if (size == o_.sizes.front() && !is_directory_module(module) && !o_.directory_only)
+          timed_run("load", module, size, o_.fresh_logins);
       }
     }
+    if (o_.directory_only) continue;
     backup_run("backup/10", backup10_);
     backup_run("backup/1", backup1_);
     hash_run();
+  }
+  if (o_.directory_only) {
+    load_end_ = load_averages();
+    return;
   }
   std::fprintf(stderr, "valix-bench: parallel logins to distinct users\n");
   parallel_runs();
@@ -838,6 +1000,18 @@ void Bench::report() {
        << (colon == std::string::npos ? "" : note.substr(note.find_first_not_of(' ', colon + 1)))
        << " |\n";
   }
+  auto write_report = [&] {
+    std::ofstream out(o_.out);
+    out << md.str();
+    if (!out) die("cannot write " + o_.out);
+    std::fprintf(stderr, "valix-bench: wrote %s\n", o_.out.c_str());
+    std::fputs(md.str().c_str(), stdout);
+  };
+  if (o_.directory_only) {
+    directory_section(md);
+    write_report();
+    return;
+  }
 
   md << "\n## Per-login cost\n\n"
      << "`in-process`: one process runs pam_start + pam_authenticate + pam_end per login, as "
@@ -907,6 +1081,8 @@ void Bench::report() {
   md << "\nWhatever stays mapped is not loaded again by the next in-process login; the "
         "fresh-process "
         "column pays for all of it on every login.\n";
+
+  if (!directory_modules_.empty()) directory_section(md);
 
   const double base = cost("baseline");
   md << "\n## Durable atomic replace (the reference)\n\n"
@@ -1110,11 +1286,87 @@ void Bench::report() {
      << "- Runs interleave the modules (run 1 of every scenario, then run 2, …) so slow drift of "
         "the machine affects all alike.\n";
 
-  std::ofstream out(o_.out);
-  out << md.str();
-  if (!out) die("cannot write " + o_.out);
-  std::fprintf(stderr, "valix-bench: wrote %s\n", o_.out.c_str());
-  std::fputs(md.str().c_str(), stdout);
+  write_report();
+}
+
+double ca_bundle_kb() {
+  std::error_code ec;
+  const auto size = fs::file_size("/etc/ssl/certs/ca-certificates.crt", ec);
+  return ec ? NAN : static_cast<double>(size) / 1024.0;
+}
+
+// The directory store beside the file store: the same module, users and codes, at the first
+// size. scripts/bench --directory splices this section alone into bench/RESULTS.md, so in
+// that mode it says where its numbers come from.
+void Bench::directory_section(std::ostringstream& md) {
+  const int small = o_.sizes.front();
+  md << "\n## Directory store (store = ldap, " << small << " users)\n\n";
+  if (o_.directory_only) {
+    md << "Measured by `scripts/bench --directory` (this section only), " << started_
+       << ", median of " << o_.runs << " runs; the file-store and floor rows are from the same "
+          "run, interleaved with the directory's. Load average (1, 5, 15 min) "
+       << load_start_ << " at start, " << load_end_ << " at end.";
+    for (const auto& note : o_.notes) md << " " << note << ".";
+    md << "\n\n";
+  } else {
+    md << "Measured in the same run as the tables above, interleaved with them.\n\n";
+  }
+  md << "The same pam_valix.so with `store = ldap`, against a throwaway slapd on this machine "
+        "(scripts/slapd-sandbox: back_mdb, the shipped schema and ACL), so no network latency "
+        "is included. The "
+     << small
+     << " users are valixState entries holding what their state files hold (secret, 10 backup "
+        "hashes), added by the administrator before the runs"
+     << (std::isnan(directory_load_s_) ? "" : " (in " + num(directory_load_s_, 1) + " s)")
+     << ". The host binds as cn=host-a with a password (simple bind), either over the "
+        "directory's local socket (`ldapi://`) or over TCP to 127.0.0.1 with StartTLS, the "
+        "server's ECDSA P-256 certificate checked against the sandbox CA (`ldap_ca_file`, one "
+        "certificate). `ldapi://` is measured as an administrator would configure it, without "
+        "`ldap_ca_file` (so libldap loads the default, the system's CA bundle of "
+     << num(ca_bundle_kb(), 0)
+     << " KB, although no TLS is used), and with the one-certificate file. A PAM module keeps "
+        "nothing between logins, so every login connects (and starts TLS), binds, makes four "
+        "searches (ldap_base, then the entry three times) and two compare-and-swap modifies "
+        "(the failure the answer would cost, then the accepted code), then unbinds "
+        "([ANALYSIS.md](ANALYSIS.md)). Columns as in the "
+        "per-login table: µs per login, net = above the pam_permit floor.\n\n"
+     << "| Store | in-process | in-process net | fresh process | fresh process net | "
+        "sshd-like fresh process | sshd-like net | runs (in-process, min–max) |\n"
+        "|---|---:|---:|---:|---:|---:|---:|---:|\n";
+  std::vector<std::string> rows{"floor", "valix"};
+  rows.insert(rows.end(), directory_modules_.begin(), directory_modules_.end());
+  for (const auto& m : rows) {
+    md << "| " << (m == "valix" ? "pam_valix, store = files" : kModuleTitle.at(m));
+    for (const std::string variant : {"inproc", "fresh", "sshd"}) {
+      md << " | " << num(cost(sample_key(variant, m, small))) << " | "
+         << (m == "floor" ? "–" : num(net(variant, m, small)));
+    }
+    md << " | " << spread(samples_[sample_key("inproc", m, small)]) << " |\n";
+  }
+  md << "\nThe disk in the same run: one durable replace (the reference below) took "
+     << num(cost("baseline")) << " µs (runs " << spread(samples_["baseline"])
+     << "); slapd's database commits each modify durably on the same disk, as the file store "
+        "commits each write.\n";
+  md << "\nWhat the directory adds (difference of the net costs, µs per login):\n\n"
+     << "| | in-process | fresh process | sshd-like |\n|---|---:|---:|---:|\n";
+  auto difference = [&](const std::string& title, const std::string& a, const std::string& b) {
+    md << "| " << title;
+    for (const std::string variant : {"inproc", "fresh", "sshd"}) {
+      md << " | " << num(net(variant, a, small) - net(variant, b, small)) << " ("
+         << ratio(net(variant, a, small), net(variant, b, small)) << ")";
+    }
+    md << " |\n";
+  };
+  difference("ldapi:// over files", "valixldapi", "valix");
+  difference("ldap:// + StartTLS over files", "valixtls", "valix");
+  difference("ldapi:// with the system CA bundle over a one-certificate ldap_ca_file",
+             "valixldapi", "valixldapica");
+  difference("StartTLS over ldapi://, both with the one-certificate CA file (TCP, handshake, "
+             "encryption)",
+             "valixtls", "valixldapica");
+  md << "\nLibraries mapped by the first in-process directory login and still mapped after "
+        "pam_end (libldap is loaded on first use, so a file-store login never maps it): "
+     << basenames(facts_["kept/valixtls"]) << ".\n";
 }
 
 std::vector<int> parse_sizes(const std::string& text) {
@@ -1147,6 +1399,8 @@ int main(int argc, char** argv) {
     else if (arg == "--logins") o.logins = std::stoi(value());
     else if (arg == "--fresh-logins") o.fresh_logins = std::stoi(value());
     else if (arg == "--note") o.notes.push_back(value());
+    else if (arg == "--ldap-env") o.ldap_env = value();
+    else if (arg == "--directory-only") o.directory_only = true;
     else if (arg == "--quick") {
       o.quick = true;
       o.sizes = {1000};
@@ -1161,8 +1415,10 @@ int main(int argc, char** argv) {
   if (o.data.empty() || o.driver.empty() || o.module.empty()) {
     die("usage: valix-bench --data DIR --driver PATH --module pam_valix.so [--admin valix-admin] "
         "[--out FILE] [--quick] [--sizes 1000,100000] "
-        "[--runs N] [--logins N] [--fresh-logins N] [--note 'Key: value']");
+        "[--runs N] [--logins N] [--fresh-logins N] [--note 'Key: value'] "
+        "[--ldap-env SANDBOX/env [--directory-only]]");
   }
+  if (o.directory_only && o.ldap_env.empty()) die("--directory-only needs --ldap-env");
   if (geteuid() != 0) die("must run as root (the peers insist on root-owned secret files)");
   std::sort(o.sizes.begin(), o.sizes.end());
   // Service files and valix.conf name files by absolute path.

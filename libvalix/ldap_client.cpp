@@ -231,7 +231,9 @@ Result<SecretString> read_password(const std::string& path, uid_t trusted_uid) {
 }
 
 // Every option the connection depends on, on the handle (see ldap_client.hpp).
-Result<void> set_options(const Api& a, LDAP* ld, const LdapSettings& settings) {
+// tls: whether the connection will use TLS (ldap://, ldaps://). Over ldapi:// no TLS option is
+// ever used, and building a TLS context would parse the CA bundle for nothing on every login.
+Result<void> set_options(const Api& a, LDAP* ld, const LdapSettings& settings, bool tls) {
   // Boolean options are on for any pointer but LDAP_OPT_OFF (LDAP_OPT_ON names a liblber
   // symbol, which the core does not link).
   const int version = LDAP_VERSION3, deref = LDAP_DEREF_NEVER, zero = 0, on = 1;
@@ -256,6 +258,8 @@ Result<void> set_options(const Api& a, LDAP* ld, const LdapSettings& settings) {
       {LDAP_OPT_TIMEOUT, &timeout, "timeout"},
       {LDAP_OPT_RESTART, &on, "restart"},
       {LDAP_OPT_SOCKET_BIND_ADDRESSES, nullptr, "source address"},
+  };
+  const Option tls_options[] = {
       {LDAP_OPT_X_TLS_REQUIRE_CERT, &demand, "TLS certificate check"},
       {LDAP_OPT_X_TLS_REQUIRE_SAN, &san, "TLS subjectAltName check"},
       {LDAP_OPT_X_TLS_CACERTFILE, ca.c_str(), "TLS CA file"},
@@ -270,6 +274,12 @@ Result<void> set_options(const Api& a, LDAP* ld, const LdapSettings& settings) {
       {LDAP_OPT_X_TLS_NEWCTX, &client, "TLS context"},  // last: built from the options above
   };
   for (const auto& o : options) {
+    if (a.set_option(ld, o.option, o.value) != LDAP_OPT_SUCCESS) {
+      return fail(Errc::internal, std::string("cannot set the LDAP option for the ") + o.name);
+    }
+  }
+  if (!tls) return {};
+  for (const auto& o : tls_options) {
     if (a.set_option(ld, o.option, o.value) != LDAP_OPT_SUCCESS) {
       return fail(Errc::internal, std::string("cannot set the LDAP option for the ") + o.name);
     }
@@ -306,7 +316,9 @@ Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const 
       failures += "; " + uri + ": " + a.err2string(rc);
       continue;
     }
-    if (auto set = set_options(a, handle->ld, settings); !set) return std::unexpected(set.error());
+    if (auto set = set_options(a, handle->ld, settings, !uri.starts_with("ldapi://")); !set) {
+      return std::unexpected(set.error());
+    }
     if (uri.starts_with("ldap://")) {
       // Never a password, a secret or a code over a connection without TLS.
       if (int rc = a.start_tls_s(handle->ld, nullptr, nullptr); rc != LDAP_SUCCESS) {

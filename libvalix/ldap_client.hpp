@@ -8,7 +8,8 @@
 // ldap_initialize: protocol 3, no referrals, no alias dereferencing, no size or time limits
 // from elsewhere, the network and operation timeouts, TLS with the certificate demanded and
 // checked against ldap_ca_file (or the system's CAs) and no CA directory, client certificate,
-// CRL, cipher or pin taken from elsewhere, TLS 1.2 at least; then a fresh TLS context.
+// CRL, cipher or pin taken from elsewhere, TLS 1.2 at least; then a fresh TLS context (TLS
+// options only for ldap:// and ldaps://: ldapi:// uses none of them).
 // ldap:// demands StartTLS; ldapi:// (a local socket) is used as it is.
 #pragma once
 

@@ -104,6 +104,8 @@ Result<std::unique_ptr<LdapStateStore>> LdapStateStore::open(const LdapSettings&
       new LdapStateStore(settings, bind, trusted_uid, std::move(*connection)));
 }
 
+LdapStateStore::~LdapStateStore() = default;
+
 std::string LdapStateStore::dn_of(std::string_view name) const {
   return "uid=" + escape_dn_value(name) + "," + settings_.base;
 }
@@ -158,19 +160,30 @@ Result<LdapStateStore::Found> LdapStateStore::find(const StateKey& key) {
 }
 
 Result<std::optional<UserState>> LdapStateStore::load(const StateKey& key) {
+  cached_.reset();
   auto found = find(key);
   if (!found) return std::unexpected(found.error());
   if (found->unreadable) return std::unexpected(*found->unreadable);
   if (auto owned = check_state_owner(key, found->state, found->filed_for_uid); !owned) {
     return std::unexpected(owned.error());
   }
-  return std::move(found->state);
+  std::optional<UserState> state;
+  if (found->state) state = found->state->clone();
+  remember(key, std::move(*found));
+  return state;
 }
 
 Result<void> LdapStateStore::update(const StateKey& key, const Mutator& mutate) {
+  bool lost_a_race = false;
   for (int attempt = 1; attempt <= kMaxAttempts; ++attempt) {
-    if (attempt > 1) pause_before(attempt);
-    auto found = find(key);
+    // The entry as this store last read or wrote it, if it is key's: the compare-and-swap
+    // finds out if it is out of date, and a decision to keep it is checked on a fresh read
+    // below, so it saves a search without ever deciding on an old entry.
+    const bool from_cache = cached_ && cached_key_ == key;
+    if (lost_a_race) pause_before(attempt);
+    lost_a_race = false;
+    Result<Found> found = from_cache ? Result<Found>(std::move(*cached_)) : find(key);
+    cached_.reset();
     if (!found) return std::unexpected(found.error());
     if (found->unreadable) return std::unexpected(*found->unreadable);
     if (auto owned = check_state_owner(key, found->state, found->filed_for_uid); !owned) {
@@ -184,7 +197,10 @@ Result<void> LdapStateStore::update(const StateKey& key, const Mutator& mutate) 
     if (!change) return std::unexpected(change.error());
     std::optional<UserState> target;
     switch (*change) {
-      case StateChange::keep: return {};
+      case StateChange::keep:
+        if (from_cache) continue;  // decided on what was read before: decide again, fresh
+        remember(key, std::move(*found));
+        return {};
       case StateChange::remove: break;
       case StateChange::write:
         if (!state) return fail(Errc::invalid, "write requested without a state");
@@ -195,14 +211,24 @@ Result<void> LdapStateStore::update(const StateKey& key, const Mutator& mutate) 
         break;
     }
     auto written = write(key.name, *found, target);
-    if (written || written.error().code != Errc::conflict) return written;
+    if (written) {
+      remember(key, std::move(*written));
+      return {};
+    }
+    if (written.error().code != Errc::conflict) return std::unexpected(written.error());
+    lost_a_race = true;
   }
   return fail(Errc::busy, "the directory entry of " + key.name + " kept changing (" +
                               std::to_string(kMaxAttempts) + " attempts); nothing written");
 }
 
-Result<void> LdapStateStore::write(const std::string& name, const Found& found,
-                                   const std::optional<UserState>& state) {
+void LdapStateStore::remember(const StateKey& key, Found found) {
+  cached_key_ = key;
+  cached_ = std::make_unique<Found>(std::move(found));
+}
+
+Result<LdapStateStore::Found> LdapStateStore::write(const std::string& name, const Found& found,
+                                                    const std::optional<UserState>& state) {
   LdapAttributes target;
   if (state) {
     target = state_to_attributes(*state);
@@ -214,8 +240,20 @@ Result<void> LdapStateStore::write(const std::string& name, const Found& found,
   }
   const std::string dn = dn_of(name);
   std::string generation = found.generation;
+  // What the entry holds once the write is committed.
+  auto committed = [&](std::string new_generation) {
+    Found after;
+    after.exists = true;
+    after.generation = std::move(new_generation);
+    for (const auto& [attribute, values] : target) {
+      for (const auto& v : values) after.attributes[attribute].emplace_back(v.view());
+    }
+    if (state) after.state = state->clone();
+    after.filed_for_uid = found.filed_for_uid;
+    return after;
+  };
   if (!found.exists) {
-    if (!state) return {};
+    if (!state) return Found{};
     auto first = new_generation("");
     if (!first) return std::unexpected(first.error());
     // Created bare, then filled by the compare-and-swap below, so that an entry only ever
@@ -223,19 +261,22 @@ Result<void> LdapStateStore::write(const std::string& name, const Found& found,
     std::vector<LdapChange> bare{{LdapChange::Op::add, "objectClass", {"valixState"}},
                                  {LdapChange::Op::add, "uid", {name}},
                                  {LdapChange::Op::add, "valixGeneration", {*first}}};
-    if (auto added = connection_.add(dn, bare); !added) return added;
+    if (auto added = connection_.add(dn, bare); !added) return std::unexpected(added.error());
     generation = *first;
   }
   std::vector<LdapChange> changes = changes_between(found.attributes, target);
-  if (changes.empty()) return {};
+  if (changes.empty()) return committed(generation);
   auto next = new_generation(generation);
   if (!next) return std::unexpected(next.error());
   changes.push_back({LdapChange::Op::remove, "valixGeneration", {generation}});
   changes.push_back({LdapChange::Op::add, "valixGeneration", {*next}});
   auto modified = connection_.modify(dn, changes);
   wipe_changes(changes);
-  if (modified || modified.error().code != Errc::outcome_unknown) return modified;
-  return settle(name, *next, modified.error());
+  if (!modified && modified.error().code == Errc::outcome_unknown) {
+    modified = settle(name, *next, modified.error());
+  }
+  if (!modified) return std::unexpected(modified.error());
+  return committed(*next);
 }
 
 Result<void> LdapStateStore::settle(const std::string& name, const std::string& generation,
@@ -286,6 +327,7 @@ Result<std::optional<std::string>> LdapStateStore::name_filed_for(uid_t uid) {
 }
 
 Result<void> LdapStateStore::rename(const StateKey& from, const StateKey& to) {
+  cached_.reset();
   if (!to.uid) return fail(Errc::invalid, "rename needs the uid of the account");
   auto source = find(StateKey{from.name, std::nullopt});
   if (!source) return std::unexpected(source.error());
@@ -334,6 +376,7 @@ Result<std::vector<std::string>> LdapStateStore::list_users() {
 }
 
 Result<std::string> LdapStateStore::remove_unreadable(std::string_view user) {
+  cached_.reset();
   const std::string name(user);
   auto found = find(StateKey{name, std::nullopt});
   if (!found) return std::unexpected(found.error());

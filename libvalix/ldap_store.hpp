@@ -27,6 +27,7 @@ class LdapStateStore final : public StateStore {
   static Result<std::unique_ptr<LdapStateStore>> open(const LdapSettings& settings,
                                                       const LdapBind& bind, uid_t trusted_uid);
 
+  ~LdapStateStore() override;
   Result<std::optional<UserState>> load(const StateKey& key) override;
   Result<void> update(const StateKey& key, const Mutator& mutate) override;
   Result<std::optional<std::string>> name_filed_for(uid_t uid) override;
@@ -40,8 +41,10 @@ class LdapStateStore final : public StateStore {
 
   struct Found;  // what one search finds for a key
   Result<Found> find(const StateKey& key);
-  Result<void> write(const std::string& name, const Found& found,
-                     const std::optional<UserState>& state);
+  // Writes state (nullopt: clears the entry) over found; returns the entry as committed.
+  Result<Found> write(const std::string& name, const Found& found,
+                      const std::optional<UserState>& state);
+  void remember(const StateKey& key, Found found);
   Result<void> settle(const std::string& name, const std::string& generation, const Error& lost);
   std::string dn_of(std::string_view name) const;
 
@@ -49,6 +52,10 @@ class LdapStateStore final : public StateStore {
   LdapBind bind_;
   uid_t trusted_uid_;
   LdapConnection connection_;
+  // The entry last read or written, for the next update of the same key (a login reads once
+  // and then updates twice). Only ever a starting point: see update.
+  std::optional<StateKey> cached_key_;
+  std::unique_ptr<Found> cached_;
 };
 
 }  // namespace valix

@@ -39,6 +39,8 @@ enum class StateChange { keep, write, remove };
 struct StateKey {
   std::string name;
   std::optional<uid_t> uid;
+
+  bool operator==(const StateKey&) const = default;
 };
 
 class StateStore {

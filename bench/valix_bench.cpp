@@ -361,19 +361,20 @@ class Bench {
   int list_counter_ = 0;
   std::vector<std::string> modules_;
   std::vector<std::string> directory_modules_;  // kDirectoryModules when --ldap-env is given
-  std::map<std::string, std::string> ldap_;      // the sandbox's env file
+  std::map<std::string, std::string> ldap_;     // the sandbox's env file
   double directory_load_s_ = NAN;               // seconds to add the directory's entries
   SyslogSink syslog_;
 };
 
-const std::map<std::string, std::string> kModuleTitle{{"floor", "pam_permit (floor)"},
-                                                      {"valix", "pam_valix"},
-                                                      {"valixalt", "pam_valix, proposal applied"},
-                                                      {"valixldapi", "pam_valix, store = ldap, ldapi:// (simple bind)"},
-                                                      {"valixldapica", "pam_valix, store = ldap, ldapi://, ldap_ca_file = a one-certificate file"},
-                                                      {"valixtls", "pam_valix, store = ldap, ldap:// + StartTLS"},
-                                                      {"ga", "pam_google_authenticator"},
-                                                      {"oath", "pam_oath"}};
+const std::map<std::string, std::string> kModuleTitle{
+    {"floor", "pam_permit (floor)"},
+    {"valix", "pam_valix"},
+    {"valixalt", "pam_valix, proposal applied"},
+    {"valixldapi", "pam_valix, store = ldap, ldapi:// (simple bind)"},
+    {"valixldapica", "pam_valix, store = ldap, ldapi://, ldap_ca_file = a one-certificate file"},
+    {"valixtls", "pam_valix, store = ldap, ldap:// + StartTLS"},
+    {"ga", "pam_google_authenticator"},
+    {"oath", "pam_oath"}};
 
 std::string read_first_line(const char* path) {
   std::ifstream in(path);
@@ -585,9 +586,11 @@ void Bench::prepare_directory(int size) {
   }
   const fs::path file = o_.data / "directory.ldif";
   write_file(file, ldif, 0600);
-  std::vector<std::string> args{"ldapadd", "-x", "-H", need("VALIX_LDAPI_URI"), "-D",
-                                need("VALIX_LDAP_ADMIN_DN"), "-y",
-                                need("VALIX_LDAP_ADMIN_PASSWORD_FILE"), "-f", file.string()};
+  std::vector<std::string> args{"ldapadd", "-x",
+                                "-H",      need("VALIX_LDAPI_URI"),
+                                "-D",      need("VALIX_LDAP_ADMIN_DN"),
+                                "-y",      need("VALIX_LDAP_ADMIN_PASSWORD_FILE"),
+                                "-f",      file.string()};
   std::vector<char*> argv;
   for (auto& a : args) argv.push_back(a.data());
   argv.push_back(nullptr);
@@ -605,24 +608,23 @@ void Bench::prepare_directory(int size) {
   posix_spawn_file_actions_destroy(&actions);
   int status = 0;
   waitpid(pid, &status, 0);
-  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) die("ldapadd of the benchmark's users failed");
-  directory_load_s_ =
-      std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  if (!WIFEXITED(status) || WEXITSTATUS(status) != 0)
+    die("ldapadd of the benchmark's users failed");
+  directory_load_s_ = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
   fs::remove(file);
 
   const fs::path dir = o_.data / ("s" + std::to_string(size));
   const std::string n = std::to_string(size);
-  const std::string common = "store = ldap\nldap_base = " + base +
-                             "\nldap_bind_dn = " + need("VALIX_LDAP_HOST_A_DN") +
-                             "\nldap_bind_password_file = " +
-                             need("VALIX_LDAP_HOST_A_PASSWORD_FILE") +
-                             "\nfail_delay_ms = 0\nissuer = Valix Bench\n";
+  const std::string common =
+      "store = ldap\nldap_base = " + base + "\nldap_bind_dn = " + need("VALIX_LDAP_HOST_A_DN") +
+      "\nldap_bind_password_file = " + need("VALIX_LDAP_HOST_A_PASSWORD_FILE") +
+      "\nfail_delay_ms = 0\nissuer = Valix Bench\n";
   const std::map<std::string, std::string> uri{
       {"valixldapi", "ldap_uri = " + need("VALIX_LDAPI_URI") + "\n"},
-      {"valixldapica", "ldap_uri = " + need("VALIX_LDAPI_URI") + "\nldap_ca_file = " +
-                           need("VALIX_LDAP_CA") + "\n"},
-      {"valixtls", "ldap_uri = " + need("VALIX_LDAP_URI") + "\nldap_ca_file = " +
-                       need("VALIX_LDAP_CA") + "\n"}};
+      {"valixldapica", "ldap_uri = " + need("VALIX_LDAPI_URI") +
+                           "\nldap_ca_file = " + need("VALIX_LDAP_CA") + "\n"},
+      {"valixtls", "ldap_uri = " + need("VALIX_LDAP_URI") +
+                       "\nldap_ca_file = " + need("VALIX_LDAP_CA") + "\n"}};
   for (const auto& m : directory_modules_) {
     const fs::path conf = dir / (m + ".conf");
     write_file(conf, uri.at(m) + common, 0644);
@@ -702,10 +704,10 @@ std::vector<std::pair<std::string, std::string>> Bench::make_list(const std::str
   std::vector<std::pair<std::string, std::string>> list;
   // The proposal's module shares pam_valix's state, so it shares its schedule too.
   // The two directory services share the directory's entries, so they share a schedule.
-  auto& s = schedule(module == "floor"      ? "valix-floor"
-                     : module == "valixalt" ? "valix"
+  auto& s = schedule(module == "floor"                                  ? "valix-floor"
+                     : module == "valixalt"                             ? "valix"
                      : module == "valixtls" || module == "valixldapica" ? "valixldapi"
-                                            : module,
+                                                                        : module,
                      size);
   for (int i = 0; i < count; ++i) list.push_back(s.next());
   return list;
@@ -1303,7 +1305,8 @@ void Bench::directory_section(std::ostringstream& md) {
   md << "\n## Directory store (store = ldap, " << small << " users)\n\n";
   if (o_.directory_only) {
     md << "Measured by `scripts/bench --directory` (this section only), " << started_
-       << ", median of " << o_.runs << " runs; the file-store and floor rows are from the same "
+       << ", median of " << o_.runs
+       << " runs; the file-store and floor rows are from the same "
           "run, interleaved with the directory's. Load average (1, 5, 15 min) "
        << load_start_ << " at start, " << load_end_ << " at end.";
     for (const auto& note : o_.notes) md << " " << note << ".";
@@ -1359,11 +1362,12 @@ void Bench::directory_section(std::ostringstream& md) {
   };
   difference("ldapi:// over files", "valixldapi", "valix");
   difference("ldap:// + StartTLS over files", "valixtls", "valix");
-  difference("ldapi:// with the system CA bundle over a one-certificate ldap_ca_file",
-             "valixldapi", "valixldapica");
-  difference("StartTLS over ldapi://, both with the one-certificate CA file (TCP, handshake, "
-             "encryption)",
-             "valixtls", "valixldapica");
+  difference("ldapi:// with the system CA bundle over a one-certificate ldap_ca_file", "valixldapi",
+             "valixldapica");
+  difference(
+      "StartTLS over ldapi://, both with the one-certificate CA file (TCP, handshake, "
+      "encryption)",
+      "valixtls", "valixldapica");
   md << "\nLibraries mapped by the first in-process directory login and still mapped after "
         "pam_end (libldap is loaded on first use, so a file-store login never maps it): "
      << basenames(facts_["kept/valixtls"]) << ".\n";

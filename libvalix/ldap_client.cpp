@@ -298,7 +298,10 @@ LdapConnection::~LdapConnection() = default;
 Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const LdapBind& bind,
                                             uid_t trusted_uid) {
   auto loaded = api();
-  if (!loaded) return fail(Errc::unreachable, "the directory client: " + loaded.error().message);
+  // Not a directory that is down: a library that cannot be mapped (an address-space limit set
+  // by the caller of su, a broken install) is this host's failure, and must not let members of
+  // exempt_groups in the way an unreachable directory does.
+  if (!loaded) return fail(Errc::internal, "the directory client: " + loaded.error().message);
   const Api& a = **loaded;
   std::optional<SecretString> password;
   if (!bind.dn.empty()) {

@@ -1,10 +1,12 @@
 #include "module.hpp"
 
 #include <security/pam_ext.h>
+#include <sys/resource.h>
 #include <syslog.h>
 #include <unistd.h>
 
 #include <ctime>
+#include <optional>
 #include <string>
 
 #include "auth.hpp"
@@ -21,6 +23,26 @@
 
 namespace valix::pam {
 namespace {
+
+// A resource limit below what a directory connection may need (see store_failed), by name.
+std::optional<std::string> limit_set_too_low() {
+  struct Floor {
+    int resource;
+    rlim_t at_least;
+    const char* name;
+  };
+  constexpr rlim_t kGiB = rlim_t{1} << 30;
+  const Floor floors[] = {{RLIMIT_NOFILE, 256, "RLIMIT_NOFILE"},
+                          {RLIMIT_AS, kGiB, "RLIMIT_AS"},
+                          {RLIMIT_DATA, kGiB, "RLIMIT_DATA"},
+                          {RLIMIT_STACK, rlim_t{1} << 20, "RLIMIT_STACK"}};
+  for (const auto& f : floors) {
+    rlimit limit{};
+    if (getrlimit(f.resource, &limit) != 0) return std::string(f.name);
+    if (limit.rlim_cur != RLIM_INFINITY && limit.rlim_cur < f.at_least) return std::string(f.name);
+  }
+  return std::nullopt;
+}
 
 constexpr const char* kResultKey = "valix_auth_result";
 // The PAM environment variable holding the token of an enrollment made at login.
@@ -79,8 +101,16 @@ class Login {
   // nothing about who is enrolled, so it denies everyone, enrolled or not: an attacker who
   // knocks the directory over must not make users look unenrolled. Members of exempt_groups
   // are the way back in for administrators, and pass as if 2FA were not required.
+  //
+  // The caller of a setuid PAM application (su, sudo) sets its resource limits: a limit too
+  // small for a socket, a CA file or a TLS session makes the directory look unreachable from
+  // here while it is up, so then nobody is let through.
   int store_failed(const std::optional<Account>& account, const Error& error) {
     if (error.code == Errc::unreachable && account && !config_.exempt_groups.empty()) {
+      if (auto limit = limit_set_too_low()) {
+        return internal_error(error.message + "; not taken for a directory that is down: " +
+                              *limit + " is below what a connection needs (set by the caller?)");
+      }
       auto exempt = member_of_any(*account, config_.exempt_groups, MissingGroup::has_no_members);
       if (exempt && *exempt) {
         log(LogLevel::warning, "2FA state cannot be read (" + error.message +

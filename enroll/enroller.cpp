@@ -318,6 +318,10 @@ class Enroller {
                                                             const SeenEnrollment* seen) {
     std::optional<std::vector<SecretString>> codes;
     auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      // Every run starts from nothing: a run whose write lost the compare-and-swap made codes
+      // that exist nowhere, and this run may keep the state (the code does not match the
+      // pending enrollment it now finds).
+      codes.reset();
       if (seen != nullptr) {
         if (auto unchanged = unchanged_since_seen(current, *seen); !unchanged)
           return std::unexpected(unchanged.error());

@@ -17,6 +17,13 @@ namespace valix {
 namespace {
 
 constexpr int kPageSize = 500;
+
+// RFC 6171 "Don't Use Copy", critical, on every read: a read-only consumer cut off from its
+// provider (or still loading) would answer from an old copy, and someone who enrolled since
+// would look unenrolled there. With the control a consumer that chains passes the read on to
+// the provider, and one that cannot refuses it (the login is then denied).
+char kDontUseCopyOid[] = "1.3.6.1.1.22";
+LDAPControl dont_use_copy{kDontUseCopyOid, {0, nullptr}, 1};
 constexpr std::size_t kMaxPasswordFileSize = 1024;
 constexpr const char* kSystemCaFile = "/etc/ssl/certs/ca-certificates.crt";
 
@@ -364,8 +371,9 @@ Result<LdapConnection> LdapConnection::open(const LdapSettings& settings, const 
     LDAPMessage* result = nullptr;
     timeval timeout{settings.timeout_ms / 1000,
                     static_cast<suseconds_t>(settings.timeout_ms % 1000) * 1000};
+    LDAPControl* base_controls[] = {&dont_use_copy, nullptr};
     rc = a.search_ext_s(connection.handle_->ld, settings.base.c_str(), LDAP_SCOPE_BASE,
-                        "(objectClass=*)", attrs, 0, nullptr, nullptr, &timeout, 1, &result);
+                        "(objectClass=*)", attrs, 0, base_controls, nullptr, &timeout, 1, &result);
     const bool found = rc == LDAP_SUCCESS && a.first_entry(connection.handle_->ld, result);
     if (result != nullptr) a.msgfree(result);
     if (rc == LDAP_NO_SUCH_OBJECT || (rc == LDAP_SUCCESS && !found)) {
@@ -420,7 +428,7 @@ Result<std::vector<LdapEntry>> LdapConnection::search_children(std::string_view 
       free_cookie();
       return std::unexpected(check(rc, "paged search", false).error());
     }
-    LDAPControl* server_controls[] = {page, nullptr};
+    LDAPControl* server_controls[] = {page, &dont_use_copy, nullptr};
     LDAPMessage* result = nullptr;
     int rc = a.search_ext_s(handle_->ld, base_.c_str(), LDAP_SCOPE_ONELEVEL, filter_text.c_str(),
                             attrs.data(), 0, server_controls, nullptr, nullptr, 0, &result);

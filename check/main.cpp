@@ -163,6 +163,10 @@ class Check {
       log(LogLevel::info, outcome_name(verdict->outcome));
     } else {
       std::string reason = "denied: " + std::string(outcome_name(verdict->outcome));
+      if (verdict->outcome == Outcome::clock_drift) {
+        reason += " of " + std::string(verdict->drift_seconds > 0 ? "+" : "") +
+                  std::to_string(verdict->drift_seconds) + " s";
+      }
       if (verdict->locked_for > 0) {
         reason += (verdict->outcome == Outcome::locked ? " for another " : "; locked out for ") +
                   std::to_string(verdict->locked_for) + " s";

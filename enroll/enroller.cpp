@@ -128,6 +128,12 @@ class Enroller {
           "valix-enroll: too many failed attempts; try again later or ask your administrator\n");
       return false;
     }
+    if (verdict->outcome == Outcome::clock_drift) {
+      std::fprintf(stderr,
+                   "valix-enroll: that code is not correct: the time on your phone looks wrong "
+                   "(set it to update automatically)\n");
+      return false;
+    }
     std::fprintf(stderr, "valix-enroll: that code is not correct\n");
     return false;
   }

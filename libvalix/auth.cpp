@@ -38,6 +38,7 @@ std::string_view outcome_name(Outcome outcome) {
     case Outcome::backup_accepted: return "backup code accepted";
     case Outcome::wrong: return "wrong code";
     case Outcome::replayed: return "code already used";
+    case Outcome::clock_drift: return "code for another time (clock drift)";
     case Outcome::malformed: return "answer is not a code";
     case Outcome::locked: return "locked out";
   }
@@ -105,6 +106,19 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
       if (!step) return std::unexpected(step.error());
       if (!*step) {
         verdict.outcome = Outcome::wrong;
+        // The user's code for a step a few minutes off: their phone's clock (or ours) is wrong.
+        const std::uint64_t current = totp_step(now, enrollment.otp.period);
+        auto drifted = find_totp_step(enrollment.secret.span(), *code, current,
+                                      std::max(config.window, kDriftSteps), enrollment.otp);
+        if (!drifted) return std::unexpected(drifted.error());
+        if (*drifted) {
+          verdict.outcome = Outcome::clock_drift;
+          verdict.drift_seconds = (static_cast<std::int64_t>(**drifted) -
+                                   static_cast<std::int64_t>(current)) *
+                                  enrollment.otp.period;
+          // Never usable later: whoever saw this refusal knows a code of a coming step.
+          if (**drifted > enrollment.last_step) enrollment.last_step = **drifted;
+        }
       } else if (**step <= enrollment.last_step) {
         verdict.outcome = Outcome::replayed;
       } else {

@@ -17,6 +17,8 @@ enum class Outcome {
   backup_accepted,  // a backup code, now consumed
   wrong,            // not a valid code (counts as a failure)
   replayed,         // a valid TOTP code at or below the watermark (counts as a failure)
+  clock_drift,      // a code right for a step outside the window but within kDriftSteps of
+                    // now: a phone (or server) clock that is off; refused and counted as wrong
   malformed,        // not shaped like any code (counts as a failure)
   locked,           // locked out: the answer was not even looked at
 };
@@ -32,12 +34,19 @@ struct Verdict {
   AnswerShape shape = AnswerShape::other;
   std::int64_t locked_for = 0;  // seconds left in a lockout (locked, or just raised)
   std::size_t backup_codes_left = 0;
+  std::int64_t drift_seconds = 0;  // clock_drift: how far the code's step is from now (+ ahead)
   bool accepted() const {
     return outcome == Outcome::totp_accepted || outcome == Outcome::backup_accepted;
   }
 };
 
 std::string_view outcome_name(Outcome outcome);
+
+// How far beyond the window a TOTP code is still recognised as the user's own code for another
+// step, to tell a clock that is off from a wrong code: 10 steps (5 minutes at 30 s) each way.
+// Such a code is refused and counted like a wrong one; one for a step ahead also moves the
+// watermark past it, so that a code learned this way never works when its time comes.
+inline constexpr int kDriftSteps = 10;
 
 // The answer as a TOTP code of `digits` digits: surrounding blanks removed; nullopt when it is
 // anything else.
@@ -70,8 +79,9 @@ std::int64_t count_failure(UserState& state, AnswerShape shape, std::int64_t now
 
 // Judges answer against an enrolled state at time now, assuming its failure was charged. An
 // accepted answer updates the state (watermark or consumed backup code, both failure counts
-// and lockouts cleared, last login); a refused one changes nothing. state.enrollment must be
-// set. verdict.locked_for is 0: the charge knows the lockout.
+// and lockouts cleared, last login); a refused one changes nothing, except a clock_drift code
+// for a step ahead, which moves the watermark to that step. state.enrollment must be set.
+// verdict.locked_for is 0: the charge knows the lockout.
 Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int64_t now,
                              const Config& config);
 

@@ -22,6 +22,7 @@ constexpr OutcomeWord kOutcomes[] = {
     {Outcome::backup_accepted, "backup-accepted"},
     {Outcome::wrong, "wrong"},
     {Outcome::replayed, "replayed"},
+    {Outcome::clock_drift, "clock-drift"},
     {Outcome::malformed, "malformed"},
     {Outcome::locked, "locked"},
 };

@@ -55,12 +55,15 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
     if (auto enrolled = require_enrolled(current); !enrolled)
       return std::unexpected(enrolled.error());
     const bool success_since_charge = !(successes_in(*current) == at_charge);
+    const std::uint64_t watermark_before = current->enrollment->last_step;
     auto checked = judge_answer(*current, answer, now, config);
     if (!checked) return std::unexpected(checked.error());
     verdict = *checked;
     if (verdict.accepted()) return StateChange::write;
     verdict.locked_for = charge.locked_for;
-    if (!success_since_charge) return StateChange::keep;  // the charge stands
+    // A clock-drift code for a step ahead moved the watermark past it: that must be stored.
+    const bool burned = current->enrollment->last_step != watermark_before;
+    if (!success_since_charge) return burned ? StateChange::write : StateChange::keep;
     verdict.locked_for = count_failure(*current, verdict.shape, now, config, grace);
     return StateChange::write;
   });

@@ -55,12 +55,19 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
     return PAM_AUTH_ERR;
   }
   std::string reason = "denied: " + std::string(outcome_name(verdict.outcome));
+  if (verdict.outcome == Outcome::clock_drift && verdict.drift_seconds != 0) {
+    reason += " of " + std::string(verdict.drift_seconds > 0 ? "+" : "") +
+              std::to_string(verdict.drift_seconds) + " s";
+  }
   if (verdict.locked_for > 0)
     reason += "; locked out for " + std::to_string(verdict.locked_for) + " s";
   log(LogLevel::notice, reason);
   session.tell(verdict.outcome == Outcome::replayed
                    ? "This code has already been used. Wait for the next code from your "
                      "authenticator app."
+               : verdict.outcome == Outcome::clock_drift
+                   ? "Invalid verification code. The time on your phone looks wrong: set it "
+                     "to update automatically, then use the next code."
                    : "Invalid verification code.",
                MessageKind::error);
   return PAM_AUTH_ERR;

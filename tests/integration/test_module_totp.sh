@@ -23,8 +23,11 @@ check "replay logged" log_has "code already used"
 expect_login fail "previous step after a newer one is a replay" valix alice "$(totp_at "$SECRET" $((now - 30)))"
 expect_login ok "next step accepted (window 1)" valix alice "$(totp_at "$SECRET" $((now + 30)))"
 expect_login fail "two steps ahead is outside the window" valix alice "$(totp_at "$SECRET" $((now + 90)))"
+check "... told as a wrong code, with the clock hint" out_has "Invalid verification code. The time on your phone looks wrong"
+check "... logged as clock drift" log_has "clock drift) of +90 s"
+expect_login fail "a wrong code" valix alice 123456
 check "wrong code told" out_has "Invalid verification code."
-check "wrong code logged without the code" log_has "wrong code"
+check "wrong code logged without the code" log_has "denied: wrong code"
 
 # A fresh user for the previous-step case (alice's watermark is ahead now).
 mapfile -t BOB_CODES < <(enroll_test_user bob "$SECRET")
@@ -64,5 +67,25 @@ wait_fresh_step
 now=$(date +%s)
 expect_login ok "SHA256 8-digit code accepted" valix erin "$(totp_at "$SECRET" "$now" sha256 8)"
 expect_login fail "a 6-digit code refused for an 8-digit enrollment" valix erin "$(totp_at "$SECRET" $((now+30)) sha256 6)"
+
+# Clock drift: the user's code for a step three minutes ahead (oathtool --now) is refused and
+# counted, logged with the drift so the administrator knows what to fix, and the user is told
+# their phone's time looks wrong; that code never works later, when its time comes.
+enroll_test_user dave "$SECRET" >/dev/null
+wait_fresh_step
+now=$(date +%s)
+ahead=$(oathtool --totp -b --now "@$((now + 180))" "$SECRET")
+expect_login fail "a code for 3 minutes ahead is refused" valix dave "$ahead"
+check "... logged as clock drift of +180 s" log_has "clock drift) of +180 s"
+check "... the user is told their phone's time looks wrong" out_has "The time on your phone looks wrong"
+check "... counted like a wrong code" [ "$(state_field dave failures)" -eq 1 ]
+check "... never to work later (the watermark moved past it)" \
+  [ "$(state_field dave last_step)" -eq $(( (now + 180) / 30 )) ]
+behind=$(oathtool --totp -b --now "@$((now - 240))" "$SECRET")
+expect_login fail "a code for 4 minutes ago is refused" valix dave "$behind"
+check "... logged as clock drift of -240 s" log_has "clock drift) of -240 s"
+far=$(oathtool --totp -b --now "@$((now + 3600))" "$SECRET")
+expect_login fail "a code an hour ahead is just a wrong code" valix dave "$far"
+check "... logged as such" log_has "denied: wrong code"
 
 finish

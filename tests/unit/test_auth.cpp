@@ -58,13 +58,16 @@ void window_and_replay(void**) {
   assert_true(verify(f, code_at(0)) == Outcome::replayed);
   assert_int_equal(f.state.failures, 1);  // the replay after the last success is a failure
   assert_int_equal(f.state.enrollment->last_step, totp_step(kNow, 30) + 1);
+  // Outside the window: refused (told apart as clock drift, see clock_drift).
   Fixture g = enrolled();
-  assert_true(verify(g, code_at(2)) == Outcome::wrong);
-  assert_true(verify(g, code_at(-2)) == Outcome::wrong);
+  assert_true(verify(g, code_at(-2)) == Outcome::clock_drift);
   assert_true(verify(g, " " + code_at(0) + " ") == Outcome::totp_accepted);
-  g.config.window = 0;
-  g.state.failures = 0;
-  assert_true(verify(g, code_at(1)) == Outcome::wrong);
+  assert_true(verify(g, code_at(2)) == Outcome::clock_drift);
+  Fixture h = enrolled();
+  h.config.window = 0;
+  assert_true(verify(h, code_at(1)) == Outcome::clock_drift);
+  assert_true(verify(h, code_at(-1)) == Outcome::clock_drift);
+  assert_int_equal(h.state.failures, 2);
 }
 
 void backup_codes_once(void**) {
@@ -243,11 +246,43 @@ void new_secret(void**) {
   assert_false(wrong->has_value());
 }
 
+// A code right for a step a few minutes off is the user's own code with a clock that is off:
+// refused and counted like a wrong one, but told apart, and one for a step ahead can never be
+// used later (whoever saw the refusal knows a code of a coming step).
+void clock_drift(void**) {
+  Fixture f = enrolled();
+  f.config.window = 1;
+  auto verdict = verify_answer(f.state, code_at(4), kNow, f.config);
+  ASSERT_OK(verdict);
+  assert_true(verdict->outcome == Outcome::clock_drift);
+  assert_int_equal(verdict->drift_seconds, 120);
+  assert_int_equal(f.state.failures, 1);  // counted like a wrong code
+  assert_int_equal(f.state.enrollment->last_step, totp_step(kNow, 30) + 4);  // burned
+  // Four steps later it is that step's code, and still refused.
+  assert_true(verify(f, code_at(4), kNow + 4 * 30) == Outcome::replayed);
+  assert_true(verify(f, code_at(5), kNow + 4 * 30) == Outcome::totp_accepted);
+
+  Fixture g = enrolled();
+  g.config.window = 1;
+  g.state.enrollment->last_step = totp_step(kNow, 30) - 20;
+  verdict = verify_answer(g.state, code_at(-6), kNow, g.config);
+  ASSERT_OK(verdict);
+  assert_true(verdict->outcome == Outcome::clock_drift);
+  assert_int_equal(verdict->drift_seconds, -180);
+  assert_true(verify(g, code_at(0)) == Outcome::totp_accepted);  // behind: nothing lost
+  // Beyond the drift range it is just a wrong code.
+  assert_true(verify(g, code_at(kDriftSteps + 2)) == Outcome::wrong);
+  assert_true(verify(g, code_at(-kDriftSteps - 2)) == Outcome::wrong);
+  // Within the window it is accepted, never drift.
+  assert_true(verify(g, code_at(1)) == Outcome::totp_accepted);
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(window_and_replay),
+      cmocka_unit_test(clock_drift),
       cmocka_unit_test(backup_codes_once),
       cmocka_unit_test(malformed),
       cmocka_unit_test(lockout_and_back_off),

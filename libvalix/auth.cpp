@@ -113,9 +113,9 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
         if (!drifted) return std::unexpected(drifted.error());
         if (*drifted) {
           verdict.outcome = Outcome::clock_drift;
-          verdict.drift_seconds = (static_cast<std::int64_t>(**drifted) -
-                                   static_cast<std::int64_t>(current)) *
-                                  enrollment.otp.period;
+          verdict.drift_seconds =
+              (static_cast<std::int64_t>(**drifted) - static_cast<std::int64_t>(current)) *
+              enrollment.otp.period;
           // Never usable later: whoever saw this refusal knows a code of a coming step.
           if (**drifted > enrollment.last_step) enrollment.last_step = **drifted;
         }

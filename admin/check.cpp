@@ -96,7 +96,10 @@ std::vector<std::string> service_files(const std::string& dir, Findings& finding
       continue;
     }
     struct stat st {};
-    if (stat((dir + "/" + name).c_str(), &st) == 0 && S_ISREG(st.st_mode)) names.push_back(name);
+    std::string path = dir;
+    path += '/';
+    path += name;
+    if (stat(path.c_str(), &st) == 0 && S_ISREG(st.st_mode)) names.push_back(name);
   }
   closedir(d);
   std::sort(names.begin(), names.end());

@@ -103,9 +103,11 @@ void check_sshd_settings(std::string_view text, std::string_view source, Finding
     if (!skips_code(parts)) continue;
     const bool pubkey = std::any_of(parts.begin(), parts.end(),
                                     [](const std::string& m) { return m == "publickey"; });
-    findings.add(Severity::warning,
-                 prefix + "AuthenticationMethods allows '" + list + "' without keyboard-" +
-                     "interactive: " + (pubkey ? "public-key" : list) + " logins skip the code");
+    std::string message = prefix;
+    message += "AuthenticationMethods allows '" + list + "' without keyboard-interactive: ";
+    message += pubkey ? "public-key" : list;
+    message += " logins skip the code";
+    findings.add(Severity::warning, message);
   }
 }
 

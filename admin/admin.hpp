@@ -21,7 +21,7 @@ namespace valix::admin {
 // Documented in --help and valix-admin(8).
 enum class Exit : int {
   ok = 0,
-  failed = 1,    // valix.conf, the state store or an import file could not be used
+  failed = 1,    // valix.conf, the state store or an import file could not be used; check: an error
   usage = 2,     // bad command line
   refused = 3,   // a named user or group is invalid, unknown, has no state, or is enrolled
   not_root = 4,  // not run as root

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "admin.hpp"
+#include "check.hpp"
 #include "log.hpp"
 #include "username.hpp"
 
@@ -49,6 +50,12 @@ Commands:
         state_dir) into the fleet's directory: secrets, watermarks, unused
         backup codes, flags and lockouts, so users keep their phones and codes.
         A user with state in the directory already is kept (--force: replaced).
+  check [--pam-dir DIR] [--sshd-config FILE | --no-sshd]
+        Check valix.conf, the module options and order of every PAM service in
+        DIR (default /etc/pam.d) that uses pam_valix, the state store and (when
+        the sshd service uses pam_valix) "sshd -T", or FILE of "keyword value"
+        lines. Prints one "error:" or "warning:" line per finding. Changes
+        nothing. Run it after changing PAM, sshd or valix.conf.
 
 With store = ldap every command acts on the fleet's directory, for every host at
 once, bound as ldap_admin_bind_dn (or as the host without it).
@@ -59,9 +66,9 @@ Options:
   --version       show the version
 
 Exit status:
-  0  success
+  0  success (check: no errors; warnings may have been printed)
   1  valix.conf, the state store or an import file could not be used, or the
-     output could not be written
+     output could not be written; (check) an error was found
   2  bad command line
   3  refused: a user or group is invalid or unknown, a user has no 2FA state,
      a user's state is misfiled (see rename), (import) is already enrolled, or
@@ -113,6 +120,9 @@ struct CommandLine {
   bool no_backup_codes = false;
   bool help = false;
   bool version = false;
+  std::optional<std::string> pam_dir;
+  std::optional<std::string> sshd_config;
+  bool no_sshd = false;
 };
 
 std::optional<Exit> parse(int argc, char** argv, CommandLine& cl) {
@@ -148,6 +158,16 @@ std::optional<Exit> parse(int argc, char** argv, CommandLine& cl) {
       auto v = value("--config");
       if (!v || v->empty()) return usage_error("--config needs a file");
       cl.config = *v;
+    } else if (arg == "--pam-dir" || arg.starts_with("--pam-dir=")) {
+      auto v = value("--pam-dir");
+      if (!v || v->empty()) return usage_error("--pam-dir needs a directory");
+      cl.pam_dir = *v;
+    } else if (arg == "--sshd-config" || arg.starts_with("--sshd-config=")) {
+      auto v = value("--sshd-config");
+      if (!v || v->empty()) return usage_error("--sshd-config needs a file");
+      cl.sshd_config = *v;
+    } else if (arg == "--no-sshd") {
+      cl.no_sshd = true;
     } else if (arg == "--group" || arg.starts_with("--group=")) {
       auto v = value("--group");
       if (!v || v->empty()) return usage_error("--group needs a group name");
@@ -173,6 +193,11 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
   if (cl.force && c != "import-google-authenticator" && c != "migrate") {
     return usage_error("--force only goes with import-google-authenticator and migrate");
   }
+  if ((cl.pam_dir || cl.sshd_config || cl.no_sshd) && c != "check") {
+    return usage_error("--pam-dir, --sshd-config and --no-sshd only go with check");
+  }
+  if (cl.sshd_config && cl.no_sshd)
+    return usage_error("--sshd-config and --no-sshd exclude each other");
   if (group_ok) {
     if (cl.args.empty() && cl.groups.empty()) {
       return usage_error(c + " needs a USER or --group GROUP");
@@ -185,6 +210,8 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
     if (cl.args.empty() || cl.args.size() > 2) return usage_error(c + " takes USER [FILE]");
   } else if (c == "migrate") {
     if (cl.args.size() > 1) return usage_error(c + " takes at most a STATE_DIR");
+  } else if (c == "check") {
+    if (!cl.args.empty()) return usage_error("check takes no arguments");
   } else if (c != "status") {
     return usage_error(c.empty() ? "no command given" : "unknown command '" + shown(c) + "'");
   }
@@ -206,6 +233,12 @@ int run(int argc, char** argv) {
   if (geteuid() != 0) {
     std::fprintf(stderr, "valix-admin: must be run as root\n");
     return static_cast<int>(Exit::not_root);
+  }
+
+  // Before valix.conf is loaded: a file that does not parse is one of its findings.
+  if (cl.command == "check") {
+    CheckOptions options{cl.config, cl.pam_dir.value_or("/etc/pam.d"), cl.sshd_config, !cl.no_sshd};
+    return cmd_check(options);
   }
 
   StderrLogger stderr_logger("valix-admin", false);

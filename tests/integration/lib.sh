@@ -144,7 +144,7 @@ pam_tester() {
     errfile=$(mktemp "$SB/.pam_tester.XXXXXX")
     printf '%s\n' "$input" | pam_env pamtester "$@" 2>"$errfile" && rc=0 || rc=$?
     if [ "$rc" -eq 0 ] || [ "$attempt" -eq 6 ] ||
-      grep -aqE 'SYSLOG\([0-9]\): (user |denied: )' "$errfile" ||
+      grep -aqE 'SYSLOG\([0-9]\): event=' "$errfile" ||
       { [ "${PAM_TESTER_MODULE_LOGS:-0}" != 1 ] &&
         ! grep -aqE 'PWRAP_ERROR|Initialization failure' "$errfile"; }; then
       cat "$errfile" >&2
@@ -158,11 +158,13 @@ pam_tester() {
 
 # login SERVICE USER ANSWER...: pamtester authenticate, answers fed one per prompt line.
 # Sets LOGIN_RC; output in $SB/out, pam_wrapper log (including syslog lines) in $SB/err.
+# PAM items from LOGIN_ITEMS, if set (an array: LOGIN_ITEMS=(-I rhost=10.0.0.1 -I tty=pts/1)).
+LOGIN_ITEMS=()
 login() {
   local service=$1 user=$2
   shift 2
   set +e
-  printf '%s\n' "$@" | pam_tester -v "$service" "$user" authenticate >"$SB/out" 2>"$SB/err"
+  printf '%s\n' "$@" | pam_tester -v "${LOGIN_ITEMS[@]}" "$service" "$user" authenticate >"$SB/out" 2>"$SB/err"
   LOGIN_RC=$?
   set -e
 }

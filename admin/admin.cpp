@@ -41,9 +41,10 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
     auto members = group_members(group);
     if (!members) return std::unexpected(members.error());
     if (members->empty()) {
-      ctx.log.log_line(LogLevel::warning,
-                       admin_line(Reason::warning, action, {}, ctx.operator_name).add("group", group),
-                       "group '" + shown(group) + "' has no members");
+      ctx.log.log_line(
+          LogLevel::warning,
+          admin_line(Reason::warning, action, {}, ctx.operator_name).add("group", group),
+          "group '" + shown(group) + "' has no members");
     }
     for (const auto& member : *members) {
       if (seen.contains(member)) continue;

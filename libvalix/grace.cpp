@@ -65,16 +65,16 @@ std::optional<std::int64_t> grace_until(const UserState& state, std::string_view
 
 void grant_grace(UserState& state, std::string_view key, std::int64_t now) {
   std::erase_if(state.grace, [&](const GraceEntry& entry) {
-    return entry.key == key || entry.granted_at > now ||
-           entry.granted_at + kMaxGraceSeconds <= now;
+    return entry.key == key || entry.granted_at > now || entry.granted_at + kMaxGraceSeconds <= now;
   });
   state.grace.push_back(GraceEntry{std::string(key), now});
-  std::stable_sort(state.grace.begin(), state.grace.end(),
-                   [](const GraceEntry& a, const GraceEntry& b) { return a.granted_at < b.granted_at; });
+  std::stable_sort(
+      state.grace.begin(), state.grace.end(),
+      [](const GraceEntry& a, const GraceEntry& b) { return a.granted_at < b.granted_at; });
   if (state.grace.size() > kMaxGraceEntries) {
-    state.grace.erase(state.grace.begin(),
-                      state.grace.begin() +
-                          static_cast<std::ptrdiff_t>(state.grace.size() - kMaxGraceEntries));
+    state.grace.erase(
+        state.grace.begin(),
+        state.grace.begin() + static_cast<std::ptrdiff_t>(state.grace.size() - kMaxGraceEntries));
   }
 }
 

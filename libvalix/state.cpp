@@ -168,11 +168,12 @@ Result<UserState> parse_state(std::string_view text) {
       // "HEX32 UNIX_TIME": a grace entry (each key once).
       const auto blank = value.find(' ');
       const std::string_view hash = value.substr(0, blank);
-      const auto granted =
-          blank == std::string_view::npos ? std::nullopt
-                                          : parse_number<std::int64_t>(value.substr(blank + 1));
-      if (hash.size() != 32 || hash.find_first_not_of("0123456789abcdef") != std::string_view::npos ||
-          !granted || *granted <= 0) {
+      const auto granted = blank == std::string_view::npos
+                               ? std::nullopt
+                               : parse_number<std::int64_t>(value.substr(blank + 1));
+      if (hash.size() != 32 ||
+          hash.find_first_not_of("0123456789abcdef") != std::string_view::npos || !granted ||
+          *granted <= 0) {
         return corrupt("bad grace entry");
       }
       if (state.grace.size() >= kMaxGraceEntries) return corrupt("too many grace entries");

@@ -47,8 +47,9 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
     bool operator==(const Charged&) const = default;
   };
   auto charged_in = [](const UserState& state) {
-    return Charged{state.failures,     state.backup_failures, state.locked_until,
-                   state.backup_locked_until, state.last_failure, state.last_failure_rhost};
+    return Charged{state.failures,     state.backup_failures,
+                   state.locked_until, state.backup_locked_until,
+                   state.last_failure, state.last_failure_rhost};
   };
   FailureRecord before_charge;
   Charged after_charge;
@@ -77,7 +78,8 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
     if (auto enrolled = require_enrolled(current); !enrolled)
       return std::unexpected(enrolled.error());
     const bool success_since_charge = !(successes_in(*current) == at_charge);
-    const bool untouched_since_charge = !success_since_charge && charged_in(*current) == after_charge;
+    const bool untouched_since_charge =
+        !success_since_charge && charged_in(*current) == after_charge;
     auto checked = judge_answer(*current, answer, now, config);
     if (!checked) return std::unexpected(checked.error());
     verdict = *checked;

@@ -36,8 +36,8 @@ LogFields login_fields(std::string_view user, std::string_view account, const Lo
 std::string code_prompt(const Config& config);
 
 // Writes one log line about this login (the caller adds who and where, then extra).
-using LoginLog = std::function<void(LogLevel, Event, Reason, std::string_view message,
-                                    const LogFields& extra)>;
+using LoginLog =
+    std::function<void(LogLevel, Event, Reason, std::string_view message, const LogFields& extra)>;
 
 // Tells the user and the log what a recorded verdict means for this login; returns
 // PAM_SUCCESS for an accepted answer, PAM_AUTH_ERR otherwise.

@@ -186,8 +186,7 @@ class Login {
               std::string(outcome_name(verdict->outcome)) + "); asking for the code");
       answer = session_.ask(prompt(), Echo::off);
       if (!answer) {
-        log(LogLevel::error, Event::denied, Reason::no_answer,
-            "denied: " + answer.error().message);
+        log(LogLevel::error, Event::denied, Reason::no_answer, "denied: " + answer.error().message);
         return PAM_AUTH_ERR;
       }
       verdict = check(answer->view(), AnswerKind::typed);
@@ -321,8 +320,8 @@ class Login {
   PamSession& session_;
   const Config& config_;
   const ModuleOptions& options_;
-  std::string user_;    // as the PAM client sent it
-  StateKey state_key_;  // the account's own name, under which its state is filed, and its uid
+  std::string user_;          // as the PAM client sent it
+  StateKey state_key_;        // the account's own name, under which its state is filed, and its uid
   std::string account_name_;  // the account's own name, when the user name reaches an account
   LoginItems items_;
   std::optional<std::string> grace_key_;  // this login's grace key, when grace applies to it

@@ -84,11 +84,12 @@ write_service() {
   } > "$SB/pam.d/$name"
 }
 
-# pam_env CMD...: run CMD with pam_wrapper and nss_wrapper preloaded (and VALIX_TEST_PRELOAD,
+# pam_env CMD...: run CMD with pam_wrapper and nss_wrapper preloaded (the PAM services of
+# $SB/pam.d, or of VALIX_PAM_DIR if set: two fleet hosts with one service name) (and VALIX_TEST_PRELOAD,
 # if set, before them, so that a shim can pass lookups on to nss_wrapper).
 pam_env() {
   env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}${VALIX_TEST_PRELOAD:+$VALIX_TEST_PRELOAD:}$PAM_WRAPPER_LIB:$NSS_WRAPPER_LIB" PAM_WRAPPER=1 \
-    PAM_WRAPPER_SERVICE_DIR="$SB/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
+    PAM_WRAPPER_SERVICE_DIR="${VALIX_PAM_DIR:-$SB/pam.d}" PAM_WRAPPER_DEBUGLEVEL=2 \
     NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" "$@"
 }
 

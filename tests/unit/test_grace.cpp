@@ -140,14 +140,17 @@ void bounded_oldest_dropped(void**) {
     grant_grace(state, key_of(from("192.0.2." + std::to_string(i)), config), kNow + i);
   }
   assert_int_equal(state.grace.size(), kMaxGraceEntries);
-  assert_false(grace_until(state, key_of(from("192.0.2.0"), config), kNow + 20, config).has_value());
-  assert_false(grace_until(state, key_of(from("192.0.2.1"), config), kNow + 20, config).has_value());
+  assert_false(
+      grace_until(state, key_of(from("192.0.2.0"), config), kNow + 20, config).has_value());
+  assert_false(
+      grace_until(state, key_of(from("192.0.2.1"), config), kNow + 20, config).has_value());
   assert_true(grace_until(state, key_of(from("192.0.2.2"), config), kNow + 20, config).has_value());
   // Renewing one moves it to the newest: it survives the next new entries.
   grant_grace(state, key_of(from("192.0.2.2"), config), kNow + 30);
   grant_grace(state, key_of(from("192.0.2.50"), config), kNow + 31);
   assert_true(grace_until(state, key_of(from("192.0.2.2"), config), kNow + 40, config).has_value());
-  assert_false(grace_until(state, key_of(from("192.0.2.3"), config), kNow + 40, config).has_value());
+  assert_false(
+      grace_until(state, key_of(from("192.0.2.3"), config), kNow + 40, config).has_value());
   // Entries older than the longest grace period are dropped on the next grant.
   grant_grace(state, key_of(from("192.0.2.99"), config), kNow + kMaxGraceSeconds + 100);
   assert_int_equal(state.grace.size(), 1);
@@ -248,8 +251,8 @@ void through_a_store(void**) {
   initial.last_failure_rhost = "198.51.100.1";
   store.put("alice", initial);
   const AnswerOrigin origin{"192.0.2.7", key_of(from("192.0.2.7"), config)};
-  auto right = verify_and_record(store, kKey, code_at(kNow), kNow, config, FailureGrace::none,
-                                 origin);
+  auto right =
+      verify_and_record(store, kKey, code_at(kNow), kNow, config, FailureGrace::none, origin);
   ASSERT_OK(right);
   assert_true(right->accepted());
   assert_int_equal(store.at("alice").grace.size(), 1);
@@ -276,8 +279,8 @@ void through_a_store(void**) {
                                   FailureGrace::none, origin);
   ASSERT_OK(racing);
   assert_true(racing->accepted());
-  assert_false(grace_until(raced.at("alice"), key_of(from("192.0.2.8"), config), kNow + 31,
-                           config).has_value());
+  assert_false(grace_until(raced.at("alice"), key_of(from("192.0.2.8"), config), kNow + 31, config)
+                   .has_value());
   assert_true(grace_until(raced.at("alice"), *origin.grace_key, kNow + 31, config).has_value());
   assert_string_equal(raced.at("alice").last_failure_rhost.c_str(), "203.0.113.1");
 }
@@ -331,14 +334,15 @@ void state_text_refused(void**) {
   auto parses = [&](const std::string& lines) { return parse_state(head + lines + "end\n"); };
   assert_true(parses("grace " + key + " 1700000000\n").has_value());
   assert_true(parses("last_failure 5\nlast_failure_rhost -\n").has_value());
-  for (const std::string& bad : std::vector<std::string>{"grace " + key + "\n", "grace " + key + " 0\n", "grace " + key + " x\n",
-        "grace " + key.substr(1) + " 5\n", "grace " + std::string(32, 'G') + " 5\n",
-        "grace " + key + " 5\ngrace " + key + " 6\n", "last_failure 5\n",
-        "last_failure_rhost h\n", "last_failure 0\nlast_failure_rhost h\n",
-        "last_failure 5\nlast_failure_rhost \n",
-        "last_failure 5\nlast_failure_rhost " + std::string(65, 'h') + "\n",
-        "last_failure 5\nlast_failure_rhost a\x01\n",
-        "last_failure 5\nlast_failure_rhost a\nlast_failure_rhost b\n"}) {
+  for (const std::string& bad : std::vector<std::string>{
+           "grace " + key + "\n", "grace " + key + " 0\n", "grace " + key + " x\n",
+           "grace " + key.substr(1) + " 5\n", "grace " + std::string(32, 'G') + " 5\n",
+           "grace " + key + " 5\ngrace " + key + " 6\n", "last_failure 5\n",
+           "last_failure_rhost h\n", "last_failure 0\nlast_failure_rhost h\n",
+           "last_failure 5\nlast_failure_rhost \n",
+           "last_failure 5\nlast_failure_rhost " + std::string(65, 'h') + "\n",
+           "last_failure 5\nlast_failure_rhost a\x01\n",
+           "last_failure 5\nlast_failure_rhost a\nlast_failure_rhost b\n"}) {
     auto state = parses(bad);
     if (state) fail_msg("accepted: %s", bad.c_str());
     assert_true(state.error().code == Errc::corrupt);
@@ -361,8 +365,8 @@ void log_line_shape(void**) {
   // Every name of the vocabulary is a bare word.
   for (int e = 0; e <= static_cast<int>(Event::admin); ++e) {
     const std::string_view name = event_name(static_cast<Event>(e));
-    assert_true(!name.empty() && name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") ==
-                                     std::string_view::npos);
+    assert_true(!name.empty() &&
+                name.find_first_not_of("abcdefghijklmnopqrstuvwxyz_") == std::string_view::npos);
   }
   for (int r = 0; r <= static_cast<int>(Reason::warning); ++r) {
     const std::string_view name = reason_name(static_cast<Reason>(r));

@@ -41,7 +41,10 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
     auto members = group_members(group);
     if (!members) return std::unexpected(members.error());
     if (members->empty()) {
-      ctx.log.log(LogLevel::warning, "group '" + shown(group) + "' has no members");
+      ctx.log.log_line(
+          LogLevel::warning,
+          admin_line(Reason::warning, action, {}, ctx.operator_name).add("group", group),
+          "group '" + shown(group) + "' has no members");
     }
     for (const auto& member : *members) {
       if (seen.contains(member)) continue;
@@ -49,9 +52,11 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
       // A member whose state is misfiled is the operator's to fix before anyone is changed.
       if (!target && target.error().code == Errc::conflict) return std::unexpected(target.error());
       if (!target || !target->account) {
-        ctx.log.log(LogLevel::warning,
-                    std::string(action) + ": skipping '" + shown(member) + "' (member of " +
-                        shown(group) + "): " + (target ? "no account" : target.error().message));
+        ctx.log.log_line(
+            LogLevel::warning,
+            admin_line(Reason::warning, action, member, ctx.operator_name).add("group", group),
+            std::string(action) + ": skipping '" + shown(member) + "' (member of " + shown(group) +
+                "): " + (target ? "no account" : target.error().message));
         continue;
       }
       seen.insert(member);
@@ -75,15 +80,25 @@ std::string plural(std::size_t n, std::string_view word) {
 
 }  // namespace
 
+LogLine admin_line(Reason reason, std::string_view action, std::string_view user,
+                   std::string_view operator_name) {
+  LogLine line(Event::admin, reason);
+  line.add("action", action).add("user", user).add("by", operator_name);
+  return line;
+}
+
 void Context::audit(std::string_view action, std::string_view user, std::string_view what) const {
-  log.log(LogLevel::notice, std::string(action) + " " + shown(user) + " (by " + operator_name +
-                                "): " + std::string(what));
+  log.log_line(LogLevel::notice, admin_line(Reason::done, action, user, operator_name),
+               std::string(action) + " " + shown(user) + " (by " + operator_name +
+                   "): " + std::string(what));
 }
 
 Exit Context::error(std::string_view action, std::string_view user, std::string_view what,
                     Exit code) const {
-  log.log(LogLevel::error, std::string(action) + " " + shown(user) + " (by " + operator_name +
-                               "): " + std::string(what));
+  const Reason reason = code == Exit::refused ? Reason::refused : Reason::failed;
+  log.log_line(LogLevel::error, admin_line(reason, action, user, operator_name),
+               std::string(action) + " " + shown(user) + " (by " + operator_name +
+                   "): " + std::string(what));
   return code;
 }
 
@@ -275,12 +290,14 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
   enum class Found { reset, nothing, no_state } found = Found::reset;
   std::size_t codes = 0;
   bool enrolled = false, pending = false, locked = false, flagged = false;
+  std::size_t graces = 0;
   auto done = ctx.store.update(key, [&](std::optional<UserState>& state) -> Result<StateChange> {
     if (!state) {
       found = Found::no_state;
       return StateChange::keep;
     }
     enrolled = state->enrollment.has_value();
+    graces = state->grace.size();
     codes = enrolled ? state->enrollment->backup.hashes.size() : 0;
     pending = state->pending.has_value() || state->login_enrollment.has_value();
     locked = state->has_failures();
@@ -295,6 +312,9 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
     state->pending.reset();
     state->login_enrollment.reset();
     state->clear_failures();
+    state->clear_grace();
+    state->last_failure = 0;  // the failure history goes with the enrollment
+    state->last_failure_rhost.clear();
     return StateChange::write;  // the store removes a state left empty
   });
   // A state file that cannot be read (corrupt, or too large) would otherwise leave the user
@@ -341,6 +361,7 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
   if (enrolled) what += "enrollment and " + plural(codes, "backup code") + " removed";
   if (pending) what += std::string(what.empty() ? "" : ", ") + "pending enrollment removed";
   if (locked) what += std::string(what.empty() ? "" : ", ") + "lockout cleared";
+  if (graces > 0) what += ", " + plural(graces, "grace period") + " ended";
   what += flagged ? "; admin flag kept" : "";
   ctx.audit(action, user, what);
   std::printf(
@@ -359,6 +380,7 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
   enum class Found { unlocked, not_locked, no_state } found = Found::unlocked;
   int failures = 0;
   std::int64_t locked_until = 0;
+  std::size_t graces = 0;
   auto done = ctx.store.update(key, [&](std::optional<UserState>& state) -> Result<StateChange> {
     if (!state) {
       found = Found::no_state;
@@ -366,11 +388,14 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
     }
     failures = state->failures + state->backup_failures;
     locked_until = std::max(state->locked_until, state->backup_locked_until);
-    if (!state->has_failures()) {
+    graces = state->grace.size();
+    if (!state->has_failures() && state->grace.empty()) {
       found = Found::not_locked;
       return StateChange::keep;
     }
     state->clear_failures();
+    // Unlocking is also how an administrator ends every grace period of the user at once.
+    state->clear_grace();
     return StateChange::write;  // the store removes a state left empty
   });
   if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
@@ -388,9 +413,12 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
   const bool was_locked = locked_until > ctx.now;
   ctx.audit(action, user,
             "cleared " + plural(static_cast<std::size_t>(failures), "failed attempt") +
-                (was_locked ? ", lockout until " + iso_time(locked_until) : std::string()));
+                (was_locked ? ", lockout until " + iso_time(locked_until) : std::string()) +
+                (graces > 0 ? ", " + plural(graces, "grace period") + " ended" : std::string()));
   if (was_locked) {
     std::printf("%s has been unlocked and can sign in again.\n", user.c_str());
+  } else if (failures == 0) {
+    std::printf("%s was not locked out; their grace periods have been ended.\n", user.c_str());
   } else {
     std::printf("%s was not locked out; their count of %s has been cleared.\n", user.c_str(),
                 plural(static_cast<std::size_t>(failures), "failed attempt").c_str());

@@ -40,8 +40,11 @@ struct Context {
   std::string operator_name;  // who ran the tool: SUDO_USER, else the real user
   std::int64_t now;
 
-  // One audit line: "ACTION USER (by OPERATOR): WHAT". Success is logged at notice level
-  // (syslog only; the operator gets a friendlier line on stdout), failures at error level.
+  // One audit line, of the shape of every Valix log line (log.hpp):
+  //   event=admin reason=done|refused|failed action=ACTION user=USER by=OPERATOR
+  //   msg="ACTION USER (by OPERATOR): WHAT"
+  // (stderr gets the msg text only). Success is logged at notice level (syslog only; the
+  // operator gets a friendlier line on stdout), failures at error level.
   void audit(std::string_view action, std::string_view user, std::string_view what) const;
   Exit error(std::string_view action, std::string_view user, std::string_view what,
              Exit code) const;
@@ -81,6 +84,10 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
                    const std::vector<std::string>& groups);
 Exit cmd_reset(const Context& ctx, const std::string& user);
 Exit cmd_unlock(const Context& ctx, const std::string& user);
+
+// The admin's audit line before its message (Context::audit, and main's own errors).
+LogLine admin_line(Reason reason, std::string_view action, std::string_view user,
+                   std::string_view operator_name);
 // Moves the state filed under from to the account to (under its own name), when it is that
 // account's: after a rename (usermod -l) or when another login name comes first for the uid.
 Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& to);

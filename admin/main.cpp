@@ -248,13 +248,14 @@ int run(int argc, char** argv) {
 
   auto config = load_config(cl.config, geteuid());
   if (!config) {
-    log.log(LogLevel::error,
-            cl.command + " (by " + who + "): configuration error: " + config.error().message);
+    log.log_line(LogLevel::error, admin_line(Reason::failed, cl.command, {}, who),
+                 cl.command + " (by " + who + "): configuration error: " + config.error().message);
     return static_cast<int>(Exit::failed);
   }
   auto store = open_state_store(*config, geteuid(), StoreUser::admin);
   if (!store) {
-    log.log(LogLevel::error, cl.command + " (by " + who + "): " + store.error().message);
+    log.log_line(LogLevel::error, admin_line(Reason::failed, cl.command, {}, who),
+                 cl.command + " (by " + who + "): " + store.error().message);
     return static_cast<int>(Exit::failed);
   }
   const Context ctx{*config, cl.config, **store,

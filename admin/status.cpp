@@ -26,6 +26,8 @@ struct Row {
   bool locked = false;
   std::int64_t locked_until = 0;
   std::int64_t last_login = 0;
+  std::int64_t last_failure = 0;
+  std::string last_failure_rhost;  // "" for none
 };
 
 Result<Row> make_row(const Context& ctx, const std::string& user,
@@ -49,6 +51,10 @@ Result<Row> make_row(const Context& ctx, const std::string& user,
     row.locked = locked_until > ctx.now;
     row.locked_until = row.locked ? locked_until : 0;
     row.last_login = state->last_login;
+    row.last_failure = state->last_failure;
+    if (state->last_failure != 0 && state->last_failure_rhost != "-") {
+      row.last_failure_rhost = state->last_failure_rhost;
+    }
   }
   auto why = required_by(ctx.config, account, state && state->required);
   if (!why) return std::unexpected(why.error());
@@ -99,6 +105,14 @@ std::string to_json(const std::vector<Row>& rows) {
     json_time(out, r.locked_until);
     out += ", \"last_login\": ";
     json_time(out, r.last_login);
+    out += ", \"last_failure\": ";
+    json_time(out, r.last_failure);
+    out += ", \"last_failure_rhost\": ";
+    if (r.last_failure_rhost.empty()) {
+      out += "null";
+    } else {
+      append_json_string(out, r.last_failure_rhost);
+    }
     out += "}";
   }
   out += rows.empty() ? "]\n" : "\n]\n";
@@ -293,8 +307,10 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       } else if (*finding && (*finding)->severity == Severity::error) {
         result = worse(result, ctx.error(action, t.name, (*finding)->message, Exit::failed));
       } else if (*finding) {
-        ctx.log.log(LogLevel::warning, std::string(action) + " " + shown(t.name) + " (by " +
-                                           ctx.operator_name + "): " + (*finding)->message);
+        ctx.log.log_line(LogLevel::warning,
+                         admin_line(Reason::warning, action, t.name, ctx.operator_name),
+                         std::string(action) + " " + shown(t.name) + " (by " + ctx.operator_name +
+                             "): " + (*finding)->message);
       }
     }
     auto row = make_row(ctx, t.name, t.account, *state);

@@ -86,8 +86,7 @@ class Check {
     if (!*caller)
       return refuse_usage("the caller's uid " + std::to_string(getuid()) + " has no account");
     const std::string name = argc == 2 ? argv[1] : (*caller)->name;
-    who_ = "user " + (valid_username(name) ? name : printable_field(name)) + " (caller uid " +
-           std::to_string(getuid()) + ")";
+    user_ = name;
     if (geteuid() != 0)
       return internal("not running as root: is valix-check installed setuid root?");
     reset_resource_limits();
@@ -114,17 +113,23 @@ class Check {
   }
 
  private:
-  void log(LogLevel level, std::string_view message) {
-    logger_.log(level, who_ + ": " + std::string(message));
+  // The shape of every Valix log line (log.hpp): user (as the module passed it; absent before
+  // it is known) and the caller's uid.
+  void log(LogLevel level, Event event, Reason reason, std::string_view message,
+           const LogFields& extra = {}) {
+    LogLine line(event, reason);
+    if (user_) line.add("user", *user_);
+    line.add("caller_uid", std::to_string(getuid())).add(extra);
+    logger_.log_line(level, line, message);
   }
 
   int internal(std::string_view why) {
-    log(LogLevel::error, "denied: " + std::string(why));
+    log(LogLevel::error, Event::denied, Reason::internal_error, "denied: " + std::string(why));
     return code(HelperExit::internal);
   }
 
   int refuse_usage(std::string_view why) {
-    log(LogLevel::error, why);
+    log(LogLevel::error, Event::denied, Reason::not_allowed, why);
     return code(HelperExit::not_allowed);
   }
 
@@ -134,11 +139,13 @@ class Check {
     const AccountStatus status =
         *reason == RequiredBy::nobody ? AccountStatus::not_required : AccountStatus::required;
     if (status == AccountStatus::not_required) {
-      log(LogLevel::info, "not enrolled and not required to use 2FA: ignored");
+      log(LogLevel::info, Event::ignored, Reason::not_required,
+          "not enrolled and not required to use 2FA: ignored");
     } else {
-      log(LogLevel::notice, "denied: 2FA required (" + std::string(required_by_name(*reason)) +
-                                ") but not enrolled; no enrollment through an unprivileged "
-                                "caller");
+      log(LogLevel::notice, Event::denied, Reason::not_enrolled,
+          "denied: 2FA required (" + std::string(required_by_name(*reason)) +
+              ") but not enrolled; no enrollment through an unprivileged caller",
+          {{"required_by", std::string(required_by_name(*reason))}});
     }
     send_line(check::format_status({status, 0}));
     return code(check::exit_for(status));
@@ -148,7 +155,8 @@ class Check {
     send_line(check::format_status({AccountStatus::enrolled, digits}));
     const auto answer = read_answer();
     if (!answer) {
-      log(LogLevel::notice, "denied: no answer (nothing was checked)");
+      log(LogLevel::notice, Event::denied, Reason::no_answer,
+          "denied: no answer (nothing was checked)");
       return code(HelperExit::refused);
     }
     Result<Verdict> verdict;
@@ -159,19 +167,27 @@ class Check {
       verdict = verify_and_record(store, key, answer->view(), now, config_);
     }
     if (!verdict) return internal(verdict.error().message);
+    const Reason reason = verdict_reason(*verdict);
     if (verdict->accepted()) {
-      log(LogLevel::info, outcome_name(verdict->outcome));
+      LogFields extra;
+      if (verdict->outcome == Outcome::backup_accepted) {
+        extra.emplace_back("backup_codes_left", std::to_string(verdict->backup_codes_left));
+      }
+      log(LogLevel::info, Event::success, reason, outcome_name(verdict->outcome), extra);
     } else {
-      std::string reason = "denied: " + std::string(outcome_name(verdict->outcome));
+      std::string message = "denied: " + std::string(outcome_name(verdict->outcome));
+      LogFields extra;
       if (verdict->outcome == Outcome::clock_drift) {
-        reason += " of " + std::string(verdict->drift_seconds > 0 ? "+" : "") +
-                  std::to_string(verdict->drift_seconds) + " s";
+        message += " of " + std::string(verdict->drift_seconds > 0 ? "+" : "") +
+                   std::to_string(verdict->drift_seconds) + " s";
+        extra.emplace_back("drift_seconds", std::to_string(verdict->drift_seconds));
       }
       if (verdict->locked_for > 0) {
-        reason += (verdict->outcome == Outcome::locked ? " for another " : "; locked out for ") +
-                  std::to_string(verdict->locked_for) + " s";
+        message += (verdict->outcome == Outcome::locked ? " for another " : "; locked out for ") +
+                   std::to_string(verdict->locked_for) + " s";
+        extra.emplace_back("locked_for", std::to_string(verdict->locked_for));
       }
-      log(LogLevel::notice, reason);
+      log(LogLevel::notice, Event::denied, reason, message, extra);
       // The failure is on disk already: killing the helper now saves the caller nothing.
       std::this_thread::sleep_for(std::chrono::milliseconds(config_.fail_delay_ms));
     }
@@ -181,7 +197,7 @@ class Check {
 
   Logger& logger_;
   Config config_;
-  std::string who_ = "caller uid " + std::to_string(getuid());
+  std::optional<std::string> user_;
 };
 
 }  // namespace
@@ -197,7 +213,8 @@ int main(int argc, char** argv) {
   try {
     return Check(logger).run(argc, argv);
   } catch (const std::exception& e) {
-    logger.log(LogLevel::error, std::string("denied: internal error: ") + e.what());
+    logger.log_line(LogLevel::error, LogLine(Event::denied, Reason::internal_error),
+                    std::string("denied: internal error: ") + e.what());
   }
   return code(HelperExit::internal);
 }

@@ -2,7 +2,9 @@
 
 #include <algorithm>
 
+#include "grace.hpp"
 #include "otp.hpp"
+#include "text.hpp"
 
 namespace valix {
 namespace {
@@ -45,6 +47,19 @@ std::string_view outcome_name(Outcome outcome) {
   return "unknown";
 }
 
+Reason verdict_reason(const Verdict& verdict) {
+  switch (verdict.outcome) {
+    case Outcome::totp_accepted: return Reason::totp_code;
+    case Outcome::backup_accepted: return Reason::backup_code;
+    case Outcome::wrong: return Reason::wrong_code;
+    case Outcome::replayed: return Reason::replayed;
+    case Outcome::clock_drift: return Reason::clock_drift;
+    case Outcome::malformed: return Reason::malformed;
+    case Outcome::locked: return Reason::locked;
+  }
+  return Reason::wrong_code;
+}
+
 std::optional<std::string_view> as_totp_code(std::string_view answer, int digits) {
   answer = trim_blanks(answer);
   if (answer.size() != static_cast<std::size_t>(digits)) return std::nullopt;
@@ -61,8 +76,13 @@ AnswerShape answer_shape(std::string_view answer, int digits) {
   return AnswerShape::other;
 }
 
+std::string failure_host(std::string_view rhost) {
+  if (rhost.empty()) return "-";
+  return printable_for_log(rhost, kMaxFailureHostLength - 3);
+}
+
 Charge charge_failure(UserState& state, AnswerShape shape, std::int64_t now, const Config& config,
-                      FailureGrace grace) {
+                      FailureGrace grace, std::string_view rhost) {
   const Limit limit = limit_for(state, shape, config);
   Charge charge;
   if (limit.locked_until > now) {
@@ -73,12 +93,15 @@ Charge charge_failure(UserState& state, AnswerShape shape, std::int64_t now, con
     charge.locked_for = limit.locked_until - now;
     return charge;
   }
-  charge.locked_for = count_failure(state, shape, now, config, grace);
+  charge.locked_for = count_failure(state, shape, now, config, grace, rhost);
   return charge;
 }
 
 std::int64_t count_failure(UserState& state, AnswerShape shape, std::int64_t now,
-                           const Config& config, FailureGrace grace) {
+                           const Config& config, FailureGrace grace, std::string_view rhost) {
+  state.last_failure = now;
+  state.last_failure_rhost = failure_host(rhost);
+  state.clear_grace();
   const Limit limit = limit_for(state, shape, config);
   limit.failures = std::min(limit.failures + 1, 1'000'000);
   const int locks_at = limit.max_failures + (grace == FailureGrace::one_more ? 1 : 0);
@@ -150,10 +173,12 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
 }
 
 Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
-                              const Config& config, FailureGrace grace) {
+                              const Config& config, FailureGrace grace,
+                              const AnswerOrigin& origin) {
   if (!state.enrollment) return fail(Errc::invalid, "verify_answer: user is not enrolled");
   const AnswerShape shape = answer_shape(answer, state.enrollment->otp.digits);
-  const Charge charge = charge_failure(state, shape, now, config, grace);
+  const FailureRecord before = FailureRecord::of(state);
+  const Charge charge = charge_failure(state, shape, now, config, grace, origin.rhost);
   if (charge.locked) {
     Verdict verdict;
     verdict.outcome = Outcome::locked;
@@ -164,6 +189,10 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
   }
   auto verdict = judge_answer(state, answer, now, config);
   if (verdict && !verdict->accepted()) verdict->locked_for = charge.locked_for;
+  if (verdict && verdict->accepted()) {
+    before.restore(state);
+    if (origin.grace_key) grant_grace(state, *origin.grace_key, now);
+  }
   return verdict;
 }
 

@@ -4,10 +4,13 @@
 
 #include <cstdint>
 #include <optional>
+#include <string>
 #include <string_view>
+#include <vector>
 
 #include "config.hpp"
 #include "error.hpp"
+#include "log.hpp"
 #include "state.hpp"
 
 namespace valix {
@@ -48,6 +51,10 @@ std::string_view outcome_name(Outcome outcome);
 // watermark past it, so that a code learned this way never works when its time comes.
 inline constexpr int kDriftSteps = 10;
 
+// The reason a verdict is logged with (log.hpp): totp_code, backup_code, wrong_code,
+// replayed, clock_drift, malformed, locked.
+Reason verdict_reason(const Verdict& verdict);
+
 // The answer as a TOTP code of `digits` digits: surrounding blanks removed; nullopt when it is
 // anything else.
 std::optional<std::string_view> as_totp_code(std::string_view answer, int digits);
@@ -60,6 +67,32 @@ AnswerShape answer_shape(std::string_view answer, int digits);
 // that happens to look like a code, must not lock the user out by itself).
 enum class FailureGrace { none, one_more };
 
+// What a login adds to the record of an answer: where it came from (PAM_RHOST, "" when none:
+// recorded with a failure) and the key of the grace period a success grants (grace_key;
+// nullopt: none, as for valix-check and valix-enroll).
+struct AnswerOrigin {
+  std::string rhost;
+  std::optional<std::string> grace_key;
+};
+
+// What a charge changes besides the counts: the last failure and the grace entries. A right
+// answer was no failure, so its judging puts them back, unless another answer was charged in
+// between (verify_and_record checks).
+struct FailureRecord {
+  std::int64_t last_failure = 0;
+  std::string last_failure_rhost;
+  std::vector<GraceEntry> grace;
+
+  static FailureRecord of(const UserState& state) {
+    return {state.last_failure, state.last_failure_rhost, state.grace};
+  }
+  void restore(UserState& state) const {
+    state.last_failure = last_failure;
+    state.last_failure_rhost = last_failure_rhost;
+    state.grace = grace;
+  }
+};
+
 // What an answer of a given shape costs if it is wrong, decided before it is judged.
 struct Charge {
   bool locked = false;          // that shape's limit is locked: the answer must not be judged
@@ -69,13 +102,22 @@ struct Charge {
 // Counts one failure of `shape` in state at time now (with its back-off once the count
 // reaches its limit plus the grace), unless that shape is locked, in which case nothing
 // changes. The caller makes the charged state durable before it judges the answer.
+// rhost is where the answer came from ("" when unknown): see count_failure.
 Charge charge_failure(UserState& state, AnswerShape shape, std::int64_t now, const Config& config,
-                      FailureGrace grace = FailureGrace::none);
+                      FailureGrace grace = FailureGrace::none, std::string_view rhost = {});
 
 // Counts one failure of `shape` whatever the lockout says, and returns the lockout it starts
 // (0 for none): for an answer already judged wrong whose charge a success erased meanwhile.
+// It also records the failure (last_failure = now, last_failure_rhost = rhost made printable
+// and cut to kMaxFailureHostLength bytes, "-" when empty) and removes every grace entry
+// (grace.hpp): a failure from anywhere ends every grace period of the user.
 std::int64_t count_failure(UserState& state, AnswerShape shape, std::int64_t now,
-                           const Config& config, FailureGrace grace = FailureGrace::none);
+                           const Config& config, FailureGrace grace = FailureGrace::none,
+                           std::string_view rhost = {});
+
+// A remote host as last_failure_rhost holds it: printable ASCII, at most
+// kMaxFailureHostLength bytes ("..." at the end when cut), "-" when empty.
+std::string failure_host(std::string_view rhost);
 
 // Judges answer against an enrolled state at time now, assuming its failure was charged. An
 // accepted answer updates the state (watermark or consumed backup code, both failure counts
@@ -86,9 +128,12 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
                              const Config& config);
 
 // charge_failure then judge_answer on one in-memory state (tests, the fuzzer). A refused
-// answer leaves exactly the charge: one more failure of its shape.
+// answer leaves exactly the charge: one more failure of its shape (and the failure recorded,
+// the grace entries removed). An accepted one gives back what its charge recorded and grants
+// origin's grace entry, if any, as verify_and_record does.
 Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
-                              const Config& config, FailureGrace grace = FailureGrace::none);
+                              const Config& config, FailureGrace grace = FailureGrace::none,
+                              const AnswerOrigin& origin = {});
 
 // Checks a first code for a not-yet-active secret (enrollment). Returns the matching step.
 Result<std::optional<std::uint64_t>> verify_new_secret(const SecretBytes& secret,

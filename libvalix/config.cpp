@@ -276,6 +276,13 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
   if (key == "fail_delay_ms") return assign_int(config.fail_delay_ms, 0, 10000);
   if (key == "backup_codes") return assign_int(config.backup_codes, 1, 50);
   if (key == "pending_lifetime") return assign_int(config.pending_lifetime, 60, 86400);
+  if (key == "grace_seconds") return assign_int(config.grace_seconds, 0, kMaxGraceSeconds);
+  if (key == "grace_local") {
+    if (value == "yes") config.grace_local = true;
+    else if (value == "no") config.grace_local = false;
+    else return fail(Errc::config, "grace_local must be yes or no");
+    return {};
+  }
   if (key == "prompt") {
     if (value.empty() || !printable(value) || value.size() > 128) {
       return fail(Errc::config, "prompt must be 1 to 128 printable characters");

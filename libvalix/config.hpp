@@ -15,6 +15,7 @@ namespace valix {
 
 inline constexpr std::string_view kDefaultConfigPath = VALIX_DEFAULT_CONFIG;
 inline constexpr std::string_view kDefaultStateDir = VALIX_DEFAULT_STATE_DIR;
+inline constexpr int kMaxGraceSeconds = 43200;  // 12 hours
 
 // Who must use 2FA. Enrolled users are always challenged, whatever this says.
 enum class Requirement { none, all, groups };
@@ -63,6 +64,11 @@ struct Config {
   int fail_delay_ms = 2000;  // pam_fail_delay after a failure
   int backup_codes = 10;
   int pending_lifetime = 600;  // seconds a `valix-enroll --begin` stays confirmable
+  // After a real 2FA success, the same user from the same host, remote host, service and tty
+  // is not asked again for this many seconds (0: off; grace.hpp). grace_local: also for a
+  // login with no remote host or a local one (localhost, 127.0.0.0/8, ::1).
+  int grace_seconds = 0;
+  bool grace_local = false;
   std::string prompt = "Verification code:";
   QrStyle qr = QrStyle::utf8;
 };

@@ -119,6 +119,7 @@ void install_enrollment(UserState& state, Enrollment enrollment) {
   state.login_enrollment.reset();
   state.required = false;
   state.clear_failures();
+  state.clear_grace();  // a grace period was granted by the codes of the old secret
 }
 
 Result<SecretString> new_login_token() {

@@ -7,7 +7,7 @@ namespace valix {
 namespace {
 
 enum class Form {
-  value,        // the line's value, as it is
+  value,        // the line's value, as it is (absent when the state has no such line)
   multi,        // one value per line (backup code hashes)
   zero_absent,  // a number, absent when 0
   flag,         // "1" is TRUE, "0" is absent
@@ -27,6 +27,11 @@ constexpr std::array kMappings{
     Mapping{"backup_failures", "valixBackupFailures", Form::zero_absent},
     Mapping{"backup_locked_until", "valixBackupLockedUntil", Form::zero_absent},
     Mapping{"last_login", "valixLastLogin", Form::zero_absent},
+    // Both or neither (parse_state checks): absent, not 0, when no failure is recorded.
+    Mapping{"last_failure", "valixLastFailure", Form::value},
+    Mapping{"last_failure_rhost", "valixLastFailureHost", Form::value},
+    // "KEY GRANTED_AT", one value per grace entry (at most 8).
+    Mapping{"grace", "valixGrace", Form::multi},
     Mapping{"secret", "valixSecret", Form::value},
     Mapping{"algorithm", "valixAlgorithm", Form::value},
     Mapping{"digits", "valixDigits", Form::value},

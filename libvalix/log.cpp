@@ -8,8 +8,96 @@
 #include <string>
 
 #include "error.hpp"
+#include "text.hpp"
 
 namespace valix {
+
+std::string_view event_name(Event event) {
+  switch (event) {
+    case Event::success: return "success";
+    case Event::grace: return "grace";
+    case Event::ignored: return "ignored";
+    case Event::denied: return "denied";
+    case Event::retry: return "retry";
+    case Event::enrollment: return "enrollment";
+    case Event::enrolled: return "enrolled";
+    case Event::note: return "note";
+    case Event::admin: return "admin";
+  }
+  return "unknown";
+}
+
+std::string_view reason_name(Reason reason) {
+  switch (reason) {
+    case Reason::totp_code: return "totp_code";
+    case Reason::backup_code: return "backup_code";
+    case Reason::grace_period: return "grace_period";
+    case Reason::not_required: return "not_required";
+    case Reason::exempt_unreachable: return "exempt_unreachable";
+    case Reason::wrong_code: return "wrong_code";
+    case Reason::replayed: return "replayed";
+    case Reason::clock_drift: return "clock_drift";
+    case Reason::malformed: return "malformed";
+    case Reason::locked: return "locked";
+    case Reason::not_enrolled: return "not_enrolled";
+    case Reason::no_answer: return "no_answer";
+    case Reason::enrollment_failed: return "enrollment_failed";
+    case Reason::not_stored: return "not_stored";
+    case Reason::not_allowed: return "not_allowed";
+    case Reason::config_error: return "config_error";
+    case Reason::internal_error: return "internal_error";
+    case Reason::invalid_user_name: return "invalid_user_name";
+    case Reason::at_login: return "at_login";
+    case Reason::done: return "done";
+    case Reason::refused: return "refused";
+    case Reason::failed: return "failed";
+    case Reason::warning: return "warning";
+  }
+  return "unknown";
+}
+
+std::string log_value(std::string_view text) {
+  const std::string shown = printable_field(text);
+  std::string out;
+  out.reserve(shown.size() + 8);
+  for (const char c : shown) {
+    switch (c) {
+      case ' ': out += "%20"; break;
+      case '"': out += "%22"; break;
+      case '%': out += "%25"; break;
+      case '=': out += "%3D"; break;
+      case '\\': out += "%5C"; break;
+      default: out.push_back(c);
+    }
+  }
+  return out;
+}
+
+LogLine::LogLine(Event event, Reason reason) {
+  fields_.reserve(256);
+  fields_.append("event=").append(event_name(event));
+  fields_.append(" reason=").append(reason_name(reason));
+}
+
+LogLine& LogLine::add(std::string_view key, std::string_view value) {
+  fields_.append(" ").append(key).append("=").append(log_value(value));
+  return *this;
+}
+
+std::string LogLine::text(std::string_view message) const {
+  // The message is ours, but may quote text from outside (a group name, a path): printable,
+  // and bounded so that one line stays one syslog record.
+  const std::string shown = printable_for_log(message, 2048);
+  std::string out = fields_;
+  out.reserve(out.size() + shown.size() + 16);
+  out.append(" msg=\"");
+  for (const char c : shown) {
+    if (c == '"' || c == '\\') out.push_back('\\');
+    out.push_back(c);
+  }
+  out.push_back('"');
+  return out;
+}
 
 std::unexpected<Error> fail_errno(std::string_view what, int err) {
   const Errc code = (err == ENOSPC || err == EDQUOT) ? Errc::no_space : Errc::io;
@@ -42,6 +130,12 @@ SyslogTeeLogger::~SyslogTeeLogger() { closelog(); }
 
 void SyslogTeeLogger::log(LogLevel level, std::string_view message) {
   syslog(syslog_priority(level), "%.*s", static_cast<int>(message.size()), message.data());
+  next_.log(level, message);
+}
+
+void SyslogTeeLogger::log_line(LogLevel level, const LogLine& line, std::string_view message) {
+  const std::string text = line.text(message);
+  syslog(syslog_priority(level), "%.*s", static_cast<int>(text.size()), text.data());
   next_.log(level, message);
 }
 

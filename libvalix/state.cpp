@@ -6,6 +6,9 @@
 //   locked_until UNIX_TIME
 //   [backup_failures N, backup_locked_until UNIX_TIME]   -- both or neither; absent reads as 0
 //   last_login UNIX_TIME
+//   [last_failure UNIX_TIME, last_failure_rhost TEXT]  -- both or neither (older states lack
+//                                        them); TEXT printable ASCII, 1-64 bytes, "-" for none
+//   [grace HEX32 UNIX_TIME (repeated, at most 8)]       -- grace periods: key and success time
 //   [secret BASE32, algorithm A, digits D, period P, enrolled_at T, last_step S,
 //    backup_setting CRYPT_SETTING, backup CRYPT_HASH (repeated)]      -- enrollment
 //   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
@@ -16,6 +19,7 @@
 // The trailing "end" line makes a truncated file detectable.
 #include "state.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <map>
 #include <set>
@@ -54,6 +58,14 @@ bool valid_token_digest(std::string_view text) {
   return text.size() == 64 && text.find_first_not_of("0123456789abcdef") == std::string_view::npos;
 }
 
+bool valid_failure_host(std::string_view text) {
+  if (text.empty() || text.size() > kMaxFailureHostLength) return false;
+  return std::all_of(text.begin(), text.end(), [](char c) {
+    const auto u = static_cast<unsigned char>(c);
+    return u >= 0x20 && u < 0x7f;
+  });
+}
+
 }  // namespace
 
 UserState UserState::clone() const {
@@ -69,6 +81,9 @@ UserState UserState::clone() const {
   copy.backup_failures = backup_failures;
   copy.backup_locked_until = backup_locked_until;
   copy.last_login = last_login;
+  copy.last_failure = last_failure;
+  copy.last_failure_rhost = last_failure_rhost;
+  copy.grace = grace;
   return copy;
 }
 
@@ -83,6 +98,15 @@ SecretString serialize_state(const UserState& state) {
   append_line(out, "backup_failures", std::to_string(state.backup_failures));
   append_line(out, "backup_locked_until", std::to_string(state.backup_locked_until));
   append_line(out, "last_login", std::to_string(state.last_login));
+  if (state.last_failure != 0) {
+    append_line(out, "last_failure", std::to_string(state.last_failure));
+    append_line(out, "last_failure_rhost",
+                state.last_failure_rhost.empty() ? std::string_view("-")
+                                                 : std::string_view(state.last_failure_rhost));
+  }
+  for (const auto& entry : state.grace) {
+    append_line(out, "grace", entry.key + " " + std::to_string(entry.granted_at));
+  }
   if (const auto& e = state.enrollment) append_enrollment(out, "", *e);
   if (const auto& p = state.pending) {
     SecretString secret = base32_encode(p->secret.span());
@@ -140,6 +164,32 @@ Result<UserState> parse_state(std::string_view text) {
       (key == "backup" ? backups : login_backups).emplace_back(value);
       continue;
     }
+    if (key == "grace") {
+      // "HEX32 UNIX_TIME": a grace entry (each key once).
+      const auto blank = value.find(' ');
+      const std::string_view hash = value.substr(0, blank);
+      const auto granted = blank == std::string_view::npos
+                               ? std::nullopt
+                               : parse_number<std::int64_t>(value.substr(blank + 1));
+      if (hash.size() != 32 ||
+          hash.find_first_not_of("0123456789abcdef") != std::string_view::npos || !granted ||
+          *granted <= 0) {
+        return corrupt("bad grace entry");
+      }
+      if (state.grace.size() >= kMaxGraceEntries) return corrupt("too many grace entries");
+      if (std::any_of(state.grace.begin(), state.grace.end(),
+                      [&](const GraceEntry& e) { return e.key == hash; })) {
+        return corrupt("duplicate grace entry");
+      }
+      state.grace.push_back(GraceEntry{std::string(hash), *granted});
+      continue;
+    }
+    if (key == "last_failure_rhost") {
+      if (!seen.emplace(key).second) return corrupt("duplicate key");
+      if (!valid_failure_host(value)) return corrupt("bad last_failure_rhost");
+      state.last_failure_rhost = value;
+      continue;
+    }
     if (!seen.emplace(key).second) return corrupt("duplicate key");
     if (key == "secret" || key == "pending_secret" || key == "login_secret") {
       auto decoded = base32_decode(value);
@@ -161,6 +211,7 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "failures",
                                                               "locked_until",
                                                               "last_login",
+                                                              "last_failure",
                                                               "algorithm",
                                                               "digits",
                                                               "period",
@@ -242,6 +293,16 @@ Result<UserState> parse_state(std::string_view text) {
   auto last_login = int64_field("last_login");
   if (!last_login) return missing("last_login");
   state.last_login = *last_login;
+  // Written since the last failure was recorded; older states lack both.
+  const bool has_last_failure = fields.contains("last_failure");
+  if (has_last_failure != seen.contains("last_failure_rhost")) {
+    return missing(has_last_failure ? "last_failure_rhost" : "last_failure");
+  }
+  if (has_last_failure) {
+    auto last_failure = int64_field("last_failure");
+    if (!last_failure || *last_failure == 0) return missing("last_failure");
+    state.last_failure = *last_failure;
+  }
 
   auto enrollment_fields = [&](const std::string& prefix, SecretBytes key,
                                std::vector<std::string> hashes) -> Result<Enrollment> {

@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "backup_codes.hpp"
 #include "error.hpp"
@@ -53,6 +54,21 @@ struct LoginEnrollment {
   LoginEnrollment clone() const { return {enrollment.clone(), token_digest, expires_at}; }
 };
 
+// The most grace entries a state keeps (the oldest is dropped for a new one), and the bound of
+// a last failure's remote host as stored (printable ASCII, at most this many bytes).
+inline constexpr std::size_t kMaxGraceEntries = 8;
+inline constexpr std::size_t kMaxFailureHostLength = 64;
+
+// One grace period (grace_seconds): a real 2FA success of this user at granted_at, from the
+// login whose host, remote host, service and tty hash to key (grace.hpp). It is the time of
+// the success, not an expiry, that is kept, so that the policy in force decides how long it
+// lasts: lowering grace_seconds (or setting it to 0) shortens every entry at once.
+struct GraceEntry {
+  std::string key;  // 32 lower-case hex digits (grace_key)
+  std::int64_t granted_at = 0;
+  bool operator==(const GraceEntry&) const = default;
+};
+
 struct UserState {
   // The uid of the account the state belongs to, so that a renamed account or a name reused by
   // another account is recognised (see StateStore). nullopt only in a state written before
@@ -67,6 +83,13 @@ struct UserState {
   int backup_failures = 0;  // consecutive failed backup-code answers: a limit of their own
   std::int64_t backup_locked_until = 0;
   std::int64_t last_login = 0;  // last successful 2FA login
+  // The last failed answer (its charge) and the remote host it came from (printable, at most
+  // kMaxFailureHostLength bytes, "-" for none): history for administrators, kept by a success,
+  // cleared by valix-admin reset. 0: none recorded.
+  std::int64_t last_failure = 0;
+  std::string last_failure_rhost;
+  // Grace periods granted by real 2FA successes, at most kMaxGraceEntries, oldest first.
+  std::vector<GraceEntry> grace;
 
   UserState clone() const;
   bool has_failures() const {
@@ -79,6 +102,7 @@ struct UserState {
     backup_failures = 0;
     backup_locked_until = 0;
   }
+  void clear_grace() { grace.clear(); }
   // True when nothing is worth keeping: the file can be removed.
   bool empty() const {
     return !enrollment && !pending && !login_enrollment && !required && failures == 0 &&

@@ -23,8 +23,14 @@ namespace valix {
 // it. A locked shape is refused without judging and without a write (except to shorten a
 // lockout that exceeds policy). An error from either update is returned: the caller must
 // deny. The verdict counts only when this returns it.
+//
+// The charge also records the failure (last_failure, from origin.rhost) and removes every
+// grace entry (grace.hpp). A right answer's update gives both back, as they were before its
+// charge, when no other answer was charged or accepted in between (otherwise the other
+// answer's record stands: the conservative side), and grants origin.grace_key's entry.
 Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::string_view answer,
                                   std::int64_t now, const Config& config,
-                                  FailureGrace grace = FailureGrace::none);
+                                  FailureGrace grace = FailureGrace::none,
+                                  const AnswerOrigin& origin = {});
 
 }  // namespace valix

@@ -16,9 +16,18 @@ std::string minutes_text(std::int64_t seconds) {
 
 }  // namespace
 
-std::string login_context(PamSession& session) {
-  return "service=" + printable_field(session.item(PAM_SERVICE)) +
-         " rhost=" + printable_field(session.item(PAM_RHOST));
+LoginItems login_items(PamSession& session) {
+  return {session.item(PAM_SERVICE), session.item(PAM_RHOST), session.item(PAM_TTY)};
+}
+
+LogFields login_fields(std::string_view user, std::string_view account, const LoginItems& items) {
+  LogFields fields;
+  fields.emplace_back("user", std::string(user));
+  if (!account.empty() && account != user) fields.emplace_back("account", std::string(account));
+  fields.emplace_back("service", items.service);
+  fields.emplace_back("rhost", items.rhost);
+  fields.emplace_back("tty", items.tty);
+  return fields;
 }
 
 std::string code_prompt(const Config& config) {
@@ -28,8 +37,13 @@ std::string code_prompt(const Config& config) {
 }
 
 int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verdict) {
+  const Reason reason = verdict_reason(verdict);
   if (verdict.accepted()) {
-    log(LogLevel::info, std::string(outcome_name(verdict.outcome)));
+    LogFields extra;
+    if (verdict.outcome == Outcome::backup_accepted) {
+      extra.emplace_back("backup_codes_left", std::to_string(verdict.backup_codes_left));
+    }
+    log(LogLevel::info, Event::success, reason, outcome_name(verdict.outcome), extra);
     if (verdict.outcome == Outcome::backup_accepted) {
       std::string text = "Backup code accepted. You have " +
                          std::to_string(verdict.backup_codes_left) + " backup code" +
@@ -42,8 +56,9 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
     return PAM_SUCCESS;
   }
   if (verdict.outcome == Outcome::locked) {
-    log(LogLevel::notice,
-        "denied: locked out for another " + std::to_string(verdict.locked_for) + " s");
+    log(LogLevel::notice, Event::denied, reason,
+        "denied: locked out for another " + std::to_string(verdict.locked_for) + " s",
+        {{"locked_for", std::to_string(verdict.locked_for)}});
     session.tell(
         verdict.shape == AnswerShape::backup
             ? "Too many wrong backup codes. Try again in " + minutes_text(verdict.locked_for) +
@@ -54,14 +69,18 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
         MessageKind::error);
     return PAM_AUTH_ERR;
   }
-  std::string reason = "denied: " + std::string(outcome_name(verdict.outcome));
+  std::string message = "denied: " + std::string(outcome_name(verdict.outcome));
+  LogFields extra;
   if (verdict.outcome == Outcome::clock_drift && verdict.drift_seconds != 0) {
-    reason += " of " + std::string(verdict.drift_seconds > 0 ? "+" : "") +
-              std::to_string(verdict.drift_seconds) + " s";
+    message += " of " + std::string(verdict.drift_seconds > 0 ? "+" : "") +
+               std::to_string(verdict.drift_seconds) + " s";
+    extra.emplace_back("drift_seconds", std::to_string(verdict.drift_seconds));
   }
-  if (verdict.locked_for > 0)
-    reason += "; locked out for " + std::to_string(verdict.locked_for) + " s";
-  log(LogLevel::notice, reason);
+  if (verdict.locked_for > 0) {
+    message += "; locked out for " + std::to_string(verdict.locked_for) + " s";
+    extra.emplace_back("locked_for", std::to_string(verdict.locked_for));
+  }
+  log(LogLevel::notice, Event::denied, reason, message, extra);
   session.tell(verdict.outcome == Outcome::replayed
                    ? "This code has already been used. Wait for the next code from your "
                      "authenticator app."

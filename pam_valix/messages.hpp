@@ -20,14 +20,24 @@ inline constexpr std::string_view kNotSetUp =
     "Two-factor authentication (2FA) is required for this account, but it has not been set up. "
     "Ask your administrator to require 2FA on your next login, so that you can set it up.";
 
-// "service=S rhost=H" for log lines.
-std::string login_context(PamSession& session);
+// The PAM items a login is logged with (and a grace period keyed on): "" when unset.
+struct LoginItems {
+  std::string service;
+  std::string rhost;
+  std::string tty;
+};
+LoginItems login_items(PamSession& session);
+
+// The keys every log line about a login has after event and reason: user (as the client
+// sent it), account (the account's own name, only when it differs), service, rhost, tty.
+LogFields login_fields(std::string_view user, std::string_view account, const LoginItems& items);
 
 // The configured prompt, ending in one space.
 std::string code_prompt(const Config& config);
 
-// Writes one log line about this login (the caller adds who and where).
-using LoginLog = std::function<void(LogLevel, std::string_view)>;
+// Writes one log line about this login (the caller adds who and where, then extra).
+using LoginLog =
+    std::function<void(LogLevel, Event, Reason, std::string_view message, const LogFields& extra)>;
 
 // Tells the user and the log what a recorded verdict means for this login; returns
 // PAM_SUCCESS for an accepted answer, PAM_AUTH_ERR otherwise.

@@ -11,6 +11,7 @@
 
 #include "auth.hpp"
 #include "enrollment.hpp"
+#include "grace.hpp"
 #include "messages.hpp"
 #include "policy.hpp"
 #include "qr.hpp"
@@ -58,16 +59,14 @@ class Login {
         options_(options),
         user_(std::move(user)),
         clock_(clock) {
-    where_ = login_context(session_);
-    shown_user_ = valid_username(user_) ? user_ : "(invalid user name)";
+    items_ = login_items(session_);
   }
 
   int run() {
     auto owner = state_owner(user_);
     if (!owner) return internal_error(owner.error().message);
     if (owner->account) {
-      const std::string& account_name = owner->key.empty() ? owner->account->name : owner->key;
-      if (account_name != user_) shown_user_ += " (account " + printable_field(account_name) + ")";
+      account_name_ = owner->key.empty() ? owner->account->name : owner->key;
     }
     auto store = open_state_store(config_, geteuid());
     if (!store) return store_failed(owner->account, store.error());
@@ -75,24 +74,30 @@ class Login {
     auto found = load_login_state(*store_, *owner);
     if (!found) return store_failed(owner->account, found.error());
     if (!found->key) {
-      log(LogLevel::notice, "user name is not valid for 2FA state; treating as not enrolled");
+      log(LogLevel::notice, Event::note, Reason::invalid_user_name,
+          "user name is not valid for 2FA state; treating as not enrolled");
       store_.reset();
       return not_enrolled(owner->account, false);
     }
     state_key_ = *found->key;
     const std::optional<UserState>& state = found->state;
-    if (state && state->enrollment) return challenge(*state->enrollment);
+    if (state && state->enrollment) {
+      if (auto granted = grace(*state)) return *granted;
+      return challenge(*state->enrollment);
+    }
     return not_enrolled(owner->account, state && state->required);
   }
 
  private:
-  void log(LogLevel level, std::string_view message) {
-    session_.logger().log(level,
-                          "user " + shown_user_ + " (" + where_ + "): " + std::string(message));
+  void log(LogLevel level, Event event, Reason reason, std::string_view message,
+           const LogFields& extra = {}) {
+    LogLine line(event, reason);
+    line.add(login_fields(user_, account_name_, items_)).add(extra);
+    session_.logger().log_line(level, line, message);
   }
 
-  int internal_error(std::string_view why) {
-    log(LogLevel::error, "denied: " + std::string(why));
+  int internal_error(std::string_view why, Reason reason = Reason::internal_error) {
+    log(LogLevel::error, Event::denied, reason, "denied: " + std::string(why));
     session_.tell(kUnavailable, MessageKind::error);
     return PAM_AUTH_ERR;
   }
@@ -113,8 +118,9 @@ class Login {
       }
       auto exempt = member_of_any(*account, config_.exempt_groups, MissingGroup::has_no_members);
       if (exempt && *exempt) {
-        log(LogLevel::warning, "2FA state cannot be read (" + error.message +
-                                   "); let through without a code: member of exempt_groups");
+        log(LogLevel::warning, Event::ignored, Reason::exempt_unreachable,
+            "2FA state cannot be read (" + error.message +
+                "); let through without a code: member of exempt_groups");
         return PAM_IGNORE;
       }
     }
@@ -122,6 +128,31 @@ class Login {
   }
 
   std::string prompt() const { return code_prompt(config_); }
+
+  // What a grace period of this login is keyed on (grace.hpp): this host and the PAM items.
+  LoginOrigin origin() const {
+    return LoginOrigin{grace_host(config_), items_.rhost, items_.service, items_.tty};
+  }
+
+  // PAM_SUCCESS without a code when a grace period lets this login in; nullopt: ask. It reads
+  // the state the login loaded and writes nothing: a grace use never renews itself, and a
+  // lockout or a failure since the success (which removed the entry) means a code is asked.
+  std::optional<int> grace(const UserState& state) {
+    if (config_.grace_seconds <= 0) return std::nullopt;
+    auto key = grace_key(origin(), config_);
+    if (!key) {
+      internal_error(key.error().message);
+      return PAM_AUTH_ERR;
+    }
+    grace_key_ = *key;
+    if (!*key) return std::nullopt;
+    const auto until = grace_until(state, **key, clock_(), config_);
+    if (!until) return std::nullopt;
+    log(LogLevel::info, Event::grace, Reason::grace_period,
+        "let in without a code: within the grace period of a 2FA login until " + iso_time(*until),
+        {{"grace_until", iso_time(*until)}});
+    return PAM_SUCCESS;
+  }
 
   // Who gave the answer: the user (at this module's prompt, or through an earlier module with
   // use_first_pass), or an earlier module whose password may only look like a code
@@ -161,14 +192,15 @@ class Login {
     const SignalShield shield;  // around the lock: see SignalShield
     return verify_and_record(
         *store_, state_key_, answer, clock_(), config_,
-        kind == AnswerKind::maybe_a_password ? FailureGrace::one_more : FailureGrace::none);
+        kind == AnswerKind::maybe_a_password ? FailureGrace::one_more : FailureGrace::none,
+        AnswerOrigin{items_.rhost, grace_key_});
   }
 
   int challenge(const Enrollment& enrollment) {
     AnswerKind kind = AnswerKind::typed;
     auto answer = collect_answer(enrollment.otp.digits, kind);
     if (!answer) {
-      log(LogLevel::error, "denied: " + answer.error().message);
+      log(LogLevel::error, Event::denied, Reason::no_answer, "denied: " + answer.error().message);
       return PAM_AUTH_ERR;
     }
     // try_first_pass may have taken a password that only looks like a code: if it is not the
@@ -179,12 +211,12 @@ class Login {
     if (!verdict) return internal_error(verdict.error().message);
     if (kind == AnswerKind::maybe_a_password && !verdict->accepted() &&
         verdict->outcome != Outcome::locked && verdict->locked_for == 0) {
-      log(LogLevel::notice, "the earlier module's password is not a valid code (" +
-                                std::string(outcome_name(verdict->outcome)) +
-                                "); asking for the code");
+      log(LogLevel::notice, Event::retry, verdict_reason(*verdict),
+          "the earlier module's password is not a valid code (" +
+              std::string(outcome_name(verdict->outcome)) + "); asking for the code");
       answer = session_.ask(prompt(), Echo::off);
       if (!answer) {
-        log(LogLevel::error, "denied: " + answer.error().message);
+        log(LogLevel::error, Event::denied, Reason::no_answer, "denied: " + answer.error().message);
         return PAM_AUTH_ERR;
       }
       verdict = check(answer->view(), AnswerKind::typed);
@@ -196,7 +228,9 @@ class Login {
   // Tells the user and the log what a recorded verdict means for this login.
   int report(const Verdict& verdict) {
     return report_verdict(
-        session_, [this](LogLevel level, std::string_view message) { log(level, message); },
+        session_,
+        [this](LogLevel level, Event event, Reason reason, std::string_view message,
+               const LogFields& extra) { log(level, event, reason, message, extra); },
         verdict);
   }
 
@@ -204,14 +238,17 @@ class Login {
     auto reason = required_by(config_, account, admin_flag);
     if (!reason) return internal_error(reason.error().message);
     if (*reason == RequiredBy::nobody) {
-      log(LogLevel::debug, "not enrolled and not required to use 2FA: ignored");
+      // info, not debug: a login let through without 2FA is worth an audit trail.
+      log(LogLevel::info, Event::ignored, Reason::not_required,
+          "not enrolled and not required to use 2FA: ignored");
       return PAM_IGNORE;
     }
     const bool enroll =
         *reason == RequiredBy::admin_flag || config_.unenrolled == UnenrolledAction::enroll;
     if (enroll && store_) return enroll_at_login(account.has_value());
-    log(LogLevel::notice,
-        "denied: 2FA required (" + std::string(required_by_name(*reason)) + ") but not enrolled");
+    log(LogLevel::notice, Event::denied, Reason::not_enrolled,
+        "denied: 2FA required (" + std::string(required_by_name(*reason)) + ") but not enrolled",
+        {{"required_by", std::string(required_by_name(*reason))}});
     session_.tell(kNotSetUp, MessageKind::error);
     return PAM_AUTH_ERR;
   }
@@ -250,7 +287,8 @@ class Login {
     for (int attempt = 1; attempt <= kEnrollmentTries && !step; ++attempt) {
       auto answer = session_.ask(prompt(), Echo::on);
       if (!answer) {
-        log(LogLevel::notice, "in-login enrollment abandoned: " + answer.error().message);
+        log(LogLevel::notice, Event::denied, Reason::no_answer,
+            "in-login enrollment abandoned: " + answer.error().message);
         return PAM_AUTH_ERR;
       }
       auto match = verify_new_secret(pending->secret, pending->otp, answer->view(), clock_(),
@@ -266,7 +304,8 @@ class Login {
       }
     }
     if (!step) {
-      log(LogLevel::notice, "denied: in-login enrollment failed (no correct code)");
+      log(LogLevel::notice, Event::denied, Reason::enrollment_failed,
+          "denied: in-login enrollment failed (no correct code)");
       session_.tell("2FA was not set up. Sign in again to retry.", MessageKind::error);
       return PAM_AUTH_ERR;
     }
@@ -303,22 +342,33 @@ class Login {
             "\nSave them somewhere secure: a password manager, or a printed sheet in a "
             "safe. They will not be shown again.");
     session_.tell(text.view(), MessageKind::info);
-    log(LogLevel::notice, "2FA set up at login; stored once the login completes (setcred)");
+    log(LogLevel::notice, Event::enrollment, Reason::at_login,
+        "2FA set up at login; stored once the login completes (setcred)");
     return PAM_SUCCESS;
   }
 
   PamSession& session_;
   const Config& config_;
   const ModuleOptions& options_;
-  std::string user_;    // as the PAM client sent it
-  StateKey state_key_;  // the account's own name, under which its state is filed, and its uid
-  std::string shown_user_;
-  std::string where_;
+  std::string user_;          // as the PAM client sent it
+  StateKey state_key_;        // the account's own name, under which its state is filed, and its uid
+  std::string account_name_;  // the account's own name, when the user name reaches an account
+  LoginItems items_;
+  std::optional<std::string> grace_key_;  // this login's grace key, when grace applies to it
   const Clock& clock_;
   std::unique_ptr<StateStore> store_;
 };
 
 void cleanup_result(pam_handle_t*, void* data, int) { delete static_cast<int*>(data); }
+
+// A log line about this transaction outside a Login (before one, or at setcred): the user is
+// PAM_USER as it is set (none yet when the options are bad).
+void log_transaction(PamSession& session, LogLevel level, Event event, Reason reason,
+                     std::string_view message) {
+  LogLine line(event, reason);
+  line.add(login_fields(session.item(PAM_USER), {}, login_items(session)));
+  session.logger().log_line(level, line, message);
+}
 
 }  // namespace
 
@@ -326,13 +376,15 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, cons
   // Only this authentication's own enrollment, if it makes one, may be stored by setcred.
   session.unset_env(kLoginEnrollmentVariable);
   if (!options) {
-    session.logger().log(LogLevel::error, "denied: " + options.error().message);
+    log_transaction(session, LogLevel::error, Event::denied, Reason::config_error,
+                    "denied: " + options.error().message);
     session.tell(kUnavailable, MessageKind::error);
     return PAM_AUTH_ERR;
   }
   auto config = load_module_config(*options);
   if (!config) {
-    session.logger().log(LogLevel::error, "denied: configuration error: " + config.error().message);
+    log_transaction(session, LogLevel::error, Event::denied, Reason::config_error,
+                    "denied: configuration error: " + config.error().message);
     session.tell(kUnavailable, MessageKind::error);
     return PAM_AUTH_ERR;
   }
@@ -340,7 +392,8 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, cons
   session.fail_delay(std::chrono::milliseconds(config->fail_delay_ms));
   auto user = session.user();
   if (!user) {
-    session.logger().log(LogLevel::error, "denied: " + user.error().message);
+    log_transaction(session, LogLevel::error, Event::denied, Reason::no_answer,
+                    "denied: " + user.error().message);
     return PAM_AUTH_ERR;
   }
   // A screen locker or any application running as the user cannot read the state: it has
@@ -370,8 +423,6 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
   // Used once, and kept out of the session's environment.
   session.unset_env(kLoginEnrollmentVariable);
   auto user = session.user();
-  const std::string shown = user ? printable_field(*user) : "(unknown)";
-  const std::string who = "user " + shown + " (" + login_context(session) + "): ";
   auto store_enrollment = [&]() -> Result<void> {
     if (!user) return std::unexpected(user.error());
     if (!options) return std::unexpected(options.error());
@@ -392,12 +443,13 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
   auto stored = store_enrollment();
   if (!stored) {
     // Errc::unsynced: the enrollment is in place, but its durability is in doubt.
-    session.logger().log(LogLevel::error, who + "denied: the 2FA set up at login was not stored: " +
-                                              stored.error().message);
+    log_transaction(session, LogLevel::error, Event::denied, Reason::not_stored,
+                    "denied: the 2FA set up at login was not stored: " + stored.error().message);
     session.tell(kUnavailable, MessageKind::error);
     return PAM_CRED_ERR;
   }
-  session.logger().log(LogLevel::notice, who + "enrolled in 2FA at login");
+  log_transaction(session, LogLevel::notice, Event::enrolled, Reason::at_login,
+                  "enrolled in 2FA at login");
   return PAM_SUCCESS;
 }
 

@@ -33,9 +33,8 @@ class UnprivilegedLogin {
   UnprivilegedLogin(PamSession& session, const Config& config, const ModuleOptions& options,
                     const std::string& user)
       : session_(session), config_(config), options_(options), user_(user) {
-    who_ = "user " + (valid_username(user_) ? user_ : std::string("(invalid user name)")) + " (" +
-           login_context(session_) + ", unprivileged caller uid " + std::to_string(getuid()) +
-           "): ";
+    fields_ = login_fields(user_, {}, login_items(session_));
+    fields_.emplace_back("caller_uid", std::to_string(getuid()));
   }
 
   int run() {
@@ -45,7 +44,8 @@ class UnprivilegedLogin {
     // PAM_IGNORE: an unprivileged caller cannot know whether another account is enrolled.
     if (!*account || ((*account)->uid != getuid() && (*account)->uid != geteuid())) {
       return unavailable("unprivileged caller uid " + std::to_string(getuid()) +
-                         " cannot check 2FA for " + printable_field(user_));
+                             " cannot check 2FA for " + printable_field(user_),
+                         Reason::not_allowed);
     }
     if (auto started = helper_.start(options_.check_helper, user_); !started) {
       return unavailable(started.error().message);
@@ -59,14 +59,15 @@ class UnprivilegedLogin {
         if (auto done = expect_exit(check::exit_for(status->status)); !done) {
           return unavailable(done.error().message);
         }
-        log(LogLevel::debug, "not enrolled and not required to use 2FA: ignored");
+        log(LogLevel::info, Event::ignored, Reason::not_required,
+            "not enrolled and not required to use 2FA: ignored");
         return PAM_IGNORE;
       }
       case AccountStatus::required: {
         if (auto done = expect_exit(check::exit_for(status->status)); !done) {
           return unavailable(done.error().message);
         }
-        log(LogLevel::notice,
+        log(LogLevel::notice, Event::denied, Reason::not_enrolled,
             "denied: 2FA required but not enrolled (no enrollment through an unprivileged "
             "caller)");
         session_.tell(kNotSetUp, MessageKind::error);
@@ -78,12 +79,15 @@ class UnprivilegedLogin {
   }
 
  private:
-  void log(LogLevel level, std::string_view message) {
-    session_.logger().log(level, who_ + std::string(message));
+  void log(LogLevel level, Event event, Reason reason, std::string_view message,
+           const LogFields& extra = {}) {
+    LogLine line(event, reason);
+    line.add(fields_).add(extra);
+    session_.logger().log_line(level, line, message);
   }
 
-  int unavailable(std::string_view why) {
-    log(LogLevel::error, "denied: " + std::string(why));
+  int unavailable(std::string_view why, Reason reason = Reason::internal_error) {
+    log(LogLevel::error, Event::denied, reason, "denied: " + std::string(why));
     session_.tell(kUnavailable, MessageKind::error);
     return PAM_AUTH_ERR;
   }
@@ -123,7 +127,7 @@ class UnprivilegedLogin {
     auto answer = collect_answer();
     if (!answer) {
       // The helper is killed unjudged (~HelperRun): nothing was charged, nothing learned.
-      log(LogLevel::error, "denied: " + answer.error().message);
+      log(LogLevel::error, Event::denied, Reason::no_answer, "denied: " + answer.error().message);
       return PAM_AUTH_ERR;
     }
     if (auto sent = helper_.send(check::answer_line(answer->view()).view()); !sent) {
@@ -137,7 +141,9 @@ class UnprivilegedLogin {
       return unavailable(done.error().message);
     }
     return report_verdict(
-        session_, [this](LogLevel level, std::string_view message) { log(level, message); },
+        session_,
+        [this](LogLevel level, Event event, Reason reason, std::string_view message,
+               const LogFields& extra) { log(level, event, reason, message, extra); },
         *verdict);
   }
 
@@ -145,7 +151,7 @@ class UnprivilegedLogin {
   const Config& config_;
   const ModuleOptions& options_;
   const std::string& user_;
-  std::string who_;
+  LogFields fields_;  // user, service, rhost, tty, caller_uid
   HelperRun helper_;
 };
 

@@ -84,11 +84,12 @@ write_service() {
   } > "$SB/pam.d/$name"
 }
 
-# pam_env CMD...: run CMD with pam_wrapper and nss_wrapper preloaded (and VALIX_TEST_PRELOAD,
+# pam_env CMD...: run CMD with pam_wrapper and nss_wrapper preloaded (the PAM services of
+# $SB/pam.d, or of VALIX_PAM_DIR if set: two fleet hosts with one service name) (and VALIX_TEST_PRELOAD,
 # if set, before them, so that a shim can pass lookups on to nss_wrapper).
 pam_env() {
   env LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}${VALIX_TEST_PRELOAD:+$VALIX_TEST_PRELOAD:}$PAM_WRAPPER_LIB:$NSS_WRAPPER_LIB" PAM_WRAPPER=1 \
-    PAM_WRAPPER_SERVICE_DIR="$SB/pam.d" PAM_WRAPPER_DEBUGLEVEL=2 \
+    PAM_WRAPPER_SERVICE_DIR="${VALIX_PAM_DIR:-$SB/pam.d}" PAM_WRAPPER_DEBUGLEVEL=2 \
     NSS_WRAPPER_PASSWD="$SB/etc/passwd" NSS_WRAPPER_GROUP="$SB/etc/group" "$@"
 }
 
@@ -144,7 +145,7 @@ pam_tester() {
     errfile=$(mktemp "$SB/.pam_tester.XXXXXX")
     printf '%s\n' "$input" | pam_env pamtester "$@" 2>"$errfile" && rc=0 || rc=$?
     if [ "$rc" -eq 0 ] || [ "$attempt" -eq 6 ] ||
-      grep -aqE 'SYSLOG\([0-9]\): (user |denied: )' "$errfile" ||
+      grep -aqE 'SYSLOG\([0-9]\): event=' "$errfile" ||
       { [ "${PAM_TESTER_MODULE_LOGS:-0}" != 1 ] &&
         ! grep -aqE 'PWRAP_ERROR|Initialization failure' "$errfile"; }; then
       cat "$errfile" >&2
@@ -158,11 +159,13 @@ pam_tester() {
 
 # login SERVICE USER ANSWER...: pamtester authenticate, answers fed one per prompt line.
 # Sets LOGIN_RC; output in $SB/out, pam_wrapper log (including syslog lines) in $SB/err.
+# PAM items from LOGIN_ITEMS, if set (an array: LOGIN_ITEMS=(-I rhost=10.0.0.1 -I tty=pts/1)).
+LOGIN_ITEMS=()
 login() {
   local service=$1 user=$2
   shift 2
   set +e
-  printf '%s\n' "$@" | pam_tester -v "$service" "$user" authenticate >"$SB/out" 2>"$SB/err"
+  printf '%s\n' "$@" | pam_tester -v "${LOGIN_ITEMS[@]}" "$service" "$user" authenticate >"$SB/out" 2>"$SB/err"
   LOGIN_RC=$?
   set -e
 }

@@ -44,7 +44,7 @@ done < <(sed -nE 's/^#([a-z_]+) =.*/\1/p' "$SHIPPED")
 # and OtpParameters), so the comments cannot drift from the code unnoticed.
 for pair in "require none" "unenrolled deny" "max_failures 5" "lockout_seconds 60" \
             "lockout_max_seconds 3600" "fail_delay_ms 2000" "window 1" "backup_codes 10" \
-            "pending_lifetime 600" "period 30" "digits 6" "qr utf8"; do
+            "pending_lifetime 600" "period 30" "digits 6" "qr utf8" "grace_seconds 0"; do
   set -- $pair
   check "valix.conf shows the core default $1 = $2" grep -qx "#$1 = $2" "$SHIPPED"
   check "the core's default for $1 is $2" bash -c "cat '$SRC/libvalix/config.hpp' '$SRC/libvalix/otp.hpp' | grep -qE '\b$1\b.*= *([A-Za-z]+::)?$2;'"

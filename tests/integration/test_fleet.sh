@@ -101,6 +101,44 @@ check "reset on B ends alice's enrollment everywhere (status on A)" bash -c "gre
 check "... no secret left in the directory" [ -z "$(directory_value alice valixSecret)" ]
 expect_login ok "alice, no longer enrolled or required, passes the module on A" host-a alice ""
 
+# --- grace periods are per host -------------------------------------------------------------
+# Both hosts run a service of one name (sshd, each from its own PAM directory, as on two
+# machines) for the same remote host and tty: the key still differs by host (its bind DN), so
+# a code typed on host A lets only host A's next login in. A wrong code on either host ends
+# every grace period on both.
+write_host_config host-a "grace_seconds = 600"
+write_host_config host-b "grace_seconds = 600"
+for h in a b; do
+  mkdir -p "$SB/pam.d-$h"
+  cp "$SB/pam.d/other" "$SB/pam.d-$h/other"
+  cp "$SB/pam.d/host-$h" "$SB/pam.d-$h/sshd"
+done
+on() { local h=$1; shift; VALIX_PAM_DIR="$SB/pam.d-$h" "$@"; }
+no_prompt() { ! grep -aq 'Verification code' "$SB/out" "$SB/err"; }
+wait_fresh_step
+fleet_enroll host-a carol
+LOGIN_ITEMS=(-I rhost=192.0.2.7 -I tty=ssh)
+on a expect_login ok "grace: carol logs in on host A (sshd) with a code" sshd carol "$(code_ahead "$SECRET" 1)"
+check "... one grace entry in the directory" [ "$(directory_value carol valixGrace | grep -c .)" -eq 1 ]
+on a expect_login ok "... host A's next login from the same rhost, service and tty: let in" sshd carol
+check "... without a prompt" no_prompt
+check "... logged as a grace use" log_has "event=grace reason=grace_period user=carol service=sshd rhost=192.0.2.7 tty=ssh"
+on b expect_login ok "... host B, same rhost, service and tty: asked (a backup code)" sshd carol "${CODES[0]}"
+check "... it was asked" out_has "Verification code:"
+check "... two grace entries now, one per host" [ "$(directory_value carol valixGrace | grep -c .)" -eq 2 ]
+on b expect_login ok "... then host B lets its next login in" sshd carol
+check "... without a prompt" no_prompt
+on a expect_login ok "... and host A still does" sshd carol
+check "... without a prompt" no_prompt
+LOGIN_ITEMS=(-I rhost=198.51.100.9 -I tty=ssh)
+on b expect_login fail "a wrong code on host B from another remote host" sshd carol 000000
+check "... ended every grace period (none left in the directory)" [ -z "$(directory_value carol valixGrace)" ]
+check "... and recorded the last failure's remote host" [ "$(directory_value carol valixLastFailureHost)" = 198.51.100.9 ]
+LOGIN_ITEMS=(-I rhost=192.0.2.7 -I tty=ssh)
+on a expect_login fail "host A asks again" sshd carol ""
+check "... it was asked" out_has "Verification code:"
+LOGIN_ITEMS=()
+
 # --- who may read the directory -------------------------------------------------------------
 check "an anonymous bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"
 check "a user's own bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -D '$VALIX_LDAP_USER_DN' -y '$SLAPD_DIR/alice.password' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"

@@ -85,8 +85,27 @@ write_config "require = all"
 rhost=$'evil\x9b2J\xc2\x9b31m\x85host'
 write_service c1 "" "auth required $VALIX_TEST_AUTHTOK_MODULE rhost=$rhost"
 login c1 erin 123456
-check "rhost with C1 controls: the login is judged (denied) and logged" log_has "user erin ("
-check "rhost with C1 controls: each byte >= 0x80 logged as '?'" log_has "rhost=evil?2J??31m?host)"
+check "rhost with C1 controls: the login is judged (denied) and logged" log_has "event=denied reason=not_enrolled user=erin "
+check "rhost with C1 controls: each byte >= 0x80 logged as '?'" log_has " rhost=evil?2J??31m?host "
 check "rhost with C1 controls: no byte >= 0x80 in any log line" \
   bash -c '! grep -a "SYSLOG(" "$1" | LC_ALL=C grep -qaP "[\x80-\xff]"' _ "$SB/err"
+
+# A remote host or user name that tries to add keys to the key=value line: blanks, '=' and
+# quotes are percent-encoded, so every line has exactly one event and one reason, both ours.
+LOGIN_ITEMS=(-I 'rhost=a event=success reason=totp_code "msg=x')
+login valix erin 123456
+LOGIN_ITEMS=()
+check "rhost with ' event=success': logged percent-encoded" \
+  log_has ' rhost=a%20event%3Dsuccess%20reason%3Dtotp_code%20%22msg%3Dx tty='
+login valix 'x event=success reason=totp_code' 123456
+check "user name with ' event=success': logged percent-encoded" \
+  log_has ' user=x%20event%3Dsuccess%20reason%3Dtotp_code '
+# Every line: event and reason first, then keys whose values hold no blank, '=' or '"', then
+# msg="..." last; and no second event= or reason= before msg.
+well_formed() {
+  ! grep -a "SYSLOG(" "$SB/err" | sed 's/.*SYSLOG([0-9]): //' |
+    grep -avE '^event=[a-z_]+ reason=[a-z_]+ ([a-z_]+=[^ ="]+ )*msg="' | grep -aq . &&
+    ! grep -a "SYSLOG(" "$SB/err" | sed 's/ msg=".*//' | grep -aqE ' event=.* event=| reason=.* reason='
+}
+check "... every line well formed, nothing injected" well_formed
 finish

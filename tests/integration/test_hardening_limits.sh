@@ -38,7 +38,7 @@ limited_login() {
       "$SB/pam.d" "$SB/etc/passwd" "$SB/etc/group" 2>&1 | cat >"$SB/out"
     LOGIN_RC=${PIPESTATUS[1]}
     set -e
-    grep -aqE 'SYSLOG\([0-9]\): (user |denied: )' "$SB/out" && break
+    grep -aqE 'SYSLOG\([0-9]\): event=' "$SB/out" && break
     sleep "0.$((RANDOM % 5 + 1))"
   done
   : >"$SB/err"

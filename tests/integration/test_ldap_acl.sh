@@ -254,7 +254,7 @@ modify 0 "host-a deletes valixRequired" host-a "$ALICE_STATE" <<EOF
 delete: valixRequired
 -
 EOF
-modify 0 "host-a writes the watermark, failure counts, lockouts, last login, pending, login enrollment" host-a "$ALICE_STATE" <<EOF
+modify 0 "host-a writes the watermark, failure counts, lockouts, last login, last failure, grace, pending, login enrollment" host-a "$ALICE_STATE" <<EOF
 replace: valixLastStep
 valixLastStep: $(( $(date +%s) / 30 ))
 -
@@ -273,6 +273,16 @@ valixBackupLockedUntil: 0
 replace: valixLastLogin
 valixLastLogin: $(date +%s)
 -
+replace: valixLastFailure
+valixLastFailure: $(date +%s)
+-
+replace: valixLastFailureHost
+valixLastFailureHost: 192.0.2.7
+-
+replace: valixGrace
+valixGrace: 0123456789abcdef0123456789abcdef $(date +%s)
+valixGrace: 1123456789abcdef0123456789abcdef $(date +%s)
+-
 replace: valixPending
 valixPending:: $(printf 'valix-state 1\nend\n' | base64 -w0)
 -
@@ -287,6 +297,12 @@ modify 0 "host-b clears them again" host-b "$ALICE_STATE" <<EOF
 delete: valixFailures
 -
 delete: valixLockedUntil
+-
+delete: valixLastFailure
+-
+delete: valixLastFailureHost
+-
+delete: valixGrace
 -
 delete: valixPending
 -

@@ -374,14 +374,15 @@ class Enroller {
     if (!*ok) return kRefused;
     std::vector<SecretString> codes;
     auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      // Reset (or the state removed) since the code was checked: nothing to give codes to.
       if (!current || !current->enrollment)
-        return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
+        return fail(Errc::conflict, "2FA state changed; run valix-enroll again");
       auto fresh = replace_backup_codes(*current->enrollment, config_);
       if (!fresh) return std::unexpected(fresh.error());
       codes = std::move(*fresh);
       return StateChange::write;
     });
-    if (!updated) return internal(updated.error());
+    if (!updated) return failed(updated.error());
     if (!o_.json) std::printf("New backup codes made; the old ones no longer work.\n");
     return show_codes(codes);
   }

@@ -9,6 +9,8 @@
 
 #include "auth.hpp"
 #include "enrollment.hpp"
+#include "enrollment_flow.hpp"
+#include "enrollment_texts.hpp"
 #include "messages.hpp"
 #include "policy.hpp"
 #include "qr.hpp"
@@ -25,7 +27,26 @@ namespace {
 constexpr const char* kResultKey = "valix_auth_result";
 // The PAM environment variable holding the token of an enrollment made at login.
 constexpr std::string_view kLoginEnrollmentVariable = "VALIX_LOGIN_ENROLLMENT";
-constexpr int kEnrollmentTries = 3;
+// The enrollment flow's dialog over the PAM conversation: codes are asked with echo on (a
+// code being set up is no secret yet), the QR code drawn without colours unless qr = none.
+class LoginDialog final : public EnrollmentDialog {
+ public:
+  LoginDialog(PamSession& session, const Config& config) : session_(session), config_(config) {}
+  void show(std::string_view text, Tone tone) override {
+    session_.tell(text, tone == Tone::error ? MessageKind::error : MessageKind::info);
+  }
+  Result<SecretString> qr_code(std::string_view uri) override {
+    if (config_.qr == QrStyle::none) return SecretString();
+    return render_qr_text_plain(uri);
+  }
+  Result<SecretString> ask(std::string_view prompt) override {
+    return session_.ask(prompt, Echo::on);
+  }
+
+ private:
+  PamSession& session_;
+  const Config& config_;
+};
 
 class Login {
  public:
@@ -186,65 +207,31 @@ class Login {
     return PAM_AUTH_ERR;
   }
 
-  // The reference flow (scan, verify, save backup codes) through the PAM conversation. For a
-  // name with no account the same screens are shown and every code is refused, so the flow
-  // does not reveal which accounts exist.
+  // The enrollment flow (enrollment_flow.hpp) through the PAM conversation. For a name with no
+  // account the same screens are shown and every code is refused, so the flow does not reveal
+  // which accounts exist.
   int enroll_at_login(bool real_account) {
-    auto pending = new_pending_enrollment(config_, clock_());
-    if (!pending) return internal_error(pending.error().message);
-    const SecretString uri =
-        otpauth_uri(issuer_name(config_), account_label(config_, state_key_.name), pending->secret,
-                    pending->otp);
-    constexpr std::string_view kIntro =
-        "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"
-        "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan "
-        "this QR code:\n";
-    SecretString intro(kIntro);
-    if (config_.qr != QrStyle::none) {
-      auto qr = render_qr_text_plain(uri.view());
-      if (!qr) return internal_error(qr.error().message);
-      intro.str().reserve(kIntro.size() + qr->size() + 1);  // never reallocated
-      intro.str().append(qr->view());
+    LoginDialog dialog(session_, config_);
+    auto flow = run_enrollment_flow(
+        dialog, config_,
+        EnrollmentFlow{EnrollmentFront::login, account_label(config_, state_key_.name), prompt(),
+                       std::nullopt, !real_account},
+        clock_);
+    if (!flow) return internal_error(flow.error().message);
+    if (flow->end == EnrollmentEnd::abandoned) {
+      log(LogLevel::notice, "in-login enrollment abandoned: " + flow->why);
+      return PAM_AUTH_ERR;
     }
-    const SecretString grouped = grouped_secret(pending->secret);
-    SecretString details("   Or enter this key by hand: ");
-    details.str().reserve(grouped.size() + uri.size() + 256);  // never reallocated
-    details.str().append(grouped.view()).append("\n   Setup URI: ").append(uri.view());
-    details.str().append("\n\n2. Your app shows a " + std::to_string(pending->otp.digits) +
-                         "-digit code that refreshes every " + std::to_string(pending->otp.period) +
-                         " seconds. Enter it below.");
-    session_.tell(intro.view(), MessageKind::info);
-    session_.tell(details.view(), MessageKind::info);
-
-    std::optional<std::uint64_t> step;
-    for (int attempt = 1; attempt <= kEnrollmentTries && !step; ++attempt) {
-      auto answer = session_.ask(prompt(), Echo::on);
-      if (!answer) {
-        log(LogLevel::notice, "in-login enrollment abandoned: " + answer.error().message);
-        return PAM_AUTH_ERR;
-      }
-      auto match = verify_new_secret(pending->secret, pending->otp, answer->view(), clock_(),
-                                     config_.window);
-      if (!match) return internal_error(match.error().message);
-      if (real_account && *match) {
-        step = *match;
-      } else if (attempt < kEnrollmentTries) {
-        session_.tell(
-            "That code is not correct. Check that the time on your phone is right and "
-            "try again.",
-            MessageKind::error);
-      }
-    }
-    if (!step) {
+    if (flow->end != EnrollmentEnd::verified) {
       log(LogLevel::notice, "denied: in-login enrollment failed (no correct code)");
-      session_.tell("2FA was not set up. Sign in again to retry.", MessageKind::error);
+      session_.tell(texts::kLoginNotSetUp, MessageKind::error);
       return PAM_AUTH_ERR;
     }
 
     // Shown now, while the conversation is open; kept inert in the state, and installed only
     // once the whole login has passed (establish_credentials, with this login's token). A
     // login that fails after this point leaves the user as they were: not enrolled.
-    auto activation = make_enrollment(*pending, *step, clock_(), config_);
+    auto activation = make_enrollment(flow->pending, flow->first_step, clock_(), config_);
     if (!activation) return internal_error(activation.error().message);
     auto token = new_login_token();
     if (!token) return internal_error(token.error().message);
@@ -260,18 +247,10 @@ class Login {
     if (auto set = session_.set_env(kLoginEnrollmentVariable, token->view()); !set) {
       return internal_error(set.error().message);
     }
-    const SecretString listing = format_backup_codes(activation->backup_codes);
+    const SecretString codes = texts::backup_codes_screen(activation->backup_codes);
     SecretString text;
-    text.str().reserve(listing.size() + 512);  // no reallocation, no unwiped copy
-    text.str()
-        .append(
-            "Two-factor authentication is set up. It takes effect when this login completes; "
-            "every login after it will ask for a code from your authenticator app.\n\nYour "
-            "backup codes (each works once, if you lose your phone):\n")
-        .append(listing.view())
-        .append(
-            "\nSave them somewhere secure: a password manager, or a printed sheet in a "
-            "safe. They will not be shown again.");
+    text.str().reserve(texts::kLoginSetUp.size() + 2 + codes.size());  // never reallocated
+    text.str().append(texts::kLoginSetUp).append("\n\n").append(codes.view());
     session_.tell(text.view(), MessageKind::info);
     log(LogLevel::notice, "2FA set up at login; stored once the login completes (setcred)");
     return PAM_SUCCESS;

@@ -51,12 +51,13 @@ class LoginDialog final : public EnrollmentDialog {
 class Login {
  public:
   Login(PamSession& session, const Config& config, const ModuleOptions& options, std::string user,
-        const Clock& clock)
+        const Clock& clock, const StoreOpener& open_store)
       : session_(session),
         config_(config),
         options_(options),
         user_(std::move(user)),
-        clock_(clock) {
+        clock_(clock),
+        open_store_(open_store) {
     where_ = login_context(session_);
     shown_user_ = valid_username(user_) ? user_ : "(invalid user name)";
   }
@@ -68,7 +69,7 @@ class Login {
       const std::string& account_name = owner->key.empty() ? owner->account->name : owner->key;
       if (account_name != user_) shown_user_ += " (account " + printable_field(account_name) + ")";
     }
-    auto store = open_state_store(config_, geteuid());
+    auto store = open_store_(config_);
     if (!store) return store_failed(owner->account, store.error());
     store_ = std::move(*store);
     auto found = load_login_state(*store_, *owner);
@@ -264,6 +265,7 @@ class Login {
   std::string shown_user_;
   std::string where_;
   const Clock& clock_;
+  const StoreOpener& open_store_;
   std::unique_ptr<StateStore> store_;
 };
 
@@ -271,7 +273,12 @@ void cleanup_result(pam_handle_t*, void* data, int) { delete static_cast<int*>(d
 
 }  // namespace
 
-int authenticate(PamSession& session, const Result<ModuleOptions>& options, const Clock& clock) {
+Result<std::unique_ptr<StateStore>> open_module_store(const Config& config) {
+  return open_state_store(config, geteuid());
+}
+
+int authenticate(PamSession& session, const Result<ModuleOptions>& options, const Clock& clock,
+                 const StoreOpener& open_store) {
   // Only this authentication's own enrollment, if it makes one, may be stored by setcred.
   session.unset_env(kLoginEnrollmentVariable);
   if (!options) {
@@ -297,7 +304,7 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, cons
   if (module_privilege(*config) == Privilege::unprivileged_caller) {
     return authenticate_unprivileged(session, *config, *options, *user);
   }
-  return Login(session, *config, *options, std::move(*user), clock).run();
+  return Login(session, *config, *options, std::move(*user), clock, open_store).run();
 }
 
 int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** argv) {
@@ -313,7 +320,8 @@ int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** arg
   return result;
 }
 
-int establish_credentials(PamSession& session, const Result<ModuleOptions>& options, int flags) {
+int establish_credentials(PamSession& session, const Result<ModuleOptions>& options, int flags,
+                          const StoreOpener& open_store) {
   auto token = session.env(kLoginEnrollmentVariable);
   if (!token || (flags & PAM_DELETE_CRED) != 0) return PAM_IGNORE;
   // Used once, and kept out of the session's environment.
@@ -331,7 +339,7 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
     if (owner->key.empty() || !owner->account) {
       return fail(Errc::invalid, "the user name cannot have 2FA state");
     }
-    auto store = open_state_store(*config, geteuid());
+    auto store = open_store(*config);
     if (!store) return std::unexpected(store.error());
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     const SignalShield shield;

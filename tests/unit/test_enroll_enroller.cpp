@@ -24,28 +24,6 @@ std::string code_now() {
   return std::string(code->view());
 }
 
-// The enroller owns its store: this one lends the test's, which outlives it.
-class Borrowed final : public StateStore {
- public:
-  explicit Borrowed(StateStore& to) : to_(to) {}
-  Result<std::optional<UserState>> load(const StateKey& key) override { return to_.load(key); }
-  Result<void> update(const StateKey& key, const Mutator& mutate) override {
-    return to_.update(key, mutate);
-  }
-  Result<std::optional<std::string>> name_filed_for(uid_t uid) override {
-    return to_.name_filed_for(uid);
-  }
-  Result<void> rename(const StateKey& from, const StateKey& to) override {
-    return to_.rename(from, to);
-  }
-  Result<std::vector<std::string>> list_users() override { return to_.list_users(); }
-
- private:
-  StateStore& to_;
-};
-
-std::unique_ptr<StateStore> lend(StateStore& store) { return std::make_unique<Borrowed>(store); }
-
 void enroll_in(MemoryStore& store, const Config& config) {
   UserState state;
   Enrollment e;
@@ -75,7 +53,7 @@ void regenerate_refused_when_reset_meanwhile(void**) {
   options.action = enroll::Options::Action::regenerate;
   options.current_code = code_now();
   const int exit_status =
-      enroll::run_enroller(options, config, lend(store), kUser, kUid, std::nullopt);
+      enroll::run_enroller(options, config, BorrowedStore::of(store), kUser, kUid, std::nullopt);
   assert_true(reset);  // the code was right: the refusal is the reset's
   assert_int_equal(exit_status, enroll::kRefused);
   auto left = store.load(StateKey{kUser, kUid});
@@ -94,7 +72,7 @@ void regenerate_replaces_the_codes(void**) {
   options.current_code = code_now();
   options.json = true;
   const int exit_status =
-      enroll::run_enroller(options, config, lend(store), kUser, kUid, std::nullopt);
+      enroll::run_enroller(options, config, BorrowedStore::of(store), kUser, kUid, std::nullopt);
   assert_int_equal(exit_status, enroll::kOk);
   assert_int_equal(store.at(kUser).enrollment->backup.hashes.size(), before);
   assert_true(store.at(kUser).enrollment->backup.hashes.front() != old_first);

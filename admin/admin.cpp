@@ -50,7 +50,7 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
       if (seen.contains(member)) continue;
       auto target = resolve_user(ctx.store, member);
       // A member whose state is misfiled is the operator's to fix before anyone is changed.
-      if (!target && target.error().code == Errc::conflict) return std::unexpected(target.error());
+      if (!target && target.error().code == Errc::misfiled) return std::unexpected(target.error());
       if (!target || !target->account) {
         ctx.log.log_line(
             LogLevel::warning,
@@ -68,7 +68,7 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
 
 Exit refuse_resolution(const Context& ctx, std::string_view action, const Error& error) {
   const Exit code =
-      (error.code == Errc::invalid || error.code == Errc::not_found || error.code == Errc::conflict)
+      (error.code == Errc::invalid || error.code == Errc::not_found || error.code == Errc::misfiled)
           ? Exit::refused
           : Exit::failed;
   return ctx.error(action, "-", error.message + "; nothing changed", code);
@@ -119,7 +119,7 @@ Result<Target> resolve_user(StateStore& store, std::string_view name) {
   auto stray = state_filed_elsewhere(store, *owner);
   if (!stray) return std::unexpected(stray.error());
   if (*stray) {
-    return fail(Errc::conflict, "2FA state for the account '" + owner->key + "' is filed under '" +
+    return fail(Errc::misfiled, "2FA state for the account '" + owner->key + "' is filed under '" +
                                     **stray +
                                     "', where logins do not use it (those by that name are "
                                     "refused); rename it to " +
@@ -128,7 +128,7 @@ Result<Target> resolve_user(StateStore& store, std::string_view name) {
   }
   Target target{std::move(owner->key), std::move(owner->account)};
   // Only the store's refusals matter here: a state it cannot read is the command's to report.
-  if (auto state = store.load(target.key()); !state && state.error().code == Errc::conflict) {
+  if (auto state = store.load(target.key()); !state && state.error().code == Errc::misfiled) {
     return std::unexpected(state.error());
   }
   return target;
@@ -462,7 +462,8 @@ Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& 
       owner->state_key());
   if (!moved) {
     const Errc code = moved.error().code;
-    const bool refused = code == Errc::not_found || code == Errc::conflict || code == Errc::invalid;
+    const bool refused = code == Errc::not_found || code == Errc::conflict ||
+                         code == Errc::misfiled || code == Errc::invalid;
     return ctx.error(action, from,
                      moved.error().message + (refused ? "; nothing changed" : std::string()),
                      refused ? Exit::refused : Exit::failed);

@@ -68,7 +68,7 @@ std::string shown(std::string_view name);
 // Checks name (valid_username) and looks up its account. An invalid name is Errc::invalid.
 // The target is named by the account's own name (state_owner), whatever spelling or login
 // name was given. State of the account filed under another of its names (by an earlier
-// version) is Errc::conflict, with what to rename: acting on the account's own name would
+// version) is Errc::misfiled, with what to rename: acting on the account's own name would
 // miss it. So is state the store refuses for the account (filed under another name for its
 // uid, or another account's under its name).
 Result<Target> resolve_user(StateStore& store, std::string_view name);

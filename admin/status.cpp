@@ -273,7 +273,7 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       continue;
     }
     auto target = resolve_user(ctx.store, name);
-    if (!target && target.error().code == Errc::conflict) {
+    if (!target && target.error().code == Errc::misfiled) {
       // Reported like an unreadable state: everyone else is still shown.
       result = worse(result, ctx.error(action, name, target.error().message, Exit::refused));
       continue;

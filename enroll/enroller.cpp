@@ -4,7 +4,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <cstring>
 #include <thread>
 #include <vector>
 
@@ -12,18 +11,22 @@
 #include "backup_codes.hpp"
 #include "base32.hpp"
 #include "enrollment.hpp"
+#include "enrollment_flow.hpp"
+#include "enrollment_texts.hpp"
 #include "file_util.hpp"
 #include "outcome.hpp"
 #include "privileges.hpp"
 #include "qr.hpp"
 #include "setuid.hpp"
+#include "terminal.hpp"
 #include "text.hpp"
 #include "verify.hpp"
 
 namespace valix::enroll {
 namespace {
 
-constexpr int kTries = 3;
+// How long an interactive run may wait for the first code of the secret it showed.
+constexpr std::int64_t kInteractiveLifetime = 3600;
 
 class Enroller {
  public:
@@ -64,39 +67,13 @@ class Enroller {
     return kUsage;
   }
 
-  // Reads one line from the terminal; nullopt at end of input.
-  // The prompt goes to stderr under --json, so stdout stays one JSON document.
-  std::optional<SecretString> read_line(const char* prompt) const {
-    FILE* to = o_.json ? stderr : stdout;
-    std::fputs(prompt, to);
-    std::fflush(to);
-    return stdin_line();
-  }
-
-  // One line of standard input, its line end removed; nullopt at end of input.
-  static std::optional<SecretString> stdin_line() {
-    char buffer[256];
-    if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
-    buffer[std::strcspn(buffer, "\r\n")] = '\0';
-    SecretString line(buffer);
-    wipe(buffer, sizeof buffer);
-    return line;
-  }
-
-  // A code given on the command line, or "-": one line from standard input (argv is visible to
-  // every user on the host, standard input is not). nullopt at end of input.
-  static std::optional<SecretString> code_argument(const std::string& value) {
-    if (value != "-") return SecretString(value);
-    return stdin_line();
-  }
-
   // For an enrolled user: the current TOTP code (from --code, or asked for) must verify,
   // under the lock, with replay protection and the lockout rules of a login.
   Result<bool> current_code_verifies(const UserState& state) {
     std::optional<SecretString> code;
     if (o_.current_code) code = code_argument(*o_.current_code);
     else if (isatty(STDIN_FILENO))
-      code = read_line("You already use 2FA. Enter the current code from your app: ");
+      code = read_line("You already use 2FA. Enter the current code from your app: ", o_.json);
     if (!code) {
       std::fprintf(
           stderr,
@@ -224,9 +201,7 @@ class Enroller {
                                      constant_time_equal(as_text(current->enrollment->secret),
                                                          as_text(seen.secret))));
     if (same) return {};
-    return fail(Errc::conflict,
-                "your 2FA settings changed while valix-enroll was running; nothing was "
-                "changed. Run valix-enroll again.");
+    return fail(Errc::conflict, std::string(texts::kToolChangedMeanwhile));
   }
 
   SecretString uri_for(const PendingEnrollment& p) {
@@ -305,43 +280,25 @@ class Enroller {
       std::fputs(out.c_str(), stdout);
       return kOk;
     }
-    std::printf("\nYour backup codes. Each works once, if you lose your phone:\n\n%s\n",
-                format_backup_codes(codes).c_str());
-    std::printf(
-        "Save them somewhere secure: a password manager, or a printed sheet in a safe —\n"
-        "not a text file on your desktop. They will not be shown again.\n");
+    std::printf("\n%s\n", texts::backup_codes_screen(codes).c_str());
     return kOk;
   }
 
-  // Activates the pending enrollment if code matches it. Returns the backup codes, or nullopt
-  // for a wrong code (nothing changed).
-  // in_memory (the interactive run's enrollment, never stored as pending) comes with the
-  // SeenEnrollment that allowed it. A stored pending enrollment needs no such check: storing it
-  // was checked, and every activation since (at login, in another run, by an import) would
-  // have cleared it.
-  Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
-                                                            const PendingEnrollment* in_memory,
-                                                            const SeenEnrollment* seen) {
+  // Activates the stored pending enrollment (valix-enroll --begin) if code matches it. Returns
+  // the backup codes, or nullopt for a wrong code (nothing changed) or an expired enrollment
+  // (cleared). Storing it was checked, and every activation since (at login, in another run,
+  // by an import) would have cleared it: no SeenEnrollment guard is needed.
+  Result<std::optional<std::vector<SecretString>>> activate(std::string_view code) {
     std::optional<std::vector<SecretString>> codes;
     auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
       // Every run starts from nothing: a run whose write lost the compare-and-swap made codes
       // that exist nowhere, and this run may keep the state (the code does not match the
       // pending enrollment it now finds).
       codes.reset();
-      if (seen != nullptr) {
-        if (auto unchanged = unchanged_since_seen(current, *seen); !unchanged)
-          return std::unexpected(unchanged.error());
-      }
-      if (!current) current.emplace();
-      if (in_memory != nullptr) {
-        current->pending =
-            PendingEnrollment{in_memory->secret.clone(), in_memory->otp, in_memory->expires_at};
-      }
-      if (!current->pending)
+      if (!current || !current->pending)
         return fail(Errc::not_found, "nothing to confirm: run valix-enroll --begin first");
       if (current->pending->expires_at < now()) {
         current->pending.reset();
-        codes.reset();
         return StateChange::write;
       }
       auto step = verify_new_secret(current->pending->secret, current->pending->otp, code, now(),
@@ -357,17 +314,38 @@ class Enroller {
     return codes;
   }
 
+  // Stores the interactive run's enrollment (never stored as pending), its first code verified
+  // at first_step, unless the state changed since may_enroll's decision (seen).
+  Result<std::vector<SecretString>> activate_verified(const PendingEnrollment& pending,
+                                                      std::uint64_t first_step,
+                                                      const SeenEnrollment& seen) {
+    std::vector<SecretString> codes;
+    auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      if (auto unchanged = unchanged_since_seen(current, seen); !unchanged)
+        return std::unexpected(unchanged.error());
+      if (!current) current.emplace();
+      // A copy: the store may run this more than once (StateStore::Mutator).
+      current->pending = PendingEnrollment{pending.secret.clone(), pending.otp, pending.expires_at};
+      auto activated = activate_enrollment(*current, first_step, now(), config_);
+      if (!activated) return std::unexpected(activated.error());
+      codes = std::move(*activated);
+      return StateChange::write;
+    });
+    if (!updated) return std::unexpected(updated.error());
+    return codes;
+  }
+
   int confirm(std::string_view code) {
     auto state = load();
     if (!state) return internal(state.error());
     if (!*state || !(*state)->pending)
       return refuse("nothing to confirm: run valix-enroll --begin first");
     if ((*state)->pending->expires_at < now()) {
-      auto codes = activate(code, nullptr, nullptr);  // clears the expired enrollment
+      auto codes = activate(code);  // clears the expired enrollment
       if (!codes) return internal(codes.error());
       return refuse("the enrollment expired; run valix-enroll --begin again");
     }
-    auto codes = activate(code, nullptr, nullptr);
+    auto codes = activate(code);
     if (!codes) return internal(codes.error());
     if (!*codes)
       return refuse("that code is not correct; check the time on your phone and try again");
@@ -384,14 +362,15 @@ class Enroller {
     if (!*ok) return kRefused;
     std::vector<SecretString> codes;
     auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
+      // Reset (or the state removed) since the code was checked: nothing to give codes to.
       if (!current || !current->enrollment)
-        return fail(Errc::invalid, "2FA state changed; run valix-enroll again");
+        return fail(Errc::conflict, "2FA state changed; run valix-enroll again");
       auto fresh = replace_backup_codes(*current->enrollment, config_);
       if (!fresh) return std::unexpected(fresh.error());
       codes = std::move(*fresh);
       return StateChange::write;
     });
-    if (!updated) return internal(updated.error());
+    if (!updated) return failed(updated.error());
     if (!o_.json) std::printf("New backup codes made; the old ones no longer work.\n");
     return show_codes(codes);
   }
@@ -404,49 +383,25 @@ class Enroller {
     }
     SeenEnrollment seen;
     if (auto refused = may_enroll(seen)) return *refused;
-    auto pending = new_pending_enrollment(config_, now());
-    if (!pending) return internal(pending.error());
-    pending->expires_at = now() + 3600;
-    const SecretString uri = uri_for(*pending);
-    std::printf("Set up two-factor authentication (2FA) for %s\n\n",
-                account_label(config_, user_).c_str());
-    std::printf(
-        "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan this "
-        "QR code:\n\n");
-    auto qr = render_qr_text(uri.view(), o_.qr.value_or(config_.qr));
-    if (!qr) return internal(qr.error());
-    std::fputs(qr->c_str(), stdout);
-    const SecretString grouped = grouped_secret(pending->secret);
-    std::printf("\n   Can't scan it? Enter this key by hand: %s\n   Setup URI: %s\n\n",
-                grouped.c_str(), uri.c_str());
-    if (auto refused = write_svg(uri)) return *refused;
-    if (o_.qr_svg) std::printf("   The QR code is also in %s.\n\n", o_.qr_svg->c_str());
-    std::printf("2. Your app shows a %d-digit code that refreshes every %d seconds.\n",
-                pending->otp.digits, pending->otp.period);
-    const std::string prompt = "Enter the " + std::to_string(pending->otp.digits) +
-                               "-digit code from your authenticator app: ";
-    for (int attempt = 1; attempt <= kTries; ++attempt) {
-      auto code = read_line(prompt.c_str());
-      if (!code) return refuse("2FA was not turned on.");
-      auto codes = activate(code->view(), &*pending, &seen);
-      if (!codes) return failed(codes.error());
-      if (*codes) {
-        show_codes(**codes);
-        std::printf(
-            "\nDone. Your account now requires a %d-digit code from your authenticator app on "
-            "every login.\n",
-            pending->otp.digits);
-        return kOk;
-      }
-      if (attempt < kTries) {
-        std::printf(
-            "That code is not correct. Check that the time on your phone is right and try again "
-            "(%d %s left).\n",
-            kTries - attempt, kTries - attempt == 1 ? "try" : "tries");
-      }
+    TerminalDialog dialog(o_.json, o_.qr.value_or(config_.qr), o_.qr_svg,
+                          [this](const SecretString& uri) { return write_svg(uri); });
+    auto flow = run_enrollment_flow(
+        dialog, config_,
+        EnrollmentFlow{EnrollmentFront::tool, account_label(config_, user_),
+                       texts::tool_code_prompt(config_.otp.digits), kInteractiveLifetime, false},
+        [] { return now(); });
+    if (!flow) return dialog.refusal ? *dialog.refusal : internal(flow.error());
+    switch (flow->end) {
+      case EnrollmentEnd::abandoned: return refuse(std::string(texts::kToolAbandoned));
+      case EnrollmentEnd::wrong_codes: return refuse(std::string(texts::kToolWrongCodes));
+      case EnrollmentEnd::expired: return refuse(std::string(texts::kToolExpired));
+      case EnrollmentEnd::verified: break;
     }
-    return refuse(
-        "that code is not correct. 2FA was not turned on; run valix-enroll to try again.");
+    auto codes = activate_verified(flow->pending, flow->first_step, seen);
+    if (!codes) return failed(codes.error());
+    show_codes(*codes);
+    std::printf("\n%s\n", texts::tool_done(flow->pending.otp.digits).c_str());
+    return kOk;
   }
 
   const Options& o_;

@@ -24,7 +24,8 @@ int internal(const Error& error) {
 }
 
 int failed(const Error& error) {
-  return error.code == Errc::conflict ? refuse(error.message) : internal(error);
+  const bool refusal = error.code == Errc::conflict || error.code == Errc::misfiled;
+  return refusal ? refuse(error.message) : internal(error);
 }
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 

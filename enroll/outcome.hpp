@@ -18,8 +18,9 @@ int refuse(const std::string& message);
 // directory (Errc::denied), which is the user's to hear about (kRefused).
 int internal(const Error& error);
 
-// A conflict (the state changed while the user was at a prompt) is a refusal with its own
-// explanation; anything else is internal().
+// A conflict (the state changed while the user was at a prompt) or a misfiled state (an
+// administrator's rename is due) is a refusal with its own explanation; anything else is
+// internal().
 int failed(const Error& error);
 
 std::int64_t now();

@@ -412,14 +412,14 @@ Result<void> FileStateStore::rename(const StateKey& from, const StateKey& to) {
   }
   const std::optional<uid_t> owner = (*state)->uid ? (*state)->uid : from.uid;
   if (owner && *owner != *to.uid) {
-    return fail(Errc::conflict, "the 2FA state filed under '" + *from_name + "' belongs to uid " +
+    return fail(Errc::misfiled, "the 2FA state filed under '" + *from_name + "' belongs to uid " +
                                     std::to_string(*owner) + ", not to '" + *to_name + "' (uid " +
                                     std::to_string(*to.uid) + ")");
   }
   auto filed = name_filed_for(*to.uid);
   if (!filed) return std::unexpected(filed.error());
   if (*filed && **filed != *from_name) {
-    return fail(Errc::conflict, "uid " + std::to_string(*to.uid) +
+    return fail(Errc::misfiled, "uid " + std::to_string(*to.uid) +
                                     " already has 2FA state under '" + **filed +
                                     "'; keep one of the two");
   }

@@ -319,7 +319,7 @@ Result<std::optional<std::string>> LdapStateStore::name_filed_for(uid_t uid) {
   if (names.size() > 1) {
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    return fail(Errc::conflict, "2FA state of uid " + std::to_string(uid) +
+    return fail(Errc::misfiled, "2FA state of uid " + std::to_string(uid) +
                                     " is filed under several names (" + list +
                                     "); an administrator must remove all but one");
   }
@@ -335,7 +335,7 @@ Result<void> LdapStateStore::rename(const StateKey& from, const StateKey& to) {
   if (!source->state) return fail(Errc::not_found, from.name + " has no 2FA state");
   const std::optional<uid_t> owner = source->state->uid ? source->state->uid : from.uid;
   if (owner != to.uid) {
-    return fail(Errc::conflict, "the state of " + from.name + " belongs to another account than " +
+    return fail(Errc::misfiled, "the state of " + from.name + " belongs to another account than " +
                                     to.name + "; nothing moved");
   }
   auto target = find(to);
@@ -344,7 +344,7 @@ Result<void> LdapStateStore::rename(const StateKey& from, const StateKey& to) {
     return fail(Errc::conflict, to.name + " already has 2FA state; nothing moved");
   }
   if (target->filed_for_uid && *target->filed_for_uid != from.name) {
-    return fail(Errc::conflict, "2FA state of uid " + std::to_string(*to.uid) +
+    return fail(Errc::misfiled, "2FA state of uid " + std::to_string(*to.uid) +
                                     " is also filed under " + *target->filed_for_uid +
                                     "; nothing moved");
   }

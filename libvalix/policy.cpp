@@ -100,7 +100,7 @@ Result<LoginState> load_login_state(StateStore& store, const StateOwner& owner) 
   auto stray = state_filed_elsewhere(store, owner);
   if (!stray) return std::unexpected(stray.error());
   if (*stray) {
-    return fail(Errc::conflict, "2FA state is filed under '" + **stray +
+    return fail(Errc::misfiled, "2FA state is filed under '" + **stray +
                                     "', not under the account's own name '" + owner.key +
                                     "'; rename it (valix-admin rename " + **stray + " " +
                                     owner.key + ")");
@@ -110,7 +110,7 @@ Result<LoginState> load_login_state(StateStore& store, const StateOwner& owner) 
       auto filed = store.name_filed_for(owner.account->uid);
       if (!filed) return std::unexpected(filed.error());
       if (*filed) {
-        return fail(Errc::conflict, "2FA state of uid " + std::to_string(owner.account->uid) +
+        return fail(Errc::misfiled, "2FA state of uid " + std::to_string(owner.account->uid) +
                                         " is filed under '" + **filed +
                                         "', but the account's name cannot be used for 2FA state");
       }

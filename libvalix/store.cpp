@@ -10,7 +10,7 @@ Result<void> check_state_owner(const StateKey& key, const std::optional<UserStat
   if (!key.uid) return {};
   const std::string uid = std::to_string(*key.uid);
   if (state && state->uid && *state->uid != *key.uid) {
-    return fail(Errc::conflict,
+    return fail(Errc::misfiled,
                 "the 2FA state filed under '" + key.name + "' belongs to uid " +
                     std::to_string(*state->uid) + ", not to this account (uid " + uid +
                     "): the name was given to another account; an administrator must move the "
@@ -18,7 +18,7 @@ Result<void> check_state_owner(const StateKey& key, const std::optional<UserStat
                     key.name + " NEWNAME) or remove it");
   }
   if (!filed_for_uid || *filed_for_uid == key.name) return {};
-  return fail(Errc::conflict, "2FA state of uid " + uid + " is filed under '" + *filed_for_uid +
+  return fail(Errc::misfiled, "2FA state of uid " + uid + " is filed under '" + *filed_for_uid +
                                   "', not under the account's own name '" + key.name +
                                   "' (the account was renamed, or another login name for the "
                                   "uid comes first); an administrator must move it: "

@@ -30,7 +30,7 @@ enum class StateChange { keep, write, remove };
 // State belongs to an account, not to a name: names change (usermod -l) and several passwd
 // entries can share a uid. So a store records the uid in every state it writes and keeps an
 // index from each uid to the name its state is filed under. With a uid, load and update refuse
-// (Errc::conflict) rather than treat the account as one without state:
+// (Errc::misfiled) rather than treat the account as one without state:
 //  - a state under name that records another uid (the name now belongs to another account);
 //  - a state of this uid filed under another name (the account was renamed, or another login
 //    name for the uid now comes first), until an administrator moves it (rename).
@@ -48,17 +48,17 @@ class StateStore {
   virtual ~StateStore() = default;
 
   // The state, nullopt when there is none. A state that exists but cannot be trusted or
-  // parsed is an error, never nullopt; so are the conflicts above.
+  // parsed is an error, never nullopt; so is state misfiled as above (Errc::misfiled).
   virtual Result<std::optional<UserState>> load(const StateKey& key) = 0;
 
   // Runs mutate on the current state (nullopt when there is none) while holding the name's
   // exclusive lock, then applies its decision atomically before releasing the lock. Either
   // the old state or the whole new one is visible afterwards, never a mix. An error from
   // mutate is returned unchanged and nothing is written. A new state that load() could not
-  // read back (parse_state, the size limit) is Errc::internal and nothing is written; so is a
-  // conflict above, found under the lock. A written state records key.uid (when given;
-  // otherwise the uid it recorded).
-  // Errc::unsynced: the new state is in place, but the directory sync after it failed.
+  // read back (parse_state, the size limit) is Errc::internal and nothing is written; a state
+  // misfiled as above, found under the lock, is Errc::misfiled and nothing is written. A written
+  // state records key.uid (when given; otherwise the uid it recorded). Errc::unsynced: the new
+  // state is in place, but the directory sync after it failed.
   //
   // mutate may run more than once: a store that detects a concurrent writer (a
   // compare-and-swap directory) runs it again on a fresh read. So it must not consume what it
@@ -77,10 +77,10 @@ class StateStore {
 
   // Moves the state filed under from.name to to.name, under both names' locks, so that it is
   // under one of them at every moment; it then records to.uid. from.uid is the uid from.name's
-  // account has now, if any. Refused (Errc::conflict) when to.name already has state, when the
-  // state belongs to another account than to.uid (the uid it records or, when it records
-  // none, from.uid), or when another name holds state of to.uid; Errc::not_found when from.name
-  // has none. to.uid is required.
+  // account has now, if any. Refused: Errc::conflict when to.name already has state;
+  // Errc::misfiled when the state belongs to another account than to.uid (the uid it records
+  // or, when it records none, from.uid), or when another name holds state of to.uid;
+  // Errc::not_found when from.name has none. to.uid is required.
   virtual Result<void> rename(const StateKey& from, const StateKey& to) = 0;
 
   // Every user that has state, sorted.
@@ -100,7 +100,7 @@ class StateStore {
 };
 
 // The StateKey rules above, for a state found under key.name and the name (if any) that holds
-// state of key.uid: Errc::conflict saying what an administrator must do. Every store's load
+// state of key.uid: Errc::misfiled saying what an administrator must do. Every store's load
 // and update apply them.
 Result<void> check_state_owner(const StateKey& key, const std::optional<UserState>& state,
                                const std::optional<std::string>& filed_for_uid);

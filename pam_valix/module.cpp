@@ -11,6 +11,8 @@
 
 #include "auth.hpp"
 #include "enrollment.hpp"
+#include "enrollment_flow.hpp"
+#include "enrollment_texts.hpp"
 #include "grace.hpp"
 #include "messages.hpp"
 #include "policy.hpp"
@@ -48,17 +50,37 @@ std::optional<std::string> limit_set_too_low() {
 constexpr const char* kResultKey = "valix_auth_result";
 // The PAM environment variable holding the token of an enrollment made at login.
 constexpr std::string_view kLoginEnrollmentVariable = "VALIX_LOGIN_ENROLLMENT";
-constexpr int kEnrollmentTries = 3;
+// The enrollment flow's dialog over the PAM conversation: codes are asked with echo on (a
+// code being set up is no secret yet), the QR code drawn without colours unless qr = none.
+class LoginDialog final : public EnrollmentDialog {
+ public:
+  LoginDialog(PamSession& session, const Config& config) : session_(session), config_(config) {}
+  void show(std::string_view text, Tone tone) override {
+    session_.tell(text, tone == Tone::error ? MessageKind::error : MessageKind::info);
+  }
+  Result<SecretString> qr_code(std::string_view uri) override {
+    if (config_.qr == QrStyle::none) return SecretString();
+    return render_qr_text_plain(uri);
+  }
+  Result<SecretString> ask(std::string_view prompt) override {
+    return session_.ask(prompt, Echo::on);
+  }
+
+ private:
+  PamSession& session_;
+  const Config& config_;
+};
 
 class Login {
  public:
   Login(PamSession& session, const Config& config, const ModuleOptions& options, std::string user,
-        const Clock& clock)
+        const Clock& clock, const StoreOpener& open_store)
       : session_(session),
         config_(config),
         options_(options),
         user_(std::move(user)),
-        clock_(clock) {
+        clock_(clock),
+        open_store_(open_store) {
     items_ = login_items(session_);
   }
 
@@ -68,7 +90,7 @@ class Login {
     if (owner->account) {
       account_name_ = owner->key.empty() ? owner->account->name : owner->key;
     }
-    auto store = open_state_store(config_, geteuid());
+    auto store = open_store_(config_);
     if (!store) return store_failed(owner->account, store.error());
     store_ = std::move(*store);
     auto found = load_login_state(*store_, *owner);
@@ -253,67 +275,33 @@ class Login {
     return PAM_AUTH_ERR;
   }
 
-  // The reference flow (scan, verify, save backup codes) through the PAM conversation. For a
-  // name with no account the same screens are shown and every code is refused, so the flow
-  // does not reveal which accounts exist.
+  // The enrollment flow (enrollment_flow.hpp) through the PAM conversation. For a name with no
+  // account the same screens are shown and every code is refused, so the flow does not reveal
+  // which accounts exist.
   int enroll_at_login(bool real_account) {
-    auto pending = new_pending_enrollment(config_, clock_());
-    if (!pending) return internal_error(pending.error().message);
-    const SecretString uri =
-        otpauth_uri(issuer_name(config_), account_label(config_, state_key_.name), pending->secret,
-                    pending->otp);
-    constexpr std::string_view kIntro =
-        "Two-factor authentication (2FA) is required for your account. Set it up now.\n\n"
-        "1. Open your authenticator app (Google Authenticator, Authy or 1Password) and scan "
-        "this QR code:\n";
-    SecretString intro(kIntro);
-    if (config_.qr != QrStyle::none) {
-      auto qr = render_qr_text_plain(uri.view());
-      if (!qr) return internal_error(qr.error().message);
-      intro.str().reserve(kIntro.size() + qr->size() + 1);  // never reallocated
-      intro.str().append(qr->view());
+    LoginDialog dialog(session_, config_);
+    auto flow = run_enrollment_flow(
+        dialog, config_,
+        EnrollmentFlow{EnrollmentFront::login, account_label(config_, state_key_.name), prompt(),
+                       std::nullopt, !real_account},
+        clock_);
+    if (!flow) return internal_error(flow.error().message);
+    if (flow->end == EnrollmentEnd::abandoned) {
+      log(LogLevel::notice, Event::denied, Reason::no_answer,
+          "in-login enrollment abandoned: " + flow->why);
+      return PAM_AUTH_ERR;
     }
-    const SecretString grouped = grouped_secret(pending->secret);
-    SecretString details("   Or enter this key by hand: ");
-    details.str().reserve(grouped.size() + uri.size() + 256);  // never reallocated
-    details.str().append(grouped.view()).append("\n   Setup URI: ").append(uri.view());
-    details.str().append("\n\n2. Your app shows a " + std::to_string(pending->otp.digits) +
-                         "-digit code that refreshes every " + std::to_string(pending->otp.period) +
-                         " seconds. Enter it below.");
-    session_.tell(intro.view(), MessageKind::info);
-    session_.tell(details.view(), MessageKind::info);
-
-    std::optional<std::uint64_t> step;
-    for (int attempt = 1; attempt <= kEnrollmentTries && !step; ++attempt) {
-      auto answer = session_.ask(prompt(), Echo::on);
-      if (!answer) {
-        log(LogLevel::notice, Event::denied, Reason::no_answer,
-            "in-login enrollment abandoned: " + answer.error().message);
-        return PAM_AUTH_ERR;
-      }
-      auto match = verify_new_secret(pending->secret, pending->otp, answer->view(), clock_(),
-                                     config_.window);
-      if (!match) return internal_error(match.error().message);
-      if (real_account && *match) {
-        step = *match;
-      } else if (attempt < kEnrollmentTries) {
-        session_.tell(
-            "That code is not correct. Check that the time on your phone is right and "
-            "try again.",
-            MessageKind::error);
-      }
-    }
-    if (!step) {
+    if (flow->end != EnrollmentEnd::verified) {
       log(LogLevel::notice, Event::denied, Reason::enrollment_failed,
           "denied: in-login enrollment failed (no correct code)");
-      session_.tell("2FA was not set up. Sign in again to retry.", MessageKind::error);
+      session_.tell(texts::kLoginNotSetUp, MessageKind::error);
       return PAM_AUTH_ERR;
     }
 
     // Shown now, while the conversation is open; kept inert in the state, and installed only
     // once the whole login has passed (establish_credentials, with this login's token). A
     // login that fails after this point leaves the user as they were: not enrolled.
-    auto activation = make_enrollment(*pending, *step, clock_(), config_);
+    auto activation = make_enrollment(flow->pending, flow->first_step, clock_(), config_);
     if (!activation) return internal_error(activation.error().message);
     auto token = new_login_token();
     if (!token) return internal_error(token.error().message);
@@ -329,18 +317,10 @@ class Login {
     if (auto set = session_.set_env(kLoginEnrollmentVariable, token->view()); !set) {
       return internal_error(set.error().message);
     }
-    const SecretString listing = format_backup_codes(activation->backup_codes);
+    const SecretString codes = texts::backup_codes_screen(activation->backup_codes);
     SecretString text;
-    text.str().reserve(listing.size() + 512);  // no reallocation, no unwiped copy
-    text.str()
-        .append(
-            "Two-factor authentication is set up. It takes effect when this login completes; "
-            "every login after it will ask for a code from your authenticator app.\n\nYour "
-            "backup codes (each works once, if you lose your phone):\n")
-        .append(listing.view())
-        .append(
-            "\nSave them somewhere secure: a password manager, or a printed sheet in a "
-            "safe. They will not be shown again.");
+    text.str().reserve(texts::kLoginSetUp.size() + 2 + codes.size());  // never reallocated
+    text.str().append(texts::kLoginSetUp).append("\n\n").append(codes.view());
     session_.tell(text.view(), MessageKind::info);
     log(LogLevel::notice, Event::enrollment, Reason::at_login,
         "2FA set up at login; stored once the login completes (setcred)");
@@ -356,6 +336,7 @@ class Login {
   LoginItems items_;
   std::optional<std::string> grace_key_;  // this login's grace key, when grace applies to it
   const Clock& clock_;
+  const StoreOpener& open_store_;
   std::unique_ptr<StateStore> store_;
 };
 
@@ -372,7 +353,12 @@ void log_transaction(PamSession& session, LogLevel level, Event event, Reason re
 
 }  // namespace
 
-int authenticate(PamSession& session, const Result<ModuleOptions>& options, const Clock& clock) {
+Result<std::unique_ptr<StateStore>> open_module_store(const Config& config) {
+  return open_state_store(config, geteuid());
+}
+
+int authenticate(PamSession& session, const Result<ModuleOptions>& options, const Clock& clock,
+                 const StoreOpener& open_store) {
   // Only this authentication's own enrollment, if it makes one, may be stored by setcred.
   session.unset_env(kLoginEnrollmentVariable);
   if (!options) {
@@ -401,7 +387,7 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, cons
   if (module_privilege(*config) == Privilege::unprivileged_caller) {
     return authenticate_unprivileged(session, *config, *options, *user);
   }
-  return Login(session, *config, *options, std::move(*user), clock).run();
+  return Login(session, *config, *options, std::move(*user), clock, open_store).run();
 }
 
 int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** argv) {
@@ -417,7 +403,8 @@ int authenticate_entry(pam_handle_t* pamh, int flags, int argc, const char** arg
   return result;
 }
 
-int establish_credentials(PamSession& session, const Result<ModuleOptions>& options, int flags) {
+int establish_credentials(PamSession& session, const Result<ModuleOptions>& options, int flags,
+                          const StoreOpener& open_store) {
   auto token = session.env(kLoginEnrollmentVariable);
   if (!token || (flags & PAM_DELETE_CRED) != 0) return PAM_IGNORE;
   // Used once, and kept out of the session's environment.
@@ -433,7 +420,7 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
     if (owner->key.empty() || !owner->account) {
       return fail(Errc::invalid, "the user name cannot have 2FA state");
     }
-    auto store = open_state_store(*config, geteuid());
+    auto store = open_store(*config);
     if (!store) return std::unexpected(store.error());
     const std::int64_t now = static_cast<std::int64_t>(std::time(nullptr));
     const SignalShield shield;

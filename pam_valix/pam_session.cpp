@@ -18,7 +18,10 @@ Result<std::string> PamHandleSession::user() {
   const char* name = nullptr;
   const int rc = pam_get_user(pamh_, &name, nullptr);
   if (rc != PAM_SUCCESS || name == nullptr) {
-    return fail(Errc::invalid, std::string("cannot get the user name: ") + pam_strerror(pamh_, rc));
+    // The application may have asked for the name, and the conversation failed.
+    const bool unanswered = rc == PAM_CONV_ERR || rc == PAM_CONV_AGAIN;
+    return fail(unanswered ? Errc::no_answer : Errc::invalid,
+                std::string("cannot get the user name: ") + pam_strerror(pamh_, rc));
   }
   return std::string(name);
 }
@@ -36,7 +39,7 @@ Result<SecretString> PamHandleSession::ask(std::string_view prompt, Echo echo) {
                             &response, "%s", text.c_str());
   if (rc != PAM_SUCCESS || response == nullptr) {
     std::free(response);
-    return fail(Errc::invalid, std::string("conversation failed: ") + pam_strerror(pamh_, rc));
+    return fail(Errc::no_answer, std::string("conversation failed: ") + pam_strerror(pamh_, rc));
   }
   SecretString answer(response);
   wipe(response, std::strlen(response));

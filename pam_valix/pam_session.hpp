@@ -24,6 +24,8 @@ class PamSession {
   virtual ~PamSession() = default;
   virtual Result<std::string> user() = 0;
   virtual std::string item(int item_type) = 0;  // PAM_SERVICE, PAM_RHOST...; "" when unset
+  // The answer to one prompt; Errc::no_answer when the conversation failed (the application
+  // has no user to ask, or the user went away).
   virtual Result<SecretString> ask(std::string_view prompt, Echo echo) = 0;
   virtual void tell(std::string_view text, MessageKind kind) = 0;
   virtual Result<std::optional<SecretString>> authtok() = 0;

@@ -2,19 +2,23 @@
 // runs every mutator twice: once on a fresh copy whose result it throws away, then on another
 // fresh copy whose result it commits. A mutator that consumes what it captured, or whose
 // outputs come from the discarded run, is caught by the tests that use it. Writes can be made
-// to fail from a given update on, as a full disk or a file-size limit would.
+// to fail from a given update on, as a full disk or a file-size limit would, and every read
+// to fail, as an unreadable state would.
 #pragma once
 
 #include <functional>
 #include <map>
+#include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "store.hpp"
 
 class MemoryStore final : public valix::StateStore {
  public:
   valix::Result<std::optional<valix::UserState>> load(const valix::StateKey& key) override {
+    if (fail_loads) return std::unexpected(*fail_loads);
     auto it = states_.find(key.name);
     if (it == states_.end()) return std::optional<valix::UserState>{};
     return std::optional<valix::UserState>(it->second.clone());
@@ -69,11 +73,39 @@ class MemoryStore final : public valix::StateStore {
 
   int updates = 0;
   int writes = 0;
-  int fail_writes_from = 0;  // 0: never; N: every write from the Nth update on fails
+  int fail_writes_from = 0;                // 0: never; N: every write from the Nth update on fails
+  std::optional<valix::Error> fail_loads;  // set: every read (and so every update) fails so
   // Run once just before the before_update_at-th update: another login racing this one.
   std::function<void()> before_update;
   int before_update_at = 0;
 
  private:
   std::map<std::string, valix::UserState> states_;
+};
+
+// A store that lends another, for code that owns its store (valix-enroll's flows, the
+// module): the test's store outlives it, and the test looks at it afterwards.
+class BorrowedStore final : public valix::StateStore {
+ public:
+  explicit BorrowedStore(valix::StateStore& to) : to_(to) {}
+  valix::Result<std::optional<valix::UserState>> load(const valix::StateKey& key) override {
+    return to_.load(key);
+  }
+  valix::Result<void> update(const valix::StateKey& key, const Mutator& mutate) override {
+    return to_.update(key, mutate);
+  }
+  valix::Result<std::optional<std::string>> name_filed_for(uid_t uid) override {
+    return to_.name_filed_for(uid);
+  }
+  valix::Result<void> rename(const valix::StateKey& from, const valix::StateKey& to) override {
+    return to_.rename(from, to);
+  }
+  valix::Result<std::vector<std::string>> list_users() override { return to_.list_users(); }
+
+  static std::unique_ptr<valix::StateStore> of(valix::StateStore& store) {
+    return std::make_unique<BorrowedStore>(store);
+  }
+
+ private:
+  valix::StateStore& to_;
 };

@@ -216,8 +216,15 @@ void charge_then_judge(void**) {
       charge_failure(g.state, AnswerShape::totp, kNow, g.config, FailureGrace::one_more);
   assert_int_equal(graced.locked_for, 0);
   assert_int_equal(g.state.locked_until, 0);
+  assert_int_equal(g.state.failures, 3);  // counted all the same
   const Charge next = charge_failure(g.state, AnswerShape::totp, kNow, g.config);
   assert_true(next.locked_for > 0);
+  // Without the grace, the same failure at the limit locks: the grace is what held it off.
+  Fixture h = enrolled();
+  h.state.failures = 2;
+  const Charge plain = charge_failure(h.state, AnswerShape::totp, kNow, h.config);
+  assert_true(plain.locked_for > 0);
+  assert_true(h.state.locked_until > kNow);
 }
 
 void shapes(void**) {

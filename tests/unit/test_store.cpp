@@ -527,11 +527,11 @@ void write_file(std::string_view name, std::string_view text) {
   chmod(path(name).c_str(), 0600);
 }
 
-void expect_conflict(const Result<std::optional<UserState>>& loaded, const char* needle) {
-  if (loaded) fail_msg("loaded, wanted a conflict mentioning \"%s\"", needle);
-  if (loaded.error().code != Errc::conflict ||
+void expect_misfiled(const Result<std::optional<UserState>>& loaded, const char* needle) {
+  if (loaded) fail_msg("loaded, wanted misfiled state mentioning \"%s\"", needle);
+  if (loaded.error().code != Errc::misfiled ||
       loaded.error().message.find(needle) == std::string::npos)
-    fail_msg("wanted a conflict mentioning \"%s\", got: %s", needle,
+    fail_msg("wanted misfiled state mentioning \"%s\", got: %s", needle,
              loaded.error().message.c_str());
 }
 
@@ -562,9 +562,9 @@ void uid_recorded_and_indexed(void**) {
 void renamed_account_refused(void**) {
   FileStateStore store = open_store();
   ASSERT_OK(set_failures_of(store, account("ub", 2002), 2));
-  expect_conflict(store.load(account("ub2", 2002)),
+  expect_misfiled(store.load(account("ub2", 2002)),
                   "filed under 'ub', not under the account's own name 'ub2'");
-  expect_conflict(store.load(account("ub2", 2002)), "valix-admin rename ub ub2");
+  expect_misfiled(store.load(account("ub2", 2002)), "valix-admin rename ub ub2");
   bool called = false;
   auto written =
       store.update(account("ub2", 2002), [&](std::optional<UserState>&) -> Result<StateChange> {
@@ -572,7 +572,7 @@ void renamed_account_refused(void**) {
         return StateChange::write;
       });
   assert_false(written.has_value());
-  assert_true(written.error().code == Errc::conflict);
+  assert_true(written.error().code == Errc::misfiled);
   assert_false(called);
   assert_int_equal(access(path("ub2.state").c_str(), F_OK), -1);
   assert_string_equal(file_text("+2002.uid").c_str(), "ub\n");
@@ -585,11 +585,11 @@ void renamed_account_refused(void**) {
 void reused_name_refused(void**) {
   FileStateStore store = open_store();
   ASSERT_OK(set_failures_of(store, account("uc", 2003), 3));
-  expect_conflict(store.load(account("uc", 2999)),
+  expect_misfiled(store.load(account("uc", 2999)),
                   "belongs to uid 2003, not to this account (uid 2999)");
   auto written = set_failures_of(store, account("uc", 2999), 0);
   assert_false(written.has_value());
-  assert_true(written.error().code == Errc::conflict);
+  assert_true(written.error().code == Errc::misfiled);
   auto raw = store.load(no_account("uc"));
   ASSERT_OK(raw);
   assert_int_equal((*raw)->failures, 3);
@@ -971,7 +971,7 @@ void rename_moves_state(void**) {
   ASSERT_OK(set_failures(store, "uj", 1));
   auto other = store.rename(account("uj", 2555), account("uj2", 2010));
   assert_false(other.has_value());
-  assert_true(other.error().code == Errc::conflict);
+  assert_true(other.error().code == Errc::misfiled);
   ASSERT_OK(store.rename(account("uj", 2010), account("uj2", 2010)));
   ASSERT_OK(store.rename(no_account("uj2"), account("uj3", 2010)));
   assert_int_equal((*store.load(account("uj3", 2010)))->uid.value_or(0), 2010);
@@ -984,8 +984,8 @@ void rename_moves_state(void**) {
   ASSERT_OK(set_failures_of(store, account("uk", 2011), 1));
   ASSERT_OK(set_failures(store, "uk2", 9));
   refused(no_account("uk"), account("uk2", 2011), Errc::conflict);   // uk2 has state
-  refused(no_account("uk"), account("uk3", 2012), Errc::conflict);   // records 2011
-  refused(no_account("ui2"), account("uk3", 2011), Errc::conflict);  // 2011's is under uk
+  refused(no_account("uk"), account("uk3", 2012), Errc::misfiled);   // records 2011
+  refused(no_account("ui2"), account("uk3", 2011), Errc::misfiled);  // 2011's is under uk
   refused(no_account("uk"), account("uk", 2011), Errc::invalid);     // same name
   refused(no_account("uk"), no_account("uk3"), Errc::invalid);       // to no account
   assert_int_equal((*store.load(no_account("uk2")))->failures, 9);

@@ -137,6 +137,47 @@ void removed_state_is_an_error(void**) {
   auto verdict = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
   assert_false(verdict.has_value());
   assert_true(verdict.error().code == Errc::conflict);
+  // Removed (valix-admin reset) between the charge and the judging: the state changed since
+  // the charge was decided on, so it is Errc::conflict, and nothing is written after it.
+  Fixture g;
+  enroll(g);
+  g.store.before_update_at = 2;
+  g.store.before_update = [&] {
+    ASSERT_OK(g.store.update(kKey, [](std::optional<UserState>&) -> Result<StateChange> {
+      return StateChange::remove;
+    }));
+  };
+  auto removed = verify_and_record(g.store, kKey, code_now(), kNow, g.config);
+  assert_false(removed.has_value());
+  assert_true(removed.error().code == Errc::conflict);
+  assert_false(g.store.load(kKey)->has_value());
+}
+
+// try_first_pass's grace (FailureGrace::one_more): a wrong answer at the limit is counted, but
+// starts no lockout; the next one does. Without the grace the same answer locks: the grace,
+// not the count, is what the first case shows.
+void grace_counts_but_does_not_lock(void**) {
+  for (const auto grace : {FailureGrace::one_more, FailureGrace::none}) {
+    Fixture f;
+    enroll(f);  // max_failures = 3
+    for (int i = 0; i < 2; ++i)
+      ASSERT_OK(verify_and_record(f.store, kKey, "000000", kNow, f.config));
+    auto third = verify_and_record(f.store, kKey, "111111", kNow, f.config, grace);
+    ASSERT_OK(third);
+    assert_true(third->outcome == Outcome::wrong);
+    assert_int_equal(f.store.at(kUser).failures, 3);  // counted either way
+    if (grace == FailureGrace::none) {
+      assert_true(third->locked_for > 0);
+      assert_true(f.store.at(kUser).locked_until > kNow);
+      continue;
+    }
+    assert_int_equal(third->locked_for, 0);
+    assert_int_equal(f.store.at(kUser).locked_until, 0);
+    auto fourth = verify_and_record(f.store, kKey, "222222", kNow, f.config);
+    ASSERT_OK(fourth);
+    assert_true(fourth->locked_for > 0);
+    assert_true(f.store.at(kUser).locked_until > kNow);
+  }
 }
 
 }  // namespace
@@ -150,6 +191,7 @@ int main() {
       cmocka_unit_test(locked_is_not_judged_and_not_written),
       cmocka_unit_test(success_between_charge_and_judging),
       cmocka_unit_test(removed_state_is_an_error),
+      cmocka_unit_test(grace_counts_but_does_not_lock),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -331,7 +331,7 @@ pid_t start_waiting_increment(const std::string& user) {
     // The parent's descriptors of the lock file share its flock: inherited, they would keep
     // holding it after the parent lets go. The child is another process, with its own.
     for (int fd = 3; fd < 1024; ++fd) close(fd);
-    FileStateStore store = open_store(10s);
+    FileStateStore store = open_store(30s);  // generous: a loaded CI machine is slow
     auto done =
         store.update(no_account(user), [](std::optional<UserState>& s) -> Result<StateChange> {
           s->failures += 1;

@@ -96,7 +96,7 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
   bool replaced = false;
   auto done = ctx.store.update(key, [&](std::optional<UserState>& state) -> Result<StateChange> {
     if (state && state->enrollment && existing == ExistingEnrollment::refuse) {
-      return fail(Errc::invalid, user + " enrolled in the meantime; nothing changed");
+      return fail(Errc::conflict, user + " enrolled in the meantime; nothing changed");
     }
     replaced = state && state->enrollment;
     if (!state) state.emplace();
@@ -116,6 +116,9 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
   // other import's (they are the ones that work), and the error is reported at the end.
   std::optional<std::string> unsynced;
   if (!done) {
+    // Errc::conflict: the user enrolled while this ran, a refusal like any "already enrolled".
+    if (done.error().code == Errc::conflict)
+      return ctx.error(action, user, done.error().message, Exit::refused);
     if (done.error().code != Errc::unsynced)
       return ctx.error(action, user, done.error().message, Exit::failed);
     unsynced = done.error().message;

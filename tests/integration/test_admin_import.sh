@@ -221,4 +221,16 @@ chown 1003:1003 "$HOMES/carol/$GA"
 attack "a directory" "not a regular file"
 rmdir "$HOMES/carol/$GA"
 expect_admin 0 "root privileges are back after refusals: require still works" require carol
+
+# Enrolled while the import ran (between its first look and its write under the lock): a
+# refusal (exit 3) like any "already enrolled", and the enrollment made meanwhile is kept.
+rm -f "$HOMES/carol/$GA"
+google-authenticator -t -d -f -r 3 -R 30 -W -q -C -Q NONE -s "$HOMES/carol/$GA" </dev/null >/dev/null
+give carol "$HOMES/carol/$GA"
+"$VALIX_TEST_STATE" "$SB/state" carol remove >/dev/null 2>&1 || rm -f "$SB/state/carol.state"
+meanwhile=JBSWY3DPEHPK3PXPJBSWY3DPEHPK3PXP
+with_change_before_lock "'$VALIX_TEST_STATE' '$SB/state' carol write $meanwhile >/dev/null" \
+  expect_admin 3 "enrolled while the import ran: refused" import-google-authenticator carol
+check "... saying so" stderr_has "enrolled in the meantime"
+check "... the enrollment made meanwhile is kept" grep -q "$meanwhile" <("$VALIX_TEST_STATE" "$SB/state" carol text)
 finish

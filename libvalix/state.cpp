@@ -168,12 +168,13 @@ Result<UserState> parse_state(std::string_view text) {
       // "HEX32 UNIX_TIME": a grace entry (each key once).
       const auto blank = value.find(' ');
       const std::string_view hash = value.substr(0, blank);
-      const auto granted = blank == std::string_view::npos
-                               ? std::nullopt
-                               : parse_number<std::int64_t>(value.substr(blank + 1));
+      // A plain value, not an optional: g++ 12 at -O2 takes the optional for uninitialized.
+      std::int64_t granted = 0;
+      if (blank != std::string_view::npos) {
+        if (auto n = parse_number<std::int64_t>(value.substr(blank + 1))) granted = *n;
+      }
       if (hash.size() != 32 ||
-          hash.find_first_not_of("0123456789abcdef") != std::string_view::npos || !granted ||
-          *granted <= 0) {
+          hash.find_first_not_of("0123456789abcdef") != std::string_view::npos || granted <= 0) {
         return corrupt("bad grace entry");
       }
       if (state.grace.size() >= kMaxGraceEntries) return corrupt("too many grace entries");
@@ -181,7 +182,7 @@ Result<UserState> parse_state(std::string_view text) {
                       [&](const GraceEntry& e) { return e.key == hash; })) {
         return corrupt("duplicate grace entry");
       }
-      state.grace.push_back(GraceEntry{std::string(hash), *granted});
+      state.grace.push_back(GraceEntry{std::string(hash), granted});
       continue;
     }
     if (key == "last_failure_rhost") {

@@ -68,9 +68,14 @@ void grant_grace(UserState& state, std::string_view key, std::int64_t now) {
     return entry.key == key || entry.granted_at > now || entry.granted_at + kMaxGraceSeconds <= now;
   });
   state.grace.push_back(GraceEntry{std::string(key), now});
-  std::stable_sort(
-      state.grace.begin(), state.grace.end(),
-      [](const GraceEntry& a, const GraceEntry& b) { return a.granted_at < b.granted_at; });
+  // Oldest first; among equal times the new entry last, so that it is never the one dropped.
+  // (std::sort with a total order: libstdc++'s stable_sort uses a deprecated buffer API.)
+  std::sort(state.grace.begin(), state.grace.end(), [&](const GraceEntry& a, const GraceEntry& b) {
+    if (a.granted_at != b.granted_at) return a.granted_at < b.granted_at;
+    const bool a_new = a.key == key, b_new = b.key == key;
+    if (a_new != b_new) return b_new;
+    return a.key < b.key;
+  });
   if (state.grace.size() > kMaxGraceEntries) {
     state.grace.erase(
         state.grace.begin(),

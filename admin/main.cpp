@@ -9,6 +9,7 @@
 
 #include "admin.hpp"
 #include "check.hpp"
+#include "i18n.hpp"
 #include "log.hpp"
 #include "username.hpp"
 
@@ -17,7 +18,7 @@ using namespace valix::admin;
 
 namespace {
 
-constexpr const char* kUsage = R"(Usage: valix-admin [--config FILE] COMMAND [ARGUMENTS]
+constexpr const char* kUsage = N_(R"(Usage: valix-admin [--config FILE] COMMAND [ARGUMENTS]
 
 Manage two-factor authentication (2FA) for users. Must be run as root.
 
@@ -61,7 +62,7 @@ With store = ldap every command acts on the fleet's directory, for every host at
 once, bound as ldap_admin_bind_dn (or as the host without it).
 
 Options:
-  --config FILE   valix.conf to use (default: )" VALIX_DEFAULT_CONFIG R"()
+  --config FILE   valix.conf to use (default: {config})
   --help          show this help
   --version       show the version
 
@@ -76,7 +77,7 @@ Exit status:
   4  not run as root
 
 Every action is logged to syslog (authpriv) with who ran it. See valix-admin(8).
-)";
+)");
 
 // Errors and warnings reach the operator on stderr; everything else goes to syslog only,
 // because the operator gets a friendlier line on stdout.
@@ -222,7 +223,7 @@ int run(int argc, char** argv) {
   CommandLine cl;
   if (auto bad = parse(argc, argv, cl)) return static_cast<int>(*bad);
   if (cl.help) {
-    std::fputs(kUsage, stdout);
+    std::fputs(fill(tr(kUsage), {{"config", VALIX_DEFAULT_CONFIG}}).c_str(), stdout);
     return 0;
   }
   if (cl.version) {
@@ -290,6 +291,7 @@ int run(int argc, char** argv) {
 }  // namespace
 
 int main(int argc, char** argv) {
+  valix::init_tool();
   const int status = run(argc, argv);
   if (auto written = flush_stdout(); !written) {
     std::fprintf(stderr, "valix-admin: %s\n", written.error().message.c_str());

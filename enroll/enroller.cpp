@@ -14,6 +14,7 @@
 #include "enrollment_flow.hpp"
 #include "enrollment_texts.hpp"
 #include "file_util.hpp"
+#include "i18n.hpp"
 #include "outcome.hpp"
 #include "privileges.hpp"
 #include "qr.hpp"
@@ -43,11 +44,10 @@ class Enroller {
     const int exit_status = dispatch();
     if (!unsynced_) return exit_status;
     // The new state is in place and was shown; only its durability is in doubt.
-    std::fprintf(stderr,
-                 "valix-enroll: %s\nvalix-enroll: the change is in place and in use, but the disk "
-                 "reported an error: if this system crashes before it is fixed, check with "
-                 "valix-enroll --status and run valix-enroll again.\n",
-                 unsynced_->c_str());
+    std::fprintf(stderr, "valix-enroll: %s\nvalix-enroll: %s\n", unsynced_->c_str(),
+                 tr("the change is in place and in use, but the disk reported an error: if this "
+                    "system crashes before it is fixed, check with valix-enroll --status and run "
+                    "valix-enroll again."));
     return exit_status == kOk ? kInternal : exit_status;
   }
 
@@ -58,7 +58,7 @@ class Enroller {
       case Options::Action::begin: return begin();
       case Options::Action::confirm: {
         const auto code = code_argument(*o_.confirm_code);
-        if (!code) return refuse("no code on standard input");
+        if (!code) return refuse(tr("no code on standard input"));
         return confirm(code->view());
       }
       case Options::Action::regenerate: return regenerate();
@@ -73,18 +73,20 @@ class Enroller {
     std::optional<SecretString> code;
     if (o_.current_code) code = code_argument(*o_.current_code);
     else if (isatty(STDIN_FILENO))
-      code = read_line("You already use 2FA. Enter the current code from your app: ", o_.json);
+      code = read_line(
+          std::string(tr("You already use 2FA. Enter the current code from your app:")) + " ",
+          o_.json);
     if (!code) {
-      std::fprintf(
-          stderr,
-          "valix-enroll: you already use 2FA; give the current code from your app with --code\n");
+      std::fprintf(stderr, "valix-enroll: %s\n",
+                   tr("you already use 2FA; give the current code from your app with --code"));
       return false;
     }
     if (!as_totp_code(code->view(), state.enrollment->otp.digits)) {
-      std::fprintf(
-          stderr,
-          "valix-enroll: enter the %d-digit code from your authenticator app (not a backup code)\n",
-          state.enrollment->otp.digits);
+      std::fprintf(stderr, "valix-enroll: %s\n",
+                   fill(tr("enter the {digits}-digit code from your authenticator app (not a "
+                           "backup code)"),
+                        {{"digits", std::to_string(state.enrollment->otp.digits)}})
+                       .c_str());
       return false;
     }
     Result<Verdict> verdict = fail(Errc::internal, "not checked");
@@ -100,18 +102,17 @@ class Enroller {
     // oracle than a login (the failure is already counted either way).
     std::this_thread::sleep_for(std::chrono::milliseconds(config_.fail_delay_ms));
     if (verdict->outcome == Outcome::locked) {
-      std::fprintf(
-          stderr,
-          "valix-enroll: too many failed attempts; try again later or ask your administrator\n");
+      std::fprintf(stderr, "valix-enroll: %s\n",
+                   tr("too many failed attempts; try again later or ask your administrator"));
       return false;
     }
     if (verdict->outcome == Outcome::clock_drift) {
-      std::fprintf(stderr,
-                   "valix-enroll: that code is not correct: the time on your phone looks wrong "
-                   "(set it to update automatically)\n");
+      std::fprintf(stderr, "valix-enroll: %s\n",
+                   tr("that code is not correct: the time on your phone looks wrong (set it to "
+                      "update automatically)"));
       return false;
     }
-    std::fprintf(stderr, "valix-enroll: that code is not correct\n");
+    std::fprintf(stderr, "valix-enroll: %s\n", tr("that code is not correct"));
     return false;
   }
 
@@ -150,17 +151,24 @@ class Enroller {
       return kOk;
     }
     if (enrolled) {
-      std::printf("2FA is on for %s since %s.\nBackup codes left: %zu\n", user_.c_str(),
-                  iso_time(s.enrollment->enrolled_at).c_str(), left);
+      std::printf("%s\n", fill(tr("2FA is on for {user} since {time}.\nBackup codes left: {count}"),
+                               {{"user", user_},
+                                {"time", iso_time(s.enrollment->enrolled_at)},
+                                {"count", std::to_string(left)}})
+                              .c_str());
     } else {
-      std::printf("2FA is not set up for %s. Run valix-enroll to turn it on.\n", user_.c_str());
+      std::printf("%s\n", fill(tr("2FA is not set up for {user}. Run valix-enroll to turn it on."),
+                               {{"user", user_}})
+                              .c_str());
     }
     if (s.required && !enrolled)
-      std::printf("Your administrator requires 2FA on your next login.\n");
-    if (s.pending) std::printf("An enrollment is pending (valix-enroll --confirm CODE).\n");
+      std::printf("%s\n", tr("Your administrator requires 2FA on your next login."));
+    if (s.pending)
+      std::printf("%s\n", tr("An enrollment is pending (valix-enroll --confirm CODE)."));
     if (locked)
-      std::printf("Locked after too many failed attempts until %s.\n",
-                  iso_time(s.locked_until).c_str());
+      std::printf("%s\n", fill(tr("Locked after too many failed attempts until {time}."),
+                               {{"time", iso_time(s.locked_until)}})
+                              .c_str());
     return kOk;
   }
 
@@ -201,7 +209,7 @@ class Enroller {
                                      constant_time_equal(as_text(current->enrollment->secret),
                                                          as_text(seen.secret))));
     if (same) return {};
-    return fail(Errc::conflict, std::string(texts::kToolChangedMeanwhile));
+    return fail(Errc::conflict, std::string(tr(texts::kToolChangedMeanwhile)));
   }
 
   SecretString uri_for(const PendingEnrollment& p) {
@@ -247,8 +255,13 @@ class Enroller {
                   json_string(secret.view()).c_str(), json_string(uri.view()).c_str(),
                   config_.pending_lifetime);
     } else {
-      std::printf("Secret: %s\nURI: %s\nConfirm within %d minutes: valix-enroll --confirm CODE\n",
-                  secret.c_str(), uri.c_str(), config_.pending_lifetime / 60);
+      const int minutes = config_.pending_lifetime / 60;
+      std::printf("%s %s\n%s %s\n%s\n", tr("Secret:"), secret.c_str(), tr("URI:"), uri.c_str(),
+                  fill(trn("Confirm within {minutes} minute: valix-enroll --confirm CODE",
+                           "Confirm within {minutes} minutes: valix-enroll --confirm CODE",
+                           static_cast<unsigned long>(minutes)),
+                       {{"minutes", std::to_string(minutes)}})
+                      .c_str());
     }
     return kOk;
   }
@@ -263,10 +276,12 @@ class Enroller {
     if (o_.codes_file) {
       if (!run_as_user(acting_for_,
                        [&] { return create_new_private_file(*o_.codes_file, text.view()); })) {
-        std::fprintf(stderr, "valix-enroll: could not save the backup codes to %s\n",
-                     o_.codes_file->c_str());
-        std::fprintf(stderr,
-                     "valix-enroll: 2FA is on; write down the codes shown below instead.\n");
+        std::fprintf(
+            stderr, "valix-enroll: %s\n",
+            fill(tr("could not save the backup codes to {file}"), {{"file", *o_.codes_file}})
+                .c_str());
+        std::fprintf(stderr, "valix-enroll: %s\n",
+                     tr("2FA is on; write down the codes shown below instead."));
       }
     }
     if (o_.json) {
@@ -356,7 +371,7 @@ class Enroller {
     auto state = load();
     if (!state) return internal(state.error());
     if (!*state || !(*state)->enrollment)
-      return refuse("2FA is not set up; run valix-enroll first");
+      return refuse(tr("2FA is not set up; run valix-enroll first"));
     auto ok = current_code_verifies(**state);
     if (!ok) return internal(ok.error());
     if (!*ok) return kRefused;
@@ -371,14 +386,14 @@ class Enroller {
       return StateChange::write;
     });
     if (!updated) return failed(updated.error());
-    if (!o_.json) std::printf("New backup codes made; the old ones no longer work.\n");
+    if (!o_.json) std::printf("%s\n", tr("New backup codes made; the old ones no longer work."));
     return show_codes(codes);
   }
 
   int interactive() {
     if (!isatty(STDIN_FILENO)) {
-      std::fprintf(stderr,
-                   "valix-enroll: not on a terminal; use --begin and --confirm CODE in scripts\n");
+      std::fprintf(stderr, "valix-enroll: %s\n",
+                   tr("not on a terminal; use --begin and --confirm CODE in scripts"));
       return kUsage;
     }
     SeenEnrollment seen;
@@ -392,9 +407,9 @@ class Enroller {
         [] { return now(); });
     if (!flow) return dialog.refusal ? *dialog.refusal : internal(flow.error());
     switch (flow->end) {
-      case EnrollmentEnd::abandoned: return refuse(std::string(texts::kToolAbandoned));
-      case EnrollmentEnd::wrong_codes: return refuse(std::string(texts::kToolWrongCodes));
-      case EnrollmentEnd::expired: return refuse(std::string(texts::kToolExpired));
+      case EnrollmentEnd::abandoned: return refuse(std::string(tr(texts::kToolAbandoned)));
+      case EnrollmentEnd::wrong_codes: return refuse(std::string(tr(texts::kToolWrongCodes)));
+      case EnrollmentEnd::expired: return refuse(std::string(tr(texts::kToolExpired)));
       case EnrollmentEnd::verified: break;
     }
     auto codes = activate_verified(flow->pending, flow->first_step, seen);

@@ -15,11 +15,14 @@
 #include <exception>
 #include <optional>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "account_check.hpp"
 #include "config.hpp"
 #include "enroller.hpp"
 #include "file_util.hpp"
+#include "i18n.hpp"
 #include "log.hpp"
 #include "options.hpp"
 #include "outcome.hpp"
@@ -35,8 +38,30 @@ using namespace valix::enroll;
 
 namespace {
 
+// LANG, LC_ALL, LC_MESSAGES and LANGUAGE, when their values look like locale names
+// (de_DE.UTF-8, de_DE@euro, de:fr): what chooses the language of a setuid run's messages.
+std::vector<std::pair<std::string, std::string>> locale_environment() {
+  std::vector<std::pair<std::string, std::string>> kept;
+  for (const char* name : {"LANG", "LC_ALL", "LC_MESSAGES", "LANGUAGE"}) {
+    const char* value = std::getenv(name);
+    if (value == nullptr) continue;
+    const std::string_view text(value);
+    bool plain = !text.empty() && text.size() <= 64 && text.front() != '.';
+    for (const char c : text) {
+      const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      c == '_' || c == '-' || c == '.' || c == '@' || c == ':';
+      if (!ok) plain = false;
+    }
+    if (plain && text.find("..") == std::string_view::npos) kept.emplace_back(name, value);
+  }
+  return kept;
+}
+
 int run(int argc, char** argv) {
   const bool setuid_run = geteuid() != getuid() || getegid() != getgid();
+  // First, so that usage errors are in the user's language too. In a setuid run glibc
+  // refuses locale names with a '/' and ignores LOCPATH; the catalogue directory is fixed.
+  init_tool();
   auto parsed = parse(argc, argv);
   if (!parsed) {
     std::fprintf(stderr, "valix-enroll: %s\n", parsed.error().message.c_str());
@@ -49,8 +74,12 @@ int run(int argc, char** argv) {
   if (setuid_run) {
     // Nothing the caller controls may steer a privileged process.
     if (options.config) std::fprintf(stderr, "valix-enroll: --config is ignored when run setuid\n");
+    // The user's language survives (locale names only: the catalogues themselves come from
+    // the compiled-in VALIX_LOCALEDIR, and glibc ignores LOCPATH in a setuid process).
+    const std::vector<std::pair<std::string, std::string>> language = locale_environment();
     clearenv();
     setenv("PATH", "/usr/sbin:/usr/bin:/sbin:/bin", 1);
+    for (const auto& [name, value] : language) setenv(name.c_str(), value.c_str(), 1);
   } else if (options.config) {
     config_path = *options.config;
   }
@@ -59,9 +88,10 @@ int run(int argc, char** argv) {
 
   std::string user;
   if (options.user) {
-    if (getuid() != 0) return refuse("only root may use --user");
+    if (getuid() != 0) return refuse(tr("only root may use --user"));
     if (!valid_username(*options.user))
-      return refuse("'" + printable_for_log(*options.user, 128) + "' is not a valid user name");
+      return refuse(fill(tr("'{user}' is not a valid user name"),
+                         {{"user", printable_for_log(*options.user, 128)}}));
     user = *options.user;
   }
   // The state is filed under the name the account's uid maps back to, whatever login name
@@ -71,17 +101,17 @@ int run(int argc, char** argv) {
   if (options.user) {
     auto owner = state_owner(user);
     if (!owner) return internal(owner.error());
-    if (!owner->account) return refuse("no such user: " + user);
+    if (!owner->account) return refuse(fill(tr("no such user: {user}"), {{"user", user}}));
     user = owner->key;
     uid = owner->account->uid;
     if (owner->account->uid != getuid()) acting_for = owner->account;
   } else {
     auto account = lookup_account(getuid());
     if (!account) return internal(account.error());
-    if (!*account) return refuse("your user id has no account");
+    if (!*account) return refuse(tr("your user id has no account"));
     user = (*account)->name;
   }
-  if (!valid_username(user)) return refuse("your user name cannot be used for 2FA state");
+  if (!valid_username(user)) return refuse(tr("your user name cannot be used for 2FA state"));
 
   auto config = load_config(config_path, geteuid());
   if (!config) return internal(config.error());
@@ -106,10 +136,9 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "valix-enroll: internal error: %s\n", e.what());
   }
   if (auto written = flush_stdout(); !written) {
-    std::fprintf(stderr,
-                 "valix-enroll: %s; if backup codes were being shown, they may be lost: make "
-                 "new ones with valix-enroll --regenerate-backup-codes\n",
-                 written.error().message.c_str());
+    std::fprintf(stderr, "valix-enroll: %s; %s\n", written.error().message.c_str(),
+                 tr("if backup codes were being shown, they may be lost: make new ones with "
+                    "valix-enroll --regenerate-backup-codes"));
     return kInternal;
   }
   return status;

@@ -3,12 +3,13 @@
 #include <cstdio>
 #include <string_view>
 
+#include "i18n.hpp"
 #include "text.hpp"
 
 namespace valix::enroll {
 namespace {
 
-constexpr const char* kUsageText = R"(Usage: valix-enroll [OPTIONS]
+constexpr const char* kUsageText = N_(R"(Usage: valix-enroll [OPTIONS]
 
 Turn on two-factor authentication (2FA) for your account. Without options, on a
 terminal: shows a QR code to scan with your authenticator app (Google
@@ -30,14 +31,14 @@ Options:
   --json                     machine-readable output for --begin, --confirm, --status,
                              --regenerate-backup-codes
   --user NAME                root only: act for NAME
-  --config FILE              valix.conf to use (default: )" VALIX_DEFAULT_CONFIG R"(;
+  --config FILE              valix.conf to use (default: {config};
                              ignored when run setuid)
   --help, --version
 
 Exit status: 0 done; 1 refused (wrong code, not allowed, nothing pending);
 2 bad command line; 3 internal error (see the message; nothing was changed, unless
 it says the change is in place but the disk reported an error).
-)";
+)");
 
 }  // namespace
 
@@ -60,7 +61,7 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
     };
     Result<void> ok;
     if (arg == "--help") {
-      std::fputs(kUsageText, stdout);
+      std::fputs(fill(tr(kUsageText), {{"config", VALIX_DEFAULT_CONFIG}}).c_str(), stdout);
       return std::optional<Options>{};
     } else if (arg == "--version") {
       std::printf("valix-enroll %s\n", VALIX_VERSION);

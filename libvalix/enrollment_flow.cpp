@@ -20,22 +20,26 @@ Result<EnrollmentResult> run_enrollment_flow(EnrollmentDialog& dialog, const Con
 
   auto qr = dialog.qr_code(uri.view());
   if (!qr) return std::unexpected(qr.error());
-  const std::string intro = flow.front == EnrollmentFront::login ? std::string(texts::kLoginIntro)
-                                                                 : texts::tool_intro(flow.label);
+  const std::string intro = flow.front == EnrollmentFront::login
+                                ? std::string(tr(texts::kLoginIntro))
+                                : texts::tool_intro(flow.label);
   SecretString scan;  // the QR code encodes the secret
-  scan.str().reserve(intro.size() + texts::kScanStep.size() + qr->size());  // never reallocated
-  scan.str().append(intro).append(texts::kScanStep).append(qr->view());
+  const std::string_view scan_step = tr(texts::kScanStep);
+  scan.str().reserve(intro.size() + scan_step.size() + qr->size());  // never reallocated
+  scan.str().append(intro).append(scan_step).append(qr->view());
   dialog.show(scan.view(), Tone::info);
 
   const SecretString grouped = grouped_secret(shown.secret);
   const std::string step = texts::code_step(shown.otp.digits, shown.otp.period);
   SecretString key;
-  key.str().reserve(texts::kKeyByHand.size() + grouped.size() + texts::kSetupUri.size() +
-                    uri.size() + step.size());  // never reallocated
+  const std::string_view by_hand = tr(texts::kKeyByHand);
+  const std::string_view setup_uri = tr(texts::kSetupUri);
+  key.str().reserve(by_hand.size() + grouped.size() + setup_uri.size() + uri.size() +
+                    step.size());  // never reallocated
   key.str()
-      .append(texts::kKeyByHand)
+      .append(by_hand)
       .append(grouped.view())
-      .append(texts::kSetupUri)
+      .append(setup_uri)
       .append(uri.view())
       .append(step);
   dialog.show(key.view(), Tone::info);

@@ -9,10 +9,7 @@
 namespace valix::pam {
 namespace {
 
-std::string minutes_text(std::int64_t seconds) {
-  const std::int64_t minutes = (seconds + 59) / 60;
-  return std::to_string(minutes) + (minutes == 1 ? " minute" : " minutes");
-}
+std::int64_t minutes(std::int64_t seconds) { return (seconds + 59) / 60; }
 
 }  // namespace
 
@@ -31,7 +28,9 @@ LogFields login_fields(std::string_view user, std::string_view account, const Lo
 }
 
 std::string code_prompt(const Config& config) {
-  std::string text = config.prompt;
+  // The default is translated; a configured prompt is shown as the administrator wrote it.
+  std::string text =
+      config.prompt == Config{}.prompt ? std::string(tr(N_("Verification code:"))) : config.prompt;
   if (text.back() != ' ') text.push_back(' ');
   return text;
 }
@@ -45,12 +44,17 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
     }
     log(LogLevel::info, Event::success, reason, outcome_name(verdict.outcome), extra);
     if (verdict.outcome == Outcome::backup_accepted) {
-      std::string text = "Backup code accepted. You have " +
-                         std::to_string(verdict.backup_codes_left) + " backup code" +
-                         (verdict.backup_codes_left == 1 ? "" : "s") + " left.";
-      if (verdict.backup_codes_left <= 3) {
-        text += " Run valix-enroll --regenerate-backup-codes to get new ones.";
-      }
+      const auto left = static_cast<unsigned long>(verdict.backup_codes_left);
+      std::string text =
+          fill(verdict.backup_codes_left <= 3
+                   ? trn("Backup code accepted. You have {count} backup code left. Run "
+                         "valix-enroll --regenerate-backup-codes to get new ones.",
+                         "Backup code accepted. You have {count} backup codes left. Run "
+                         "valix-enroll --regenerate-backup-codes to get new ones.",
+                         left)
+                   : trn("Backup code accepted. You have {count} backup code left.",
+                         "Backup code accepted. You have {count} backup codes left.", left),
+               {{"count", std::to_string(verdict.backup_codes_left)}});
       session.tell(text, MessageKind::info);
     }
     return PAM_SUCCESS;
@@ -59,14 +63,23 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
     log(LogLevel::notice, Event::denied, reason,
         "denied: locked out for another " + std::to_string(verdict.locked_for) + " s",
         {{"locked_for", std::to_string(verdict.locked_for)}});
-    session.tell(
-        verdict.shape == AnswerShape::backup
-            ? "Too many wrong backup codes. Try again in " + minutes_text(verdict.locked_for) +
-                  ", or ask your administrator to unlock your account."
-            : "Too many failed attempts. Try again in " + minutes_text(verdict.locked_for) +
-                  ", sign in with a backup code, or ask your administrator to "
-                  "unlock your account.",
-        MessageKind::error);
+    const std::int64_t wait = minutes(verdict.locked_for);
+    const auto n = static_cast<unsigned long>(wait);
+    session.tell(fill(verdict.shape == AnswerShape::backup
+                          ? trn("Too many wrong backup codes. Try again in {minutes} minute, or "
+                                "ask your administrator to unlock your account.",
+                                "Too many wrong backup codes. Try again in {minutes} minutes, or "
+                                "ask your administrator to unlock your account.",
+                                n)
+                          : trn("Too many failed attempts. Try again in {minutes} minute, sign "
+                                "in with a backup code, or ask your administrator to unlock "
+                                "your account.",
+                                "Too many failed attempts. Try again in {minutes} minutes, sign "
+                                "in with a backup code, or ask your administrator to unlock "
+                                "your account.",
+                                n),
+                      {{"minutes", std::to_string(wait)}}),
+                 MessageKind::error);
     return PAM_AUTH_ERR;
   }
   std::string message = "denied: " + std::string(outcome_name(verdict.outcome));
@@ -82,12 +95,12 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
   }
   log(LogLevel::notice, Event::denied, reason, message, extra);
   session.tell(verdict.outcome == Outcome::replayed
-                   ? "This code has already been used. Wait for the next code from your "
-                     "authenticator app."
+                   ? tr("This code has already been used. Wait for the next code from your "
+                        "authenticator app.")
                : verdict.outcome == Outcome::clock_drift
-                   ? "Invalid verification code. The time on your phone looks wrong: set it "
-                     "to update automatically, then use the next code."
-                   : "Invalid verification code.",
+                   ? tr("Invalid verification code. The time on your phone looks wrong: set it "
+                        "to update automatically, then use the next code.")
+                   : tr("Invalid verification code."),
                MessageKind::error);
   return PAM_AUTH_ERR;
 }

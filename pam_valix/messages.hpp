@@ -9,16 +9,18 @@
 
 #include "auth.hpp"
 #include "config.hpp"
+#include "i18n.hpp"
 #include "log.hpp"
 #include "pam_session.hpp"
 
 namespace valix::pam {
 
-inline constexpr std::string_view kUnavailable =
-    "Two-factor authentication is not available right now. Please contact your administrator.";
-inline constexpr std::string_view kNotSetUp =
-    "Two-factor authentication (2FA) is required for this account, but it has not been set up. "
-    "Ask your administrator to require 2FA on your next login, so that you can set it up.";
+// Constants are msgids (N_): tell the user tr(kUnavailable).
+inline constexpr const char* kUnavailable =
+    N_("Two-factor authentication is not available right now. Please contact your administrator.");
+inline constexpr const char* kNotSetUp =
+    N_("Two-factor authentication (2FA) is required for this account, but it has not been set up. "
+       "Ask your administrator to require 2FA on your next login, so that you can set it up.");
 
 // The PAM items a login is logged with (and a grace period keyed on): "" when unset.
 struct LoginItems {
@@ -32,7 +34,8 @@ LoginItems login_items(PamSession& session);
 // sent it), account (the account's own name, only when it differs), service, rhost, tty.
 LogFields login_fields(std::string_view user, std::string_view account, const LoginItems& items);
 
-// The configured prompt, ending in one space.
+// The configured prompt, ending in one space (the default one translated, a configured one as it
+// is).
 std::string code_prompt(const Config& config);
 
 // Writes one log line about this login (the caller adds who and where, then extra).

@@ -120,7 +120,7 @@ class Login {
 
   int internal_error(std::string_view why, Reason reason = Reason::internal_error) {
     log(LogLevel::error, Event::denied, reason, "denied: " + std::string(why));
-    session_.tell(kUnavailable, MessageKind::error);
+    session_.tell(tr(kUnavailable), MessageKind::error);
     return PAM_AUTH_ERR;
   }
 
@@ -271,7 +271,7 @@ class Login {
     log(LogLevel::notice, Event::denied, Reason::not_enrolled,
         "denied: 2FA required (" + std::string(required_by_name(*reason)) + ") but not enrolled",
         {{"required_by", std::string(required_by_name(*reason))}});
-    session_.tell(kNotSetUp, MessageKind::error);
+    session_.tell(tr(kNotSetUp), MessageKind::error);
     return PAM_AUTH_ERR;
   }
 
@@ -294,7 +294,7 @@ class Login {
     if (flow->end != EnrollmentEnd::verified) {
       log(LogLevel::notice, Event::denied, Reason::enrollment_failed,
           "denied: in-login enrollment failed (no correct code)");
-      session_.tell(texts::kLoginNotSetUp, MessageKind::error);
+      session_.tell(tr(texts::kLoginNotSetUp), MessageKind::error);
       return PAM_AUTH_ERR;
     }
 
@@ -319,8 +319,9 @@ class Login {
     }
     const SecretString codes = texts::backup_codes_screen(activation->backup_codes);
     SecretString text;
-    text.str().reserve(texts::kLoginSetUp.size() + 2 + codes.size());  // never reallocated
-    text.str().append(texts::kLoginSetUp).append("\n\n").append(codes.view());
+    const std::string_view set_up = tr(texts::kLoginSetUp);
+    text.str().reserve(set_up.size() + 2 + codes.size());  // never reallocated
+    text.str().append(set_up).append("\n\n").append(codes.view());
     session_.tell(text.view(), MessageKind::info);
     log(LogLevel::notice, Event::enrollment, Reason::at_login,
         "2FA set up at login; stored once the login completes (setcred)");
@@ -364,14 +365,14 @@ int authenticate(PamSession& session, const Result<ModuleOptions>& options, cons
   if (!options) {
     log_transaction(session, LogLevel::error, Event::denied, Reason::config_error,
                     "denied: " + options.error().message);
-    session.tell(kUnavailable, MessageKind::error);
+    session.tell(tr(kUnavailable), MessageKind::error);
     return PAM_AUTH_ERR;
   }
   auto config = load_module_config(*options);
   if (!config) {
     log_transaction(session, LogLevel::error, Event::denied, Reason::config_error,
                     "denied: configuration error: " + config.error().message);
-    session.tell(kUnavailable, MessageKind::error);
+    session.tell(tr(kUnavailable), MessageKind::error);
     return PAM_AUTH_ERR;
   }
   // Set first so that every failure below, internal ones included, is delayed alike.
@@ -432,7 +433,7 @@ int establish_credentials(PamSession& session, const Result<ModuleOptions>& opti
     // Errc::unsynced: the enrollment is in place, but its durability is in doubt.
     log_transaction(session, LogLevel::error, Event::denied, Reason::not_stored,
                     "denied: the 2FA set up at login was not stored: " + stored.error().message);
-    session.tell(kUnavailable, MessageKind::error);
+    session.tell(tr(kUnavailable), MessageKind::error);
     return PAM_CRED_ERR;
   }
   log_transaction(session, LogLevel::notice, Event::enrolled, Reason::at_login,

@@ -70,7 +70,7 @@ class UnprivilegedLogin {
         log(LogLevel::notice, Event::denied, Reason::not_enrolled,
             "denied: 2FA required but not enrolled (no enrollment through an unprivileged "
             "caller)");
-        session_.tell(kNotSetUp, MessageKind::error);
+        session_.tell(tr(kNotSetUp), MessageKind::error);
         return PAM_AUTH_ERR;
       }
       case AccountStatus::enrolled: return challenge();
@@ -88,7 +88,7 @@ class UnprivilegedLogin {
 
   int unavailable(std::string_view why, Reason reason = Reason::internal_error) {
     log(LogLevel::error, Event::denied, reason, "denied: " + std::string(why));
-    session_.tell(kUnavailable, MessageKind::error);
+    session_.tell(tr(kUnavailable), MessageKind::error);
     return PAM_AUTH_ERR;
   }
 

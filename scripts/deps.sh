@@ -3,8 +3,9 @@
 VALIX_BUILD_DEPS=(g++ cmake make pkg-config libpam0g-dev libssl-dev libqrencode-dev libcrypt-dev libldap-dev)
 # slapd, ldap-utils: the fleet store's directory (scripts/slapd-sandbox; the demo runs two hosts
 # sharing one). Every mode includes these, so the test suite has them too.
+# gettext (test mode): xgettext and msgfmt, for the .pot check and the test catalogue.
 VALIX_DEMO_DEPS=(libpam-wrapper libnss-wrapper pamtester oathtool expect python3 slapd ldap-utils)
-VALIX_TEST_DEPS=(libcmocka-dev libpam-google-authenticator openssh-server openssh-client zbar-tools librsvg2-bin clang-format clang-tidy clang-tidy-19 valgrind clang-19 libclang-rt-19-dev)
+VALIX_TEST_DEPS=(libcmocka-dev gettext libpam-google-authenticator openssh-server openssh-client zbar-tools librsvg2-bin clang-format clang-tidy clang-tidy-19 valgrind clang-19 libclang-rt-19-dev)
 VALIX_BENCH_DEPS=(libpam-google-authenticator libpam-oath nettle-dev)
 # scripts/test-package: build the .deb, lint it, "sshd -t" the shipped drop-ins.
 VALIX_PACKAGE_DEPS=(debhelper dpkg-dev build-essential lintian openssh-server)

@@ -41,7 +41,7 @@ class ScriptedDialog final : public EnrollmentDialog {
   // The key from the second screen, as the user would type it into an app.
   SecretString current_code() const {
     const std::string& screen = shown.at(1).first;
-    const auto from = screen.find(texts::kKeyByHand) + texts::kKeyByHand.size();
+    const auto from = screen.find(texts::kKeyByHand) + std::string_view(texts::kKeyByHand).size();
     std::string key;
     for (auto i = from; i < screen.size() && screen[i] != '\n'; ++i)
       if (screen[i] != ' ') key.push_back(screen[i]);

@@ -86,7 +86,8 @@ class FakeSession final : public PamSession {
       const auto at = text.find(texts::kKeyByHand);
       if (at == std::string::npos) continue;
       std::string key;
-      for (auto i = at + texts::kKeyByHand.size(); i < text.size() && text[i] != '\n'; ++i)
+      for (auto i = at + std::string_view(texts::kKeyByHand).size();
+           i < text.size() && text[i] != '\n'; ++i)
         if (text[i] != ' ') key.push_back(text[i]);
       auto secret = base32_decode(key);
       if (!secret) fail_msg("%s", secret.error().message.c_str());

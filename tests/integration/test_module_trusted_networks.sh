@@ -83,7 +83,7 @@ check "without the guard, a name that does not resolve is asked" asked
 if [ "$(id -u)" -eq 0 ]; then
   mkdir -p "$SB/check.d"
   cp "$SB/pam.d/trusted" "$SB/check.d/trusted"
-  LD_PRELOAD=$NSS_WRAPPER_LIB "$VALIX_ADMIN" --config "$SB/etc/valix.conf" check --pam-dir "$SB/check.d" --no-sshd >"$SB/out" 2>"$SB/err" || true
+  LD_PRELOAD="${VALIX_SANITIZER_PRELOAD:+$VALIX_SANITIZER_PRELOAD:}$NSS_WRAPPER_LIB" "$VALIX_ADMIN" --config "$SB/etc/valix.conf" check --pam-dir "$SB/check.d" --no-sshd >"$SB/out" 2>"$SB/err" || true
   check "valix-admin check: the trusted-networks stack has no finding" grep -qx "valix-admin check: no problems found" "$SB/out"
 fi
 

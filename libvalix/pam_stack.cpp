@@ -123,7 +123,7 @@ PamFile parse_pam_file(std::string_view text) {
     PamLine line;
     line.line = first;
     if ((*words)[0] == "@include") {
-      if (words->size() != 2) {
+      if (words->size() != 2 || (*words)[1].empty()) {
         file.errors.push_back({first, "@include takes one file name"});
         continue;
       }
@@ -138,7 +138,8 @@ PamFile parse_pam_file(std::string_view text) {
       file.errors.push_back({first, "'" + (*words)[0] + "' is not a module type"});
       continue;
     }
-    if (words->size() < 3) {
+    // "[]" in the module's place is an empty word: no module either (found by fuzz_pam_stack).
+    if (words->size() < 3 || (*words)[1].empty() || (*words)[2].empty()) {
       file.errors.push_back({first, "a line needs a type, a control and a module"});
       continue;
     }

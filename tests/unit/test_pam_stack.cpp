@@ -40,6 +40,11 @@ void lines_and_numbers(void**) {
   assert_int_equal(file.errors[0].line, 8);
   assert_int_equal(file.errors[1].line, 9);
   assert_int_equal(file.errors[2].line, 10);
+  // "[]" where the module goes is no module (fuzz_pam_stack found it read as an empty one).
+  const PamFile empty_module = parse_pam_file("auth requisite []\nauth [] pam_unix.so\n");
+  assert_int_equal(empty_module.lines.size(), 1);  // "[]" is a control (no keywords): parsed
+  assert_int_equal(empty_module.errors.size(), 1);
+  assert_int_equal(empty_module.errors[0].line, 1);
 }
 
 void controls(void**) {

@@ -159,14 +159,17 @@ Result<LdapStateStore::Found> LdapStateStore::find(const StateKey& key) {
   return found;
 }
 
+// What load and update refuse in an entry they found: unreadable state, and the StateKey rules.
+Result<void> LdapStateStore::usable_for(const StateKey& key, const Found& found) {
+  if (found.unreadable) return std::unexpected(*found.unreadable);
+  return check_state_owner(key, found.state, found.filed_for_uid);
+}
+
 Result<std::optional<UserState>> LdapStateStore::load(const StateKey& key) {
   cached_.reset();
   auto found = find(key);
   if (!found) return std::unexpected(found.error());
-  if (found->unreadable) return std::unexpected(*found->unreadable);
-  if (auto owned = check_state_owner(key, found->state, found->filed_for_uid); !owned) {
-    return std::unexpected(owned.error());
-  }
+  if (auto usable = usable_for(key, *found); !usable) return std::unexpected(usable.error());
   std::optional<UserState> state;
   if (found->state) state = found->state->clone();
   remember(key, std::move(*found));
@@ -185,10 +188,7 @@ Result<void> LdapStateStore::update(const StateKey& key, const Mutator& mutate) 
     Result<Found> found = from_cache ? Result<Found>(std::move(*cached_)) : find(key);
     cached_.reset();
     if (!found) return std::unexpected(found.error());
-    if (found->unreadable) return std::unexpected(*found->unreadable);
-    if (auto owned = check_state_owner(key, found->state, found->filed_for_uid); !owned) {
-      return std::unexpected(owned.error());
-    }
+    if (auto usable = usable_for(key, *found); !usable) return std::unexpected(usable.error());
     // A fresh copy for every run: the mutator may change it, and only a committed run counts.
     std::optional<UserState> state;
     if (found->state) state = found->state->clone();

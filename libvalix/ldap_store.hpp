@@ -41,6 +41,7 @@ class LdapStateStore final : public StateStore {
 
   struct Found;  // what one search finds for a key
   Result<Found> find(const StateKey& key);
+  static Result<void> usable_for(const StateKey& key, const Found& found);
   // Writes state (nullopt: clears the entry) over found; returns the entry as committed.
   Result<Found> write(const std::string& name, const Found& found,
                       const std::optional<UserState>& state);

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <array>
 #include <charconv>
+#include <map>
 #include <set>
 #include <tuple>
 
@@ -337,13 +338,18 @@ class Explorer {
   Explorer(const std::vector<AuthEntry>& top, bool has_password)
       : top_(&top), has_password_(has_password) {}
 
-  // Every path from entries[from] with path, the outcomes at the end of this level.
+  // Every path from entries[from] with path, the distinct outcomes at the end of this level.
   std::vector<Path> run(const std::vector<AuthEntry>& entries, std::size_t from, Path path) {
-    std::vector<Path> ends;
+    Ends ends;
     Seen seen;  // per run: a substack entered again must report its ends again
     walk(entries, from, path, ends, seen);
-    return ends;
+    return std::move(ends.paths);
   }
+
+  // Adversarial stacks (nested substacks, many password and pam_valix lines) have more
+  // states than anyone should wait for; past this many steps the check gives up and says so.
+  static constexpr std::size_t kMaxSteps = 100000;
+  bool gave_up() const { return steps_ > kMaxSteps; }
 
   std::vector<std::string> findings;
 
@@ -355,15 +361,23 @@ class Explorer {
 
  private:
   using Outcome = std::pair<std::string_view, Path>;  // the return value, the path after it
-  using Seen = std::set<std::tuple<std::size_t, decltype(std::declval<Path>().key())>>;
+  using Key = decltype(std::declval<Path>().key());
+  using Seen = std::set<std::tuple<std::size_t, Key>>;
+  struct Ends {
+    std::vector<Path> paths;
+    std::set<Key> keys;
+  };
 
   std::vector<Outcome> outcomes(const AuthEntry& e, const Path& in) {
     std::vector<Outcome> out;
     if (e.substack) {
-      // The substack's result comes back as one return value.
-      for (Path end : run(e.entries, 0,
-                          Path{Impression::undecided, Status::failure, in.password_ok,
-                               in.last_password, in.valix, in.code_failed})) {
+      // The substack's result comes back as one return value. Its ends depend only on what
+      // enters it, so each substack is walked once per distinct entering path.
+      const Path entering{Impression::undecided, Status::failure, in.password_ok,
+                          in.last_password,      in.valix,        in.code_failed};
+      auto [known, added] = substack_ends_.try_emplace({&e.entries, entering.key()});
+      if (added) known->second = run(e.entries, 0, entering);
+      for (const Path& end : known->second) {
         const bool ok = end.status == Status::success && end.impression == Impression::positive;
         Path next = in;
         next.password_ok = end.password_ok;
@@ -429,10 +443,12 @@ class Explorer {
     }
   }
 
-  void walk(const std::vector<AuthEntry>& entries, std::size_t i, Path path,
-            std::vector<Path>& ends, Seen& seen) {
+  void walk(const std::vector<AuthEntry>& entries, std::size_t i, Path path, Ends& ends,
+            Seen& seen) {
+    if (++steps_ > kMaxSteps) return;
     if (i >= entries.size()) {
-      ends.push_back(path);
+      if (!ends.keys.insert(path.key()).second) return;
+      ends.paths.push_back(path);
       if (&entries == top_) finished(path);
       return;
     }
@@ -483,6 +499,8 @@ class Explorer {
 
   const std::vector<AuthEntry>* top_;
   bool has_password_;
+  std::size_t steps_ = 0;
+  std::map<std::pair<const std::vector<AuthEntry>*, Key>, std::vector<Path>> substack_ends_;
 };
 
 }  // namespace
@@ -499,6 +517,10 @@ std::vector<std::string> check_auth_order(const AuthStack& stack) {
   }
   Explorer explorer(stack.entries, has_password_module(stack.entries));
   (void)explorer.run(stack.entries, 0, Path{});
+  if (explorer.gave_up()) {
+    return {"the auth stack has more paths than the check follows (" +
+            std::to_string(Explorer::kMaxSteps) + " steps): its order was not checked"};
+  }
   return std::move(explorer.findings);
 }
 

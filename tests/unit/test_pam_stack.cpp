@@ -179,6 +179,37 @@ void substacks(void**) {
   assert_true(inside.empty());
 }
 
+// Stacks built to have more paths than any real one (fuzz_pam_stack found one that ran past
+// its 10 s limit): substacks are walked once per entering path, and past the step budget the
+// check says the order was not checked instead of running on.
+void stacks_with_many_paths(void**) {
+  std::map<std::string, std::string> nested{{"svc", "auth substack s1\n"}};
+  for (int level = 1; level <= 16; ++level) {
+    std::string file;
+    for (int k = 0; k < 3; ++k) file += "auth [success=ok default=ignore] pam_unix.so\n";
+    file += "auth [success=1 default=ignore] pam_valix.so\n";
+    file += "auth optional pam_valix.so\n";
+    if (level < 16) file += "auth substack s" + std::to_string(level + 1) + "\n";
+    nested["s" + std::to_string(level)] = file;
+  }
+  auto deep = findings(nested);
+  assert_true(has(deep, "a wrong code does not stop the login"));
+
+  // Any of 50 password lines can be the one that succeeded, then any of 50 pam_valix lines:
+  // 2,500 combinations reach each of the 90 lines after them.
+  std::string flat;
+  for (int k = 0; k < 50; ++k) {
+    flat += "auth [success=" + std::to_string(50 - k) + " default=ignore] pam_unix.so\n";
+  }
+  for (int k = 0; k < 50; ++k) {
+    flat += "auth [success=" + std::to_string(50 - k) + " default=ignore] pam_valix.so\n";
+  }
+  for (int k = 0; k < 90; ++k) flat += "auth optional pam_env.so\n";
+  auto wide = findings({{"svc", flat}});
+  assert_int_equal(wide.size(), 1);
+  assert_true(has(wide, "its order was not checked"));
+}
+
 void loops_and_missing_files(void**) {
   const AuthStack loop = load_auth_stack("a", [](std::string_view name) -> Result<std::string> {
     return std::string(name == "a" ? "@include b\n" : "auth include a\n");
@@ -204,6 +235,7 @@ int main() {
       cmocka_unit_test(valix_before_password),
       cmocka_unit_test(code_that_does_not_count),
       cmocka_unit_test(substacks),
+      cmocka_unit_test(stacks_with_many_paths),
       cmocka_unit_test(loops_and_missing_files),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);

@@ -164,7 +164,7 @@ Result<UniqueFd> FileStateStore::lock_user(const std::string& user) {
 }
 
 Result<void> FileStateStore::write_state(const std::string& name, const UserState& state,
-                                         const StateFile* in_place) {
+                                         const StateFile* in_place, Write how) {
   const SecretString text = serialize_state(state);
   // A state that would not read back (a secret or a count out of bounds, too large a file)
   // must never replace one that does: every login and tool would refuse the user from then
@@ -195,6 +195,11 @@ Result<void> FileStateStore::write_state(const std::string& name, const UserStat
     }
     return {};
   }
+  if (how == Write::in_place_only) {
+    return fail(Errc::internal, "the new state of " + name +
+                                    " does not fit the room its update was offered; nothing "
+                                    "written");
+  }
   const SecretString file = encode_slot_file(text.view(), seq);
   return replace_file_atomically(dir_.get(), name + std::string(kStateSuffix), "." + name + ".tmp",
                                  file.view(), FileOwner{trusted_uid_, trusted_gid_});
@@ -224,6 +229,17 @@ bool keeps_secrets(const std::vector<SecretBytes>& secrets, const UserState& sta
 }  // namespace
 
 Result<void> FileStateStore::update(const StateKey& key, const Mutator& mutate) {
+  return locked_update(
+      key, [&](std::optional<UserState>& state, InPlaceRoom&) { return mutate(state); },
+      Placement::in_place_or_replace);
+}
+
+Result<void> FileStateStore::update_in_place(const StateKey& key, const RoomMutator& mutate) {
+  return locked_update(key, mutate, Placement::in_place_offered);
+}
+
+Result<void> FileStateStore::locked_update(const StateKey& key, const RoomMutator& mutate,
+                                           Placement placement) {
   auto name = checked_user(key.name);
   if (!name) return std::unexpected(name.error());
   auto lock = lock_user(*name);
@@ -236,8 +252,30 @@ Result<void> FileStateStore::update(const StateKey& key, const Mutator& mutate) 
   const std::optional<uid_t> recorded = *state ? (*state)->uid : std::nullopt;
   const std::vector<SecretBytes> secrets =
       *state ? secrets_of(**state) : std::vector<SecretBytes>{};
-  auto change = mutate(*state);
+  // Room only where the write is sure to be the slot write: no index entry or uid to add.
+  InPlaceRoom room;
+  if (placement == Placement::in_place_offered && *state && file->writable &&
+      file->slot_size != 0 && (!key.uid || recorded == key.uid)) {
+    auto indexed = key.uid ? read_index(*key.uid) : Result<std::optional<std::string>>{};
+    if (!indexed) return std::unexpected(indexed.error());
+    if (!key.uid || *indexed == *name) room.bytes = file->slot_size - kSlotTrailerSize;
+  }
+  auto change = mutate(*state, room);
   if (!change) return std::unexpected(change.error());
+  if (room.relied_on && *change != StateChange::keep) {
+    // The promise: this slot write, or nothing.
+    if (room.bytes == 0 || *change == StateChange::remove || !*state || (*state)->empty() ||
+        !keeps_secrets(secrets, **state) || (*state)->uid != recorded) {
+      return fail(Errc::internal,
+                  "an update offered room in place asked for another change "
+                  "of the state of " +
+                      *name + "; nothing written");
+    }
+    auto written = write_state(*name, **state, &*file, Write::in_place_only);
+    if (!written) return written;
+    // fits_slot in write_state is the same test as room.bytes: the text is what it wrote.
+    return {};
+  }
   switch (*change) {
     case StateChange::keep: return {};
     case StateChange::remove: return remove_state(*name, recorded ? recorded : key.uid);

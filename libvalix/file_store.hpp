@@ -46,6 +46,9 @@ class FileStateStore final : public StateStore {
 
   Result<std::optional<UserState>> load(const StateKey& key) override;
   Result<void> update(const StateKey& key, const Mutator& mutate) override;
+  // room > 0 for a state file of format 2 that this process can write, whose state records
+  // key.uid and is indexed under its name: the payload room of one slot.
+  Result<void> update_in_place(const StateKey& key, const RoomMutator& mutate) override;
   Result<std::optional<std::string>> name_filed_for(uid_t uid) override;
   Result<void> rename(const StateKey& from, const StateKey& to) override;
   Result<std::vector<std::string>> list_users() override;
@@ -76,10 +79,16 @@ class FileStateStore final : public StateStore {
   // inode USER.lock names once the lock is granted (one replaced meanwhile is let go and the
   // new one taken), all within lock_timeout.
   Result<UniqueFd> lock_user(const std::string& user);
+  // update and update_in_place: the second offers room to its mutator.
+  enum class Placement { in_place_or_replace, in_place_offered };
+  Result<void> locked_update(const StateKey& key, const RoomMutator& mutate, Placement placement);
   // Writes a state after checking that it reads back (parse_state, the size limit).
-  // In place into `in_place` when given and the state fits its slots, else by a replace.
+  // In place into `in_place` when given and the state fits its slots, else by a replace
+  // (in_place_only: else Errc::internal, nothing written).
+  enum class Write { in_place_or_replace, in_place_only };
   Result<void> write_state(const std::string& name, const UserState& state,
-                           const StateFile* in_place = nullptr);
+                           const StateFile* in_place = nullptr,
+                           Write how = Write::in_place_or_replace);
   Result<std::optional<UserState>> read_state_retrying(const std::string& user);
   Result<std::optional<std::string>> read_index(uid_t uid);
   Result<void> check_owner(const StateKey& key, const std::optional<UserState>& state);

@@ -70,6 +70,28 @@ class StateStore {
   using Mutator = std::function<Result<StateChange>(std::optional<UserState>&)>;
   virtual Result<void> update(const StateKey& key, const Mutator& mutate) = 0;
 
+  // update, for a mutator that must know before it decides that its commit cannot fail in a
+  // way that depends on what it writes (verify.hpp: a verdict made durable in one write). The
+  // mutator is also given room.bytes: the largest state (serialize_state bytes, as this store
+  // will write it) that the commit writes in place, over space already allocated, with one
+  // write of the same offset and length whatever the content, so that a file-size limit, a
+  // full disk or any other failure hits every content alike. A mutator that relies on this
+  // sets room.relied_on; then a write that would exceed room.bytes, replace anything or
+  // remove the state is refused (Errc::internal) and nothing is written. Otherwise the commit
+  // is update's. room.bytes is 0 when the store cannot promise this (this default, a file in
+  // the old format, state without its uid recorded, a directory).
+  struct InPlaceRoom {
+    std::size_t bytes = 0;
+    bool relied_on = false;
+  };
+  using RoomMutator = std::function<Result<StateChange>(std::optional<UserState>&, InPlaceRoom&)>;
+  virtual Result<void> update_in_place(const StateKey& key, const RoomMutator& mutate) {
+    return update(key, [&](std::optional<UserState>& state) {
+      InPlaceRoom none;
+      return mutate(state, none);
+    });
+  }
+
   // The name the state of uid is filed under, nullopt when no state records uid. An index
   // entry whose state is missing or records another uid (a crash between the two writes) is
   // stale and ignored, never trusted.

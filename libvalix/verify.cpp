@@ -1,6 +1,9 @@
 #include "verify.hpp"
 
+#include <algorithm>
+
 #include "grace.hpp"
+#include "otp.hpp"
 
 namespace valix {
 namespace {
@@ -10,6 +13,33 @@ Result<void> require_enrolled(const std::optional<UserState>& current) {
     return fail(Errc::conflict, "2FA state was removed or reset during the login");
   }
   return {};
+}
+
+// Whether every state an answer of this shape can leave is known, without judging it, to be
+// one the store writes in its room: a refused answer leaves its charge (and, for a
+// clock-drift code, a watermark moved at most kDriftSteps ahead); an accepted one leaves its
+// counts cleared, the grace granted and the watermark at most as far. Each of these reads
+// back (the store refuses a state that would not, and that refusal must not depend on the
+// verdict either) and the larger fits. The states the answer really leaves differ from
+// these only by a watermark no further and a consumed backup code, which only shrinks them.
+bool outcomes_fit(const UserState& current, AnswerShape shape, std::int64_t now,
+                  const Config& config, FailureGrace grace, const AnswerOrigin& origin,
+                  std::size_t room) {
+  const Enrollment& enrollment = *current.enrollment;
+  const std::uint64_t furthest = totp_step(now, enrollment.otp.period) +
+                                 static_cast<std::uint64_t>(std::max(config.window, kDriftSteps));
+  UserState refused = current.clone();
+  (void)charge_failure(refused, shape, now, config, grace, origin.rhost);
+  UserState accepted = current.clone();
+  accepted.clear_failures();
+  accepted.last_login = now;
+  if (origin.grace_key) grant_grace(accepted, *origin.grace_key, now);
+  for (UserState* outcome : {&refused, &accepted}) {
+    outcome->enrollment->last_step = std::max(outcome->enrollment->last_step, furthest);
+    const SecretString text = serialize_state(*outcome);
+    if (text.size() > room || !parse_state(text.view())) return false;
+  }
+  return true;
 }
 
 }  // namespace
@@ -53,27 +83,43 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
   };
   FailureRecord before_charge;
   Charged after_charge;
-  auto charged = store.update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
-    if (auto enrolled = require_enrolled(current); !enrolled)
-      return std::unexpected(enrolled.error());
-    const AnswerShape shape = answer_shape(answer, current->enrollment->otp.digits);
-    const std::int64_t locked_until_before = current->locked_until;
-    const std::int64_t backup_locked_until_before = current->backup_locked_until;
-    before_charge = FailureRecord::of(*current);
-    charge = charge_failure(*current, shape, now, config, grace, origin.rhost);
-    at_charge = successes_in(*current);
-    after_charge = charged_in(*current);
-    locked = Verdict{Outcome::locked, shape, charge.locked_for,
-                     current->enrollment->backup.hashes.size()};
-    if (!charge.locked) return StateChange::write;
-    const bool shortened = current->locked_until != locked_until_before ||
-                           current->backup_locked_until != backup_locked_until_before;
-    return shortened ? StateChange::write : StateChange::keep;
-  });
+  bool one_write = false;
+  Verdict verdict;
+  auto charged = store.update_in_place(
+      key,
+      [&](std::optional<UserState>& current, StateStore::InPlaceRoom& room) -> Result<StateChange> {
+        if (auto enrolled = require_enrolled(current); !enrolled)
+          return std::unexpected(enrolled.error());
+        const AnswerShape shape = answer_shape(answer, current->enrollment->otp.digits);
+        const std::int64_t locked_until_before = current->locked_until;
+        const std::int64_t backup_locked_until_before = current->backup_locked_until;
+        const auto lockout_shortened = [&] {
+          return current->locked_until != locked_until_before ||
+                 current->backup_locked_until != backup_locked_until_before;
+        };
+        one_write = room.bytes != 0 &&
+                    outcomes_fit(*current, shape, now, config, grace, origin, room.bytes);
+        room.relied_on = one_write;
+        if (one_write) {
+          auto checked = verify_answer(*current, answer, now, config, grace, origin);
+          if (!checked) return std::unexpected(checked.error());
+          verdict = *checked;
+          if (verdict.outcome != Outcome::locked) return StateChange::write;
+          return lockout_shortened() ? StateChange::write : StateChange::keep;
+        }
+        before_charge = FailureRecord::of(*current);
+        charge = charge_failure(*current, shape, now, config, grace, origin.rhost);
+        at_charge = successes_in(*current);
+        after_charge = charged_in(*current);
+        locked = Verdict{Outcome::locked, shape, charge.locked_for,
+                         current->enrollment->backup.hashes.size()};
+        if (!charge.locked) return StateChange::write;
+        return lockout_shortened() ? StateChange::write : StateChange::keep;
+      });
   if (!charged) return std::unexpected(charged.error());
+  if (one_write) return verdict;
   if (charge.locked) return locked;
 
-  Verdict verdict;
   auto judged = store.update(key, [&](std::optional<UserState>& current) -> Result<StateChange> {
     if (auto enrolled = require_enrolled(current); !enrolled)
       return std::unexpected(enrolled.error());

@@ -12,8 +12,22 @@
 
 namespace valix {
 
-// Charges, then judges. First the failure the answer would cost (its shape's count, and the
-// lockout it would start) is committed to the store; only once that commit succeeded is the
+// No answer is judged for free. Two ways, chosen under the store's lock before the answer is
+// looked at, by what is known without judging it (its shape and the state):
+//
+// One write (a login's usual path, one flush): when the store offers the update room in
+// place (store.hpp: a write of one fixed offset and length over space already allocated)
+// and both states the answer can leave fit it (outcomes_fit: the charge, or a success),
+// the answer is charged and judged on the state in memory (verify_answer) and that one
+// result is committed. Nothing of the verdict leaves this function before the commit
+// succeeded, and whether the commit can fail does not depend on the verdict: a file-size
+// limit, a full disk, a signal or a kill hits a right and a wrong answer's write alike. So a
+// caller either has the verdict with its cost on stable storage, or an error and nothing
+// learned.
+//
+// Two writes (otherwise: a directory, a file of the old format, a state near its slot's
+// size): first the failure the answer would cost (its shape's count, and the lockout it would
+// start) is committed to the store; only once that commit succeeded is the
 // answer compared with any secret, in a second update on a fresh read that commits the
 // watermark or the consumed backup code when the answer is right, and writes nothing when it
 // is wrong (the failure is already counted), unless a success (another login's, racing this

@@ -133,13 +133,13 @@ check "... no partial file left" [ ! -e "$FULL/codes.txt" ]
 # that makes it durable (fdatasync, or the directory's fsync) fails (EIO). valix-enroll shows
 # the new backup codes, which are the ones in force, says what happened and exits 3; a login
 # whose state write ends that way is refused (fail closed). The disk starts failing at the
-# third update's sync: the code's charge and its watermark (the first two) are durable, the
-# new backup codes (the third) are not.
+# second update's sync: the code's verdict (the first, one write in place) is durable, the
+# new backup codes (the second) are not.
 mount_state size=1m
 enroll_test_user dave "$SECRET" --uid 1004 >/dev/null  # uid recorded: no index write to come
 wait_fresh_step
 set +e
-FAIL_DIR_FSYNC_FROM=3 with_failing_dir_fsync pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user dave \
+FAIL_DIR_FSYNC_FROM=2 with_failing_dir_fsync pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" --user dave \
   --regenerate-backup-codes --code "$(totp_now "$SECRET")" >"$SB/eout" 2>"$SB/eerr" </dev/null
 rc=$?
 set -e
@@ -150,10 +150,11 @@ check "... and the user is told they are in use" grep -qF "the change is in plac
 with_failing_dir_fsync login valix dave "${NEW[0]}"
 check "a login whose state write cannot be synced is refused" [ "$LOGIN_RC" -ne 0 ]
 check "... logged with the cause" log_has ", but syncing it"
-# The charge was in place but not durable, so the code was not judged: it still works.
-FAIL_DIR_FSYNC_FROM=2 with_failing_dir_fsync login valix dave "${NEW[0]}"
-check "a login whose charge is durable but whose watermark is not is refused" [ "$LOGIN_RC" -ne 0 ]
-check "... logged with the cause" log_has ", but syncing it"
+# Its verdict (the code consumed) was written in place, only not made durable: every reader
+# sees it, so the code is spent, as after a crash past the write, and never works again.
+login valix dave "${NEW[0]}"
+check "... and the code it carried never works later" [ "$LOGIN_RC" -ne 0 ]
+check "... refused as a wrong code" log_has "reason=wrong_code user=dave"
 expect_login ok "the disk recovered: another new backup code logs in" valix dave "${NEW[1]}"
 
 cleanup

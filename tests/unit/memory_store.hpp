@@ -51,6 +51,25 @@ class MemoryStore final : public valix::StateStore {
     return {};
   }
 
+  // As the file store: room (when set) is offered, and a write beyond it, or a removal, is
+  // refused with nothing written.
+  valix::Result<void> update_in_place(const valix::StateKey& key,
+                                      const RoomMutator& mutate) override {
+    return update(key,
+                  [&](std::optional<valix::UserState>& state) -> valix::Result<valix::StateChange> {
+                    valix::StateStore::InPlaceRoom offered{state ? room : 0, false};
+                    auto change = mutate(state, offered);
+                    if (!change || !offered.relied_on || *change == valix::StateChange::keep)
+                      return change;
+                    if (offered.bytes == 0 || !state || *change == valix::StateChange::remove ||
+                        valix::serialize_state(*state).size() > offered.bytes) {
+                      ++refused_beyond_room;
+                      return valix::fail(valix::Errc::internal, "beyond the room offered (test)");
+                    }
+                    return change;
+                  });
+  }
+
   // Names only: this store keeps no uid index (the file store's uid rules have their own
   // tests).
   valix::Result<std::optional<std::string>> name_filed_for(uid_t) override {
@@ -73,6 +92,8 @@ class MemoryStore final : public valix::StateStore {
 
   int updates = 0;
   int writes = 0;
+  std::size_t room = 0;  // 0: update_in_place offers none (as a directory)
+  int refused_beyond_room = 0;
   int fail_writes_from = 0;                // 0: never; N: every write from the Nth update on fails
   std::optional<valix::Error> fail_loads;  // set: every read (and so every update) fails so
   // Run once just before the before_update_at-th update: another login racing this one.
@@ -93,6 +114,10 @@ class BorrowedStore final : public valix::StateStore {
   }
   valix::Result<void> update(const valix::StateKey& key, const Mutator& mutate) override {
     return to_.update(key, mutate);
+  }
+  valix::Result<void> update_in_place(const valix::StateKey& key,
+                                      const RoomMutator& mutate) override {
+    return to_.update_in_place(key, mutate);
   }
   valix::Result<std::optional<std::string>> name_filed_for(uid_t uid) override {
     return to_.name_filed_for(uid);

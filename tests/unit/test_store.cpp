@@ -789,10 +789,10 @@ std::string code_at(std::uint64_t step) {
   return std::string(code->view());
 }
 
-// The newest slot torn (a crash in the middle of a login's success write): the state is the
-// one before that write, the login's charge, i.e. that of a login that had not succeeded. It
-// refuses what that state refuses (a code at or below its watermark), and the next write goes
-// into the torn slot, never into the intact one.
+// The newest slot torn (a crash in the middle of a login's one write): the state is the one
+// before that write, i.e. that of a login that had not succeeded. It refuses what that state
+// refuses (a code at or below its watermark), and the next write goes into the torn slot,
+// never into the intact one.
 void torn_newest_slot_falls_back(void**) {
   FileStateStore store = open_store();
   ASSERT_OK(enroll_with(store, "sc", 10));
@@ -815,7 +815,7 @@ void torn_newest_slot_falls_back(void**) {
   auto fallback = store.load(no_account("sc"));
   ASSERT_OK(fallback);
   assert_int_equal((*fallback)->enrollment->last_step, step);  // the first login's watermark
-  assert_int_equal((*fallback)->failures, 1);                  // the second login's charge
+  assert_int_equal((*fallback)->failures, 0);                  // nothing of the second login
   // What the fallback refuses: the first login's code (at its watermark).
   auto replay = verify_and_record(store, no_account("sc"), code_at(step), kT + 30, config);
   ASSERT_OK(replay);
@@ -831,6 +831,59 @@ void torn_newest_slot_falls_back(void**) {
   auto replayed = verify_and_record(store, no_account("sc"), code_at(step + 1), kT + 30, config);
   ASSERT_OK(replayed);
   assert_false(replayed->accepted());
+}
+
+// A login on a state file of format 2 is one write: its verdict goes into the older slot
+// (one sequence number further, same inode), right or wrong. Room is offered only where that
+// write is sure: not for a state whose uid is not yet recorded (the index must be written).
+// And a mutator that relied on the room cannot get anything but that slot write.
+void one_write_per_login(void**) {
+  FileStateStore store = open_store();
+  ASSERT_OK(enroll_with(store, "sw", 10));
+  const Config config = login_config();
+  constexpr std::int64_t kT = 1'700'000'010;
+  const std::uint64_t step = static_cast<std::uint64_t>(kT / 30);
+  const Layout start = layout("sw");
+  auto right = verify_and_record(store, no_account("sw"), code_at(step), kT, config);
+  ASSERT_OK(right);
+  assert_true(right->accepted());
+  const Layout after_right = layout("sw");
+  assert_int_equal(after_right.slots->seq, start.slots->seq + 1);
+  assert_int_equal(after_right.inode, start.inode);
+  auto wrong = verify_and_record(store, no_account("sw"), "000000", kT, config);
+  ASSERT_OK(wrong);
+  assert_false(wrong->accepted());
+  assert_int_equal(layout("sw").slots->seq, start.slots->seq + 2);
+  assert_int_equal((*store.load(no_account("sw")))->failures, 1);
+
+  // With an account whose uid the state does not record yet: no room, two writes (the
+  // first records the uid and the index), then one write per login.
+  const StateKey account{"sw", 4242};
+  auto first = verify_and_record(store, account, code_at(step + 1), kT + 30, config);
+  ASSERT_OK(first);
+  assert_int_equal(layout("sw").slots->seq, start.slots->seq + 4);
+  auto next = verify_and_record(store, account, code_at(step + 2), kT + 60, config);
+  ASSERT_OK(next);
+  assert_true(next->accepted());
+  assert_int_equal(layout("sw").slots->seq, start.slots->seq + 5);
+
+  // Relying on the room, then asking for a removal or for dropping the secret: refused.
+  for (const bool remove : {true, false}) {
+    auto refused = store.update_in_place(
+        account,
+        [&](std::optional<UserState>& s, StateStore::InPlaceRoom& room) -> Result<StateChange> {
+          assert_true(room.bytes > 0);
+          room.relied_on = true;
+          if (remove) return StateChange::remove;
+          s->enrollment.reset();
+          s->required = true;
+          return StateChange::write;
+        });
+    assert_false(refused.has_value());
+    assert_int_equal(refused.error().code, Errc::internal);
+    assert_int_equal(layout("sw").slots->seq, start.slots->seq + 5);
+  }
+  assert_true((*store.load(account))->enrollment.has_value());
 }
 
 // No intact slot: corrupt, never "not enrolled" (nor a write over it); remove_unreadable
@@ -1020,6 +1073,7 @@ int main() {
       cmocka_unit_test(slots_written_in_place),
       cmocka_unit_test(large_states_get_large_slots),
       cmocka_unit_test(torn_newest_slot_falls_back),
+      cmocka_unit_test(one_write_per_login),
       cmocka_unit_test(corrupt_checksums_in_both_slots),
       cmocka_unit_test(format_1_read_and_converted),
       cmocka_unit_test(file_size_limit_fails_closed),

@@ -1,6 +1,8 @@
-// verify_and_record: the failure an answer costs is committed before the answer is judged,
-// so a write that fails (a file-size limit, a full disk) never yields a verdict; mutators are
-// re-runnable (MemoryStore runs each twice).
+// verify_and_record: the failure an answer costs is committed before the answer is judged
+// (two writes), or the answer's verdict and its cost are committed in one write whose fate does
+// not depend on the verdict (a store offering room in place); either way a write that fails (a
+// file-size limit, a full disk) never yields a verdict. Mutators are re-runnable (MemoryStore
+// runs each twice).
 #include "enrollment.hpp"
 #include "memory_store.hpp"
 #include "unit.hpp"
@@ -132,6 +134,72 @@ void success_between_charge_and_judging(void**) {
   assert_int_equal(g.store.at(kUser).failures, 1);
 }
 
+// A store that offers room in place: one write per answer, right or wrong, nothing for a
+// locked shape, and the state each leaves is the two-write path's.
+void one_write_when_both_outcomes_fit(void**) {
+  Fixture f;
+  enroll(f);
+  f.store.room = 4096;
+  auto right = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
+  ASSERT_OK(right);
+  assert_true(right->outcome == Outcome::totp_accepted);
+  assert_int_equal(f.store.writes, 1);
+  assert_int_equal(f.store.at(kUser).enrollment->last_step, totp_step(kNow, 30));
+  assert_int_equal(f.store.at(kUser).failures, 0);
+  assert_int_equal(f.store.at(kUser).last_failure, 0);  // a success records no failure
+  auto replay = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
+  ASSERT_OK(replay);
+  assert_true(replay->outcome == Outcome::replayed);
+  assert_int_equal(f.store.writes, 2);
+  assert_int_equal(f.store.at(kUser).failures, 1);
+  assert_int_equal(f.store.at(kUser).last_failure, kNow);
+  for (int i = 0; i < 2; ++i) verify_and_record(f.store, kKey, "000000", kNow, f.config);
+  assert_int_equal(f.store.at(kUser).failures, 3);
+  assert_true(f.store.at(kUser).locked_until > kNow);
+  const int writes = f.store.writes;
+  auto locked = verify_and_record(f.store, kKey, code_now(), kNow + 1, f.config);
+  ASSERT_OK(locked);
+  assert_true(locked->outcome == Outcome::locked);
+  assert_int_equal(f.store.writes, writes);
+  auto backup = verify_and_record(f.store, kKey, f.codes[0].view(), kNow + 1, f.config);
+  ASSERT_OK(backup);
+  assert_true(backup->outcome == Outcome::backup_accepted);
+  assert_int_equal(f.store.writes, writes + 1);
+  assert_int_equal(f.store.at(kUser).enrollment->backup.hashes.size(), 9);
+  assert_int_equal(f.store.refused_beyond_room, 0);
+}
+
+// The one write fails (a file-size limit, a full disk): no verdict for a right answer or a
+// wrong one, and the state is as before: the caller learned nothing and paid nothing.
+void failed_one_write_yields_no_verdict(void**) {
+  for (const bool right : {false, true}) {
+    Fixture f;
+    enroll(f);
+    f.store.room = 4096;
+    f.store.fail_writes_from = 1;
+    auto verdict = verify_and_record(f.store, kKey, right ? code_now() : "000000", kNow, f.config);
+    assert_false(verdict.has_value());
+    assert_int_equal(f.store.updates, 1);
+    assert_int_equal(f.store.at(kUser).enrollment->last_step, 0);
+    assert_int_equal(f.store.at(kUser).failures, 0);
+  }
+}
+
+// Room that holds the state as it is but not every state the answer could leave (here not a
+// lockout's): the answer is charged first, in a write of its own, then judged.
+void too_little_room_charges_first(void**) {
+  Fixture f;
+  enroll(f);
+  f.config.max_failures = 1;  // this wrong answer starts a lockout: a longer state
+  f.store.room = serialize_state(f.store.at(kUser)).size() + 4;
+  auto wrong = verify_and_record(f.store, kKey, "000000", kNow, f.config);
+  ASSERT_OK(wrong);
+  assert_true(wrong->outcome == Outcome::wrong);
+  assert_int_equal(f.store.updates, 2);  // charged (the update that had room), then judged
+  assert_int_equal(f.store.refused_beyond_room, 0);
+  assert_true(f.store.at(kUser).locked_until > kNow);
+}
+
 void removed_state_is_an_error(void**) {
   Fixture f;
   auto verdict = verify_and_record(f.store, kKey, code_now(), kNow, f.config);
@@ -190,6 +258,9 @@ int main() {
       cmocka_unit_test(failed_success_write_keeps_the_charge),
       cmocka_unit_test(locked_is_not_judged_and_not_written),
       cmocka_unit_test(success_between_charge_and_judging),
+      cmocka_unit_test(one_write_when_both_outcomes_fit),
+      cmocka_unit_test(failed_one_write_yields_no_verdict),
+      cmocka_unit_test(too_little_room_charges_first),
       cmocka_unit_test(removed_state_is_an_error),
       cmocka_unit_test(grace_counts_but_does_not_lock),
   };

@@ -66,6 +66,12 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
   return targets;
 }
 
+std::string plural(std::size_t n, std::string_view word) {
+  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
+}
+
+}  // namespace
+
 Exit refuse_resolution(const Context& ctx, std::string_view action, const Error& error) {
   const Exit code =
       (error.code == Errc::invalid || error.code == Errc::not_found || error.code == Errc::misfiled)
@@ -73,12 +79,6 @@ Exit refuse_resolution(const Context& ctx, std::string_view action, const Error&
           : Exit::failed;
   return ctx.error(action, "-", error.message + "; nothing changed", code);
 }
-
-std::string plural(std::size_t n, std::string_view word) {
-  return std::to_string(n) + " " + std::string(word) + (n == 1 ? "" : "s");
-}
-
-}  // namespace
 
 LogLine admin_line(Reason reason, std::string_view action, std::string_view user,
                    std::string_view operator_name) {

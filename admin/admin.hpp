@@ -73,6 +73,10 @@ std::string shown(std::string_view name);
 // uid, or another account's under its name).
 Result<Target> resolve_user(StateStore& store, std::string_view name);
 
+// What a command says when resolve_user failed: refused for an invalid, unknown or misfiled
+// name, failed otherwise.
+Exit refuse_resolution(const Context& ctx, std::string_view action, const Error& error);
+
 // Every user whose primary or supplementary group is group, sorted. A group that does not
 // exist is Errc::not_found.
 Result<std::vector<std::string>> group_members(const std::string& group);
@@ -91,6 +95,11 @@ LogLine admin_line(Reason reason, std::string_view action, std::string_view user
 // Moves the state filed under from to the account to (under its own name), when it is that
 // account's: after a rename (usermod -l) or when another login name comes first for the uid.
 Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& to);
+
+// Sets the clock offset of the user's authenticator from two consecutive codes it shows now
+// (resync_authenticator), each given as CODE or "-" (a line of standard input).
+Exit cmd_resync(const Context& ctx, const std::string& user, const std::string& code1,
+                const std::string& code2);
 
 enum class OutputFormat { table, json };
 Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, OutputFormat format);

@@ -33,6 +33,12 @@ Commands:
         lockout, so they can set it up again. A 'require' flag stays.
   unlock USER
         Clear a lockout after too many wrong codes.
+  resync USER CODE1 CODE2
+        Measure how far the user's authenticator (a hardware token, a phone)
+        runs from this host's clock from two consecutive codes it shows now, and
+        allow for it on every login (up to 2,880 time steps either way: a day
+        at 30 s). Give a code as "-" to read it from standard input (other
+        users can see the command line).
   rename OLD NEW
         Move the 2FA state filed under OLD to the account NEW, after the account
         was renamed (usermod -l) or when another login name for its uid comes
@@ -72,8 +78,9 @@ Exit status:
      output could not be written; (check) an error was found
   2  bad command line
   3  refused: a user or group is invalid or unknown, a user has no 2FA state,
-     a user's state is misfiled (see rename), (import) is already enrolled, or
-     (rename) the state is not NEW's; nothing was changed for that user
+     a user's state is misfiled (see rename), (import) is already enrolled,
+     (rename) the state is not NEW's, or (resync) the codes are not two new
+     consecutive codes of the user's; nothing was changed for that user
   4  not run as root
 
 Every action is logged to syslog (authpriv) with who ran it. See valix-admin(8).
@@ -205,6 +212,8 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
     }
   } else if (c == "reset" || c == "unlock") {
     if (cl.args.size() != 1) return usage_error(c + " takes exactly one USER");
+  } else if (c == "resync") {
+    if (cl.args.size() != 3) return usage_error(c + " takes USER CODE1 CODE2");
   } else if (c == "rename") {
     if (cl.args.size() != 2) return usage_error(c + " takes OLD NEW");
   } else if (c == "import-google-authenticator") {
@@ -271,6 +280,8 @@ int run(int argc, char** argv) {
     result = cmd_reset(ctx, cl.args.front());
   } else if (cl.command == "unlock") {
     result = cmd_unlock(ctx, cl.args.front());
+  } else if (cl.command == "resync") {
+    result = cmd_resync(ctx, cl.args[0], cl.args[1], cl.args[2]);
   } else if (cl.command == "rename") {
     result = cmd_rename(ctx, cl.args[0], cl.args[1]);
   } else if (cl.command == "status") {

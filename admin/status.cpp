@@ -27,7 +27,8 @@ struct Row {
   std::int64_t locked_until = 0;
   std::int64_t last_login = 0;
   std::int64_t last_failure = 0;
-  std::string last_failure_rhost;  // "" for none
+  std::string last_failure_rhost;         // "" for none
+  std::int64_t clock_offset_seconds = 0;  // valix-admin resync
 };
 
 Result<Row> make_row(const Context& ctx, const std::string& user,
@@ -40,6 +41,7 @@ Result<Row> make_row(const Context& ctx, const std::string& user,
       row.enrolled = true;
       row.enrolled_at = state->enrollment->enrolled_at;
       row.backup_codes = state->enrollment->backup.hashes.size();
+      row.clock_offset_seconds = state->enrollment->offset_steps * state->enrollment->otp.period;
     }
     if (state->pending && state->pending->expires_at > ctx.now) {
       row.pending = true;
@@ -98,6 +100,7 @@ std::string to_json(const std::vector<Row>& rows) {
     out += ", \"pending_expires\": ";
     json_time(out, r.pending_expires);
     out += ", \"backup_codes_remaining\": " + std::to_string(r.backup_codes);
+    out += ", \"clock_offset_seconds\": " + std::to_string(r.clock_offset_seconds);
     out += ", \"failures\": " + std::to_string(r.failures);
     out += ", \"locked\": ";
     out += r.locked ? "true" : "false";
@@ -119,6 +122,13 @@ std::string to_json(const std::vector<Row>& rows) {
   return out;
 }
 
+// " (clock +600 s)" for an authenticator a resync found off, "" otherwise.
+std::string clock_note(const Row& r) {
+  if (r.clock_offset_seconds == 0) return {};
+  return " (clock " + std::string(r.clock_offset_seconds > 0 ? "+" : "") +
+         std::to_string(r.clock_offset_seconds) + " s)";
+}
+
 std::string to_table(const std::vector<Row>& rows) {
   using Cells = std::vector<std::string>;
   std::vector<Cells> lines;
@@ -133,8 +143,8 @@ std::string to_table(const std::vector<Row>& rows) {
     std::string locked = r.locked ? "until " + iso_time(r.locked_until) : "no";
     if (!r.locked && r.failures > 0) locked += " (" + std::to_string(r.failures) + " failed)";
     lines.push_back({r.user + (r.has_account ? "" : " (no account)"),
-                     r.enrolled ? "since " + iso_time(r.enrolled_at) : "no", required,
-                     r.pending ? "until " + iso_time(r.pending_expires) : "no",
+                     r.enrolled ? "since " + iso_time(r.enrolled_at) + clock_note(r) : "no",
+                     required, r.pending ? "until " + iso_time(r.pending_expires) : "no",
                      r.enrolled ? std::to_string(r.backup_codes) : "-", locked,
                      r.last_login != 0 ? iso_time(r.last_login) : "never"});
   }

@@ -1,31 +1,16 @@
 #include "terminal.hpp"
 
 #include <cstdio>
-#include <cstring>
 
 #include "enrollment_texts.hpp"
 #include "qr.hpp"
 
 namespace valix::enroll {
 
-std::optional<SecretString> stdin_line() {
-  char buffer[256];
-  if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
-  buffer[std::strcspn(buffer, "\r\n")] = '\0';
-  SecretString line(buffer);
-  wipe(buffer, sizeof buffer);
-  return line;
-}
-
 std::optional<SecretString> read_line(std::string_view prompt, bool json) {
   FILE* to = json ? stderr : stdout;
   std::fwrite(prompt.data(), 1, prompt.size(), to);
   std::fflush(to);
-  return stdin_line();
-}
-
-std::optional<SecretString> code_argument(const std::string& value) {
-  if (value != "-") return SecretString(value);
   return stdin_line();
 }
 

@@ -10,19 +10,13 @@
 #include "config.hpp"
 #include "enrollment_flow.hpp"
 #include "secure.hpp"
+#include "stdin_input.hpp"
 
 namespace valix::enroll {
-
-// One line of standard input, its line end removed; nullopt at end of input.
-std::optional<SecretString> stdin_line();
 
 // Shows prompt (on stderr under --json, so that stdout stays one JSON document), then reads
 // one line; nullopt at end of input.
 std::optional<SecretString> read_line(std::string_view prompt, bool json);
-
-// A code given on the command line, or "-": one line from standard input (argv is visible to
-// every user on the host, standard input is not). nullopt at end of input.
-std::optional<SecretString> code_argument(const std::string& value);
 
 // The flow on the terminal: screens on stdout, the QR code in style, and the --qr-svg image
 // written (write_svg: nullopt when written or not asked for, else the exit status) before the

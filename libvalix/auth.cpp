@@ -123,14 +123,14 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
   switch (verdict.shape) {
     case AnswerShape::totp: {
       const auto code = as_totp_code(answer, enrollment.otp.digits);
+      // The authenticator's own step now: ours, moved by the offset a resync recorded.
+      const std::uint64_t current = enrollment.authenticator_step(now);
       auto step =
-          find_totp_step(enrollment.secret.span(), *code, totp_step(now, enrollment.otp.period),
-                         config.window, enrollment.otp);
+          find_totp_step(enrollment.secret.span(), *code, current, config.window, enrollment.otp);
       if (!step) return std::unexpected(step.error());
       if (!*step) {
         verdict.outcome = Outcome::wrong;
         // The user's code for a step a few minutes off: their phone's clock (or ours) is wrong.
-        const std::uint64_t current = totp_step(now, enrollment.otp.period);
         auto drifted = find_totp_step(enrollment.secret.span(), *code, current,
                                       std::max(config.window, kDriftSteps), enrollment.otp);
         if (!drifted) return std::unexpected(drifted.error());
@@ -194,6 +194,55 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
     if (origin.grace_key) grant_grace(state, *origin.grace_key, now);
   }
   return verdict;
+}
+
+Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view code1,
+                                    std::string_view code2, std::int64_t now) {
+  const auto first = as_totp_code(code1, enrollment.otp.digits);
+  const auto second = as_totp_code(code2, enrollment.otp.digits);
+  if (!first || !second) {
+    return fail(Errc::invalid,
+                "a resync needs two codes of " + std::to_string(enrollment.otp.digits) + " digits");
+  }
+  const auto ours = static_cast<std::int64_t>(totp_step(now, enrollment.otp.period));
+  const std::int64_t lowest = std::max<std::int64_t>(0, ours - kMaxOffsetSteps);
+  const std::int64_t highest = ours + kMaxOffsetSteps;
+  // Every step's code is computed once; code1 at S and code2 at S + 1 is a pair.
+  std::optional<std::uint64_t> found;
+  int pairs = 0;
+  bool previous_matched = false;
+  for (std::int64_t s = lowest; s <= highest; ++s) {
+    auto code = hotp(enrollment.secret.span(), static_cast<std::uint64_t>(s), enrollment.otp);
+    if (!code) return std::unexpected(code.error());
+    if (previous_matched && constant_time_equal(code->view(), *second)) {
+      ++pairs;
+      found = static_cast<std::uint64_t>(s);
+    }
+    previous_matched = constant_time_equal(code->view(), *first);
+  }
+  if (pairs != 1) {
+    return fail(Errc::not_found,
+                pairs == 0 ? "the two codes are not consecutive codes of this user's "
+                             "authenticator within a day of this host's clock"
+                           : "the two codes match the authenticator at more than one time; "
+                             "try two later codes");
+  }
+  if (*found - 1 <= enrollment.last_step) {
+    // Codes of a time at or before the last one used may have been seen: never accepted.
+    const std::uint64_t wait = (enrollment.last_step - (*found - 1) + 1) *
+                               static_cast<std::uint64_t>(enrollment.otp.period);
+    return fail(Errc::conflict,
+                "the two codes are not newer than the last code used (they were used already, "
+                "or the authenticator runs behind a code used since): resync again in " +
+                    std::to_string(wait) + " s or later, with the two codes it shows then");
+  }
+  Resync result;
+  result.previous_offset_steps = enrollment.offset_steps;
+  result.offset_steps = static_cast<std::int64_t>(*found) - ours;
+  result.step = *found;
+  enrollment.offset_steps = result.offset_steps;
+  enrollment.last_step = *found;
+  return result;
 }
 
 Result<std::optional<std::uint64_t>> verify_new_secret(const SecretBytes& secret,

@@ -135,6 +135,22 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
                               const Config& config, FailureGrace grace = FailureGrace::none,
                               const AnswerOrigin& origin = {});
 
+// valix-admin resync: code1 and code2, two consecutive codes of the user's TOTP
+// authenticator, are looked for at every step within kMaxOffsetSteps of ours now (the
+// offset in force is not used: a resync measures the clock afresh). Found at steps S and
+// S + 1, both above the watermark: the enrollment's offset becomes S + 1 minus our step and
+// its watermark S + 1, so neither code works again. Errc::not_found: no such pair, or more
+// than one (two codes in a row leave a chance of about 6e-9 that a pair is found by
+// accident, and an ambiguous one is refused); Errc::conflict: the pair is at or below the
+// watermark (used codes, or older than a login). The enrollment is unchanged on an error.
+struct Resync {
+  std::int64_t offset_steps = 0;  // the new offset
+  std::int64_t previous_offset_steps = 0;
+  std::uint64_t step = 0;  // the authenticator's step of code2: the new watermark
+};
+Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view code1,
+                                    std::string_view code2, std::int64_t now);
+
 // Checks a first code for a not-yet-active secret (enrollment). Returns the matching step.
 Result<std::optional<std::uint64_t>> verify_new_secret(const SecretBytes& secret,
                                                        const OtpParameters& otp,

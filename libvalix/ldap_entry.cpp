@@ -40,6 +40,8 @@ constexpr std::array kMappings{
     Mapping{"last_step", "valixLastStep", Form::value},
     Mapping{"backup_setting", "valixBackupSetting", Form::value},
     Mapping{"backup", "valixBackupHash", Form::multi},
+    // Absent when 0 (serialize_state writes no line then): set by valix-admin resync.
+    Mapping{"offset_steps", "valixClockOffset", Form::value},
 };
 
 // Parts of the state kept as their own lines in one attribute.

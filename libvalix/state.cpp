@@ -10,7 +10,8 @@
 //                                        them); TEXT printable ASCII, 1-64 bytes, "-" for none
 //   [grace HEX32 UNIX_TIME (repeated, at most 8)]       -- grace periods: key and success time
 //   [secret BASE32, algorithm A, digits D, period P, enrolled_at T, last_step S,
-//    backup_setting CRYPT_SETTING, backup CRYPT_HASH (repeated)]      -- enrollment
+//    backup_setting CRYPT_SETTING, backup CRYPT_HASH (repeated),
+//    [offset_steps N]]   -- enrollment; N: the authenticator's clock offset (resync), not 0
 //   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
 //    pending_expires T]                                                 -- pending enrollment
 //   [login_secret ... login_backup (the enrollment's keys with "login_" before them),
@@ -52,6 +53,8 @@ void append_enrollment(SecretString& out, const std::string& prefix, const Enrol
   append_line(out, prefix + "last_step", std::to_string(e.last_step));
   append_line(out, prefix + "backup_setting", e.backup.setting);
   for (const auto& hash : e.backup.hashes) append_line(out, prefix + "backup", hash);
+  if (e.offset_steps != 0)
+    append_line(out, prefix + "offset_steps", std::to_string(e.offset_steps));
 }
 
 bool valid_token_digest(std::string_view text) {
@@ -67,6 +70,11 @@ bool valid_failure_host(std::string_view text) {
 }
 
 }  // namespace
+
+std::uint64_t Enrollment::authenticator_step(std::int64_t unix_time) const {
+  const auto ours = static_cast<std::int64_t>(totp_step(unix_time, otp.period));
+  return static_cast<std::uint64_t>(std::max<std::int64_t>(0, ours + offset_steps));
+}
 
 UserState UserState::clone() const {
   UserState copy;
@@ -232,7 +240,9 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "login_last_step",
                                                               "login_backup_setting",
                                                               "login_token",
-                                                              "login_expires"};
+                                                              "login_expires",
+                                                              "offset_steps",
+                                                              "login_offset_steps"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
   }
@@ -323,6 +333,14 @@ Result<UserState> parse_state(std::string_view text) {
     if (!setting || !valid_crypt_string(*setting)) return missing(prefix + "backup_setting");
     e.backup.setting = std::move(*setting);
     e.backup.hashes = std::move(hashes);
+    // Written only when not 0 (valix-admin resync).
+    if (auto offset_text = take(prefix + "offset_steps")) {
+      auto offset = parse_number<std::int64_t>(*offset_text);
+      if (!offset || *offset == 0 || *offset < -kMaxOffsetSteps || *offset > kMaxOffsetSteps) {
+        return missing(prefix + "offset_steps");
+      }
+      e.offset_steps = *offset;
+    }
     return e;
   };
   if (secret) {

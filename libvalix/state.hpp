@@ -23,14 +23,25 @@ inline constexpr int kStateVersion = 1;
 inline constexpr std::size_t kMinSecretBytes = 10;
 inline constexpr std::size_t kMaxSecretBytes = 128;
 
+// The most a TOTP authenticator's clock may be set off from ours by valix-admin resync, in
+// steps either way (a day at 30-second steps).
+inline constexpr std::int64_t kMaxOffsetSteps = 2880;
+
 struct Enrollment {
   SecretBytes secret;
   OtpParameters otp;
   std::int64_t enrolled_at = 0;
   std::uint64_t last_step = 0;  // replay watermark: steps at or below it are refused
   BackupCodeHashes backup;
+  // How far the authenticator's clock runs from ours, in steps (valix-admin resync; within
+  // ±kMaxOffsetSteps): codes are looked for around our step plus this.
+  std::int64_t offset_steps = 0;
 
-  Enrollment clone() const { return {secret.clone(), otp, enrolled_at, last_step, backup}; }
+  Enrollment clone() const {
+    return {secret.clone(), otp, enrolled_at, last_step, backup, offset_steps};
+  }
+  // The step the authenticator shows at unix_time (ours plus the offset; 0 at the earliest).
+  std::uint64_t authenticator_step(std::int64_t unix_time) const;
 };
 
 // An enrollment started by `valix-enroll --begin` (or at login) and not yet confirmed.

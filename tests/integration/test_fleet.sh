@@ -145,6 +145,22 @@ on a expect_login fail "host A asks again" sshd carol ""
 check "... it was asked" out_has "Verification code:"
 LOGIN_ITEMS=()
 
+# --- valix-admin resync, fleet-wide -----------------------------------------------------------
+# dave's token runs 20 minutes ahead. The administrator resyncs it through host A (bound as
+# the administrator: hosts may not write the offset); host B then accepts the token's codes.
+wait_fresh_step
+fleet_enroll host-a dave
+token_at() { totp_at "$SECRET" $(( $(date +%s) + 1200 + 30 * $1 )); }
+C1=$(token_at -1)
+C2=$(token_at 0)
+NEXT=$(token_at 1)
+expect_login fail "resync: dave's token, 20 minutes ahead, is refused on host B" host-b dave "$NEXT"
+host_admin host-a resync dave - - < <(printf '%s\n%s\n' "$C1" "$C2") >"$SB/resync.out" 2>&1 || true
+check "resync on host A (exit 0)" grep -q "runs 1200 s ahead of this host" "$SB/resync.out"
+check "... the offset is in the directory" [ "$(directory_value dave valixClockOffset)" = 40 ]
+expect_login ok "... host B accepts the token's next code" host-b dave "$NEXT"
+expect_login fail "... once: host A refuses it" host-a dave "$NEXT"
+
 # --- who may read the directory -------------------------------------------------------------
 check "an anonymous bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"
 check "a user's own bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -D '$VALIX_LDAP_USER_DN' -y '$SLAPD_DIR/alice.password' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"

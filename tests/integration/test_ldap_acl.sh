@@ -240,6 +240,29 @@ delete: valixBackupHash
 valixBackupHash: $H2
 -
 EOF
+modify 50 "host-a setting a clock offset (valix-admin resync's, not a host's)" host-a "$ALICE_STATE" <<EOF
+add: valixClockOffset
+valixClockOffset: 40
+-
+EOF
+modify 0 "ops sets a clock offset" ops "$ALICE_STATE" <<EOF
+add: valixClockOffset
+valixClockOffset: 40
+-
+EOF
+modify 50 "host-a changing the clock offset" host-a "$ALICE_STATE" <<EOF
+replace: valixClockOffset
+valixClockOffset: -40
+-
+EOF
+modify 50 "host-a deleting the clock offset" host-a "$ALICE_STATE" <<EOF
+delete: valixClockOffset
+-
+EOF
+modify 0 "ops deletes it again" ops "$ALICE_STATE" <<EOF
+delete: valixClockOffset
+-
+EOF
 modify 50 "host-a adding valixRequired" host-a "$ALICE_STATE" <<EOF
 add: valixRequired
 valixRequired: TRUE

@@ -105,9 +105,10 @@ int main(int argc, char** argv) {
     std::printf("backup_failures=%d\nbackup_locked_until=%lld\n", s.backup_failures,
                 static_cast<long long>(s.backup_locked_until));
     if (s.enrollment) {
-      std::printf("last_step=%llu\nbackup_left=%zu\n",
+      std::printf("last_step=%llu\nbackup_left=%zu\noffset_steps=%lld\n",
                   static_cast<unsigned long long>(s.enrollment->last_step),
-                  s.enrollment->backup.hashes.size());
+                  s.enrollment->backup.hashes.size(),
+                  static_cast<long long>(s.enrollment->offset_steps));
     }
     return 0;
   }

@@ -2,6 +2,7 @@
 // back-off (one limit for TOTP codes, one for backup codes), what a locked state leaves
 // untouched, and the charge/judge split it is made of.
 #include <cctype>
+#include <cstring>
 
 #include "auth.hpp"
 #include "enrollment.hpp"
@@ -286,6 +287,58 @@ void clock_drift(void**) {
 
 }  // namespace
 
+// An authenticator that runs off from our clock: valix-admin resync measures it from two
+// consecutive codes and logins then look around our step plus the offset; used codes and
+// pairs that are not consecutive are refused and change nothing.
+void resync_and_offset(void**) {
+  Fixture f = enrolled();
+  f.config.max_failures = 10;  // the refusals below must not lock the user out
+  Enrollment& e = *f.state.enrollment;
+  const std::uint64_t ours = totp_step(kNow, 30);
+  // The token runs 40 steps (20 minutes) behind: its codes now are those of step ours - 40.
+  assert_true(verify(f, code_at(-40)) == Outcome::wrong);  // beyond the drift range
+  auto wrong_order = resync_authenticator(e, code_at(-40), code_at(-41), kNow);
+  assert_false(wrong_order.has_value());
+  assert_int_equal(wrong_order.error().code, Errc::not_found);
+  auto not_codes = resync_authenticator(e, "12345", code_at(-40), kNow);
+  assert_false(not_codes.has_value());
+  assert_int_equal(not_codes.error().code, Errc::invalid);
+  auto far = hotp(e.secret.span(), ours + kMaxOffsetSteps + 5, OtpParameters{});
+  auto far_next = hotp(e.secret.span(), ours + kMaxOffsetSteps + 6, OtpParameters{});
+  auto beyond = resync_authenticator(e, far->view(), far_next->view(), kNow);
+  assert_false(beyond.has_value());  // more than a day off: not looked for
+  assert_int_equal(e.offset_steps, 0);
+  assert_int_equal(e.last_step, 0);
+
+  auto resynced = resync_authenticator(e, code_at(-41), code_at(-40), kNow);
+  ASSERT_OK(resynced);
+  assert_int_equal(resynced->offset_steps, -40);
+  assert_int_equal(resynced->previous_offset_steps, 0);
+  assert_int_equal(e.offset_steps, -40);
+  assert_int_equal(e.last_step, ours - 40);
+  // Both codes are used; the token's next code logs in, once.
+  assert_true(verify(f, code_at(-40)) == Outcome::replayed);
+  assert_true(verify(f, code_at(-41)) == Outcome::replayed);
+  const std::int64_t later = kNow + 30;
+  assert_true(verify(f, code_at(-39), later) == Outcome::totp_accepted);
+  assert_true(verify(f, code_at(-39), later) == Outcome::replayed);
+  // Codes are looked for around the token's step now: our own step's code is 40 steps
+  // from it (wrong), one a few steps from the token's is drift.
+  assert_true(verify(f, code_at(1), later) == Outcome::wrong);
+  assert_true(verify(f, code_at(-33), later) == Outcome::clock_drift);
+  // The same pair again: used, refused, nothing changed.
+  auto again = resync_authenticator(e, code_at(-41), code_at(-40), kNow);
+  assert_false(again.has_value());
+  assert_int_equal(again.error().code, Errc::conflict);
+  assert_int_equal(e.offset_steps, -40);
+  // The offset survives the state text.
+  auto text = serialize_state(f.state);
+  assert_non_null(std::strstr(text.c_str(), "\noffset_steps -40\n"));
+  auto back = parse_state(text.view());
+  ASSERT_OK(back);
+  assert_int_equal(back->enrollment->offset_steps, -40);
+}
+
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(window_and_replay),
@@ -299,6 +352,7 @@ int main() {
       cmocka_unit_test(shapes),
       cmocka_unit_test(not_enrolled_is_an_error),
       cmocka_unit_test(new_secret),
+      cmocka_unit_test(resync_and_offset),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

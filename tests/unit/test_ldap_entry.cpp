@@ -20,6 +20,7 @@ UserState full_state() {
   auto codes = replace_backup_codes(e, config);
   if (!codes) fail_msg("%s", codes.error().message.c_str());
   s.enrollment = e.clone();
+  s.enrollment->offset_steps = -20;  // valix-admin resync
   s.pending = PendingEnrollment{bytes_of("abcdefghijabcdefghij"), {}, 1700000600};
   s.login_enrollment = LoginEnrollment{std::move(e), std::string(64, 'a'), 1700000700};
   s.required = true;
@@ -53,6 +54,7 @@ void round_trip(void**) {
   assert_int_equal(values(a, "valixBackupHash").size(), 10);
   assert_int_equal(values(a, "valixPending").size(), 1);
   assert_int_equal(values(a, "valixLoginEnrollment").size(), 1);
+  assert_string_equal(values(a, "valixClockOffset").front().c_str(), "-20");
   // Zero counters are absent, not "0": a success clears them by deleting them.
   assert_true(a.find("valixBackupLockedUntil") == a.end());
   auto back = attributes_to_state(a);

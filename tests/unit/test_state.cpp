@@ -40,6 +40,11 @@ void round_trip(void**) {
   assert_int_equal(back->enrollment->otp.digits, 8);
   assert_int_equal(back->enrollment->backup.hashes.size(), 10);
   assert_int_equal(back->pending->expires_at, 1700000600);
+  UserState offset = full_state();
+  offset.enrollment->offset_steps = 2880;
+  auto offset_back = parse_state(serialize_state(offset).view());
+  ASSERT_OK(offset_back);
+  assert_int_equal(offset_back->enrollment->offset_steps, 2880);
   UserState empty;
   auto empty_back = parse_state(serialize_state(empty).view());
   ASSERT_OK(empty_back);
@@ -96,6 +101,13 @@ void rejections(void**) {
       with(g, "end\n", "end\nmore\n"),
       with(g, "end\n", ""),
       with(g, "\nbackup ", "\nbackup bad hash "),
+      // The clock offset: only with an enrollment, never 0, within a day of steps.
+      with(g, "end\n", "offset_steps 0\nend\n"),
+      with(g, "end\n", "offset_steps 2881\nend\n"),
+      with(g, "end\n", "offset_steps -2881\nend\n"),
+      with(g, "end\n", "offset_steps 1.5\nend\n"),
+      with(g, "end\n", "offset_steps 5\noffset_steps 5\nend\n"),
+      "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\noffset_steps 3\nend\n",
       "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\nbackup $y$x\nend\n",
       "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\ndigits 6\nend\n",
       "",

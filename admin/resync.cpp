@@ -1,0 +1,61 @@
+// valix-admin resync: an authenticator whose clock runs off from the host's (a hardware
+// token that drifted, a phone set to the wrong time) is measured once from two consecutive
+// codes, and its offset recorded in the user's state, where every login uses it.
+#include <cinttypes>
+#include <cstdio>
+
+#include "admin.hpp"
+#include "auth.hpp"
+#include "stdin_input.hpp"
+
+namespace valix::admin {
+
+Exit cmd_resync(const Context& ctx, const std::string& typed, const std::string& code1,
+                const std::string& code2) {
+  constexpr std::string_view action = "resync";
+  auto target = resolve_user(ctx.store, typed);
+  if (!target) return refuse_resolution(ctx, action, target.error());
+  const std::string& user = target->name;
+  auto first = code_argument(code1);
+  auto second = first ? code_argument(code2) : std::nullopt;
+  if (!first || !second) {
+    return ctx.error(action, user, "no code on standard input; nothing changed", Exit::usage);
+  }
+  enum class Found { resynced, no_state, not_enrolled } found = Found::resynced;
+  Resync result;
+  int period = 30;
+  auto done =
+      ctx.store.update(target->key(), [&](std::optional<UserState>& state) -> Result<StateChange> {
+        found = !state               ? Found::no_state
+                : !state->enrollment ? Found::not_enrolled
+                                     : Found::resynced;
+        if (found != Found::resynced) return StateChange::keep;
+        period = state->enrollment->otp.period;
+        auto resynced =
+            resync_authenticator(*state->enrollment, first->view(), second->view(), ctx.now);
+        if (!resynced) return std::unexpected(resynced.error());
+        result = *resynced;
+        return StateChange::write;
+      });
+  if (found == Found::no_state || found == Found::not_enrolled) {
+    return ctx.error(action, user, user + " has not set up 2FA; nothing to resync", Exit::refused);
+  }
+  if (!done) {
+    const Errc code = done.error().code;
+    const bool refused = code == Errc::not_found || code == Errc::conflict || code == Errc::invalid;
+    return ctx.error(action, user, done.error().message + "; nothing changed",
+                     refused ? Exit::refused : Exit::failed);
+  }
+  const std::int64_t seconds = result.offset_steps * period;
+  ctx.audit(action, user,
+            "clock offset " + std::to_string(result.offset_steps * period) + " s (was " +
+                std::to_string(result.previous_offset_steps * period) + " s), watermark " +
+                std::to_string(result.step));
+  std::printf("%s's authenticator runs %" PRId64
+              " s %s this host's clock; logins now allow for "
+              "that. The two codes given have been used.\n",
+              user.c_str(), seconds < 0 ? -seconds : seconds, seconds < 0 ? "behind" : "ahead of");
+  return Exit::ok;
+}
+
+}  // namespace valix::admin

@@ -173,8 +173,8 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
 }
 
 Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
-                              const Config& config, FailureGrace grace,
-                              const AnswerOrigin& origin) {
+                              const Config& config, FailureGrace grace, const AnswerOrigin& origin,
+                              const AfterCharge& after_charge) {
   if (!state.enrollment) return fail(Errc::invalid, "verify_answer: user is not enrolled");
   const AnswerShape shape = answer_shape(answer, state.enrollment->otp.digits);
   const FailureRecord before = FailureRecord::of(state);
@@ -186,6 +186,9 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
     verdict.locked_for = charge.locked_for;
     verdict.backup_codes_left = state.enrollment->backup.hashes.size();
     return verdict;
+  }
+  if (after_charge) {
+    if (auto done = after_charge(state); !done) return std::unexpected(done.error());
   }
   auto verdict = judge_answer(state, answer, now, config);
   if (verdict && !verdict->accepted()) verdict->locked_for = charge.locked_for;

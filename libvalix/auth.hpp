@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -131,9 +132,13 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
 // answer leaves exactly the charge: one more failure of its shape (and the failure recorded,
 // the grace entries removed). An accepted one gives back what its charge recorded and grants
 // origin's grace entry, if any, as verify_and_record does.
+// after_charge, when given, runs on the charged state before the answer is looked at (the
+// store's write ahead); an error from it is returned and nothing is judged.
+using AfterCharge = std::function<Result<void>(const UserState&)>;
 Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::int64_t now,
                               const Config& config, FailureGrace grace = FailureGrace::none,
-                              const AnswerOrigin& origin = {});
+                              const AnswerOrigin& origin = {},
+                              const AfterCharge& after_charge = {});
 
 // valix-admin resync: code1 and code2, two consecutive codes of the user's TOTP
 // authenticator, are looked for at every step within kMaxOffsetSteps of ours now (the

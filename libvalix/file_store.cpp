@@ -163,9 +163,23 @@ Result<UniqueFd> FileStateStore::lock_user(const std::string& user) {
   }
 }
 
-Result<void> FileStateStore::write_state(const std::string& name, const UserState& state,
-                                         const StateFile* in_place, Write how) {
-  const SecretString text = serialize_state(state);
+namespace {
+
+// The fdatasync that makes a slot written in place durable. Errc::unsynced when it fails: the
+// slot is what every reader sees, but may not be on disk.
+Result<void> sync_in_place(int fd, const std::string& name) {
+  if (fdatasync(fd) != 0) {
+    const int err = errno;
+    return fail(Errc::unsynced, "the new state of " + name +
+                                    " is in place, but syncing it failed: " + std::strerror(err));
+  }
+  return {};
+}
+
+}  // namespace
+
+Result<SecretString> FileStateStore::checked_text(const std::string& name, const UserState& state) {
+  SecretString text = serialize_state(state);
   // A state that would not read back (a secret or a count out of bounds, too large a file)
   // must never replace one that does: every login and tool would refuse the user from then
   // on, and only removing the file by hand would help.
@@ -177,30 +191,36 @@ Result<void> FileStateStore::write_state(const std::string& name, const UserStat
     return fail(Errc::internal, "the new state of " + name + " would not read back (" +
                                     reread.error().message + "); nothing written");
   }
-  const std::uint64_t seq = (in_place ? in_place->seq : 0) + 1;
+  return text;
+}
+
+Result<void> FileStateStore::write_slot(const std::string& name, const SecretString& text,
+                                        const StateFile& in_place) {
+  const SecretString slot = encode_slot(text.view(), in_place.seq + 1, in_place.slot_size);
+  if (auto written = pwrite_all(in_place.fd.get(), slot.view(), in_place.next_offset); !written) {
+    // The slot written to is invalid now (its trailer, written last, is not the new one):
+    // every reader sees the state before, as if nothing had been written.
+    return fail(written.error().code, "cannot write the state of " + name + " in place (" +
+                                          written.error().message + "); nothing changed");
+  }
+  return {};
+}
+
+Result<void> FileStateStore::write_state(const std::string& name, const UserState& state,
+                                         const StateFile* in_place, Write how) {
+  auto text = checked_text(name, state);
+  if (!text) return std::unexpected(text.error());
   if (in_place && in_place->writable && in_place->slot_size != 0 &&
-      fits_slot(text.size(), in_place->slot_size)) {
-    const SecretString slot = encode_slot(text.view(), seq, in_place->slot_size);
-    if (auto written = pwrite_all(in_place->fd.get(), slot.view(), in_place->next_offset);
-        !written) {
-      // The slot written to is invalid now (its trailer, written last, is not the new one):
-      // every reader sees the state before, as if nothing had been written.
-      return fail(written.error().code, "cannot write the state of " + name + " in place (" +
-                                            written.error().message + "); nothing changed");
-    }
-    if (fdatasync(in_place->fd.get()) != 0) {
-      const int err = errno;
-      return fail(Errc::unsynced, "the new state of " + name +
-                                      " is in place, but syncing it failed: " + std::strerror(err));
-    }
-    return {};
+      fits_slot(text->size(), in_place->slot_size)) {
+    if (auto written = write_slot(name, *text, *in_place); !written) return written;
+    return sync_in_place(in_place->fd.get(), name);
   }
   if (how == Write::in_place_only) {
     return fail(Errc::internal, "the new state of " + name +
                                     " does not fit the room its update was offered; nothing "
                                     "written");
   }
-  const SecretString file = encode_slot_file(text.view(), seq);
+  const SecretString file = encode_slot_file(text->view(), (in_place ? in_place->seq : 0) + 1);
   return replace_file_atomically(dir_.get(), name + std::string(kStateSuffix), "." + name + ".tmp",
                                  file.view(), FileOwner{trusted_uid_, trusted_gid_});
 }
@@ -258,23 +278,77 @@ Result<void> FileStateStore::locked_update(const StateKey& key, const RoomMutato
       file->slot_size != 0 && (!key.uid || recorded == key.uid)) {
     auto indexed = key.uid ? read_index(*key.uid) : Result<std::optional<std::string>>{};
     if (!indexed) return std::unexpected(indexed.error());
-    if (!key.uid || *indexed == *name) room.bytes = file->slot_size - kSlotTrailerSize;
+    // write_state's own limit bounds the room too: a state it refuses must not be in it.
+    if (!key.uid || *indexed == *name) {
+      room.bytes = std::min(file->slot_size - kSlotTrailerSize, kMaxStateFileSize);
+    }
+  }
+  // What the promise allows: the slot write of a state that keeps every secret and the uid.
+  auto within_room = [&](const UserState* s, StateChange change) -> Result<void> {
+    if (room.bytes == 0 || change == StateChange::remove || s == nullptr || s->empty() ||
+        !keeps_secrets(secrets, *s) || s->uid != recorded) {
+      return fail(Errc::internal,
+                  "an update offered room in place asked for another change of "
+                  "the state of " +
+                      *name + "; nothing more written");
+    }
+    return {};
+  };
+  bool wrote_ahead = false;
+  SecretString ahead_text;  // what was written ahead
+  if (room.bytes != 0) {
+    room.write_ahead = [&](const UserState& ahead) -> Result<void> {
+      room.relied_on = true;
+      if (auto ok = within_room(&ahead, StateChange::write); !ok) return ok;
+      auto text = checked_text(*name, ahead);
+      if (!text) return std::unexpected(text.error());
+      if (!fits_slot(text->size(), file->slot_size) || text->size() > room.bytes) {
+        return fail(Errc::internal, "a state written ahead does not fit its room");
+      }
+      if (auto written = write_slot(*name, *text, *file); !written) return written;
+      wrote_ahead = true;
+      ahead_text = std::move(*text);
+      return {};
+    };
   }
   auto change = mutate(*state, room);
-  if (!change) return std::unexpected(change.error());
-  if (room.relied_on && *change != StateChange::keep) {
-    // The promise: this slot write, or nothing.
-    if (room.bytes == 0 || *change == StateChange::remove || !*state || (*state)->empty() ||
-        !keeps_secrets(secrets, **state) || (*state)->uid != recorded) {
-      return fail(Errc::internal,
-                  "an update offered room in place asked for another change "
-                  "of the state of " +
-                      *name + "; nothing written");
+  // What was written ahead stands whatever follows (an error, a keep): it is made durable.
+  if (!change || *change == StateChange::keep) {
+    if (wrote_ahead) {
+      if (auto synced = sync_in_place(file->fd.get(), *name); !synced) return synced;
     }
-    auto written = write_state(*name, **state, &*file, Write::in_place_only);
-    if (!written) return written;
-    // fits_slot in write_state is the same test as room.bytes: the text is what it wrote.
+    if (!change) return std::unexpected(change.error());
     return {};
+  }
+  if (room.relied_on) {
+    // A commit refused or failed after a write ahead: what was written ahead stands, synced;
+    // if even that sync fails, that is the error to report.
+    auto keeping_ahead = [&](Error why) -> Result<void> {
+      if (wrote_ahead) {
+        if (auto synced = sync_in_place(file->fd.get(), *name); !synced) return synced;
+      }
+      return std::unexpected(std::move(why));
+    };
+    if (auto ok = within_room(*state ? &**state : nullptr, *change); !ok) {
+      return keeping_ahead(ok.error());
+    }
+    if (!wrote_ahead) return write_state(*name, **state, &*file, Write::in_place_only);
+    // Over what was written ahead: the same slot, the same sequence number, then one sync.
+    auto text = checked_text(*name, **state);
+    if (!text) return keeping_ahead(text.error());
+    if (text->size() > room.bytes) {
+      return keeping_ahead(Error{Errc::internal, "the new state of " + *name +
+                                                     " does not fit its room; the state "
+                                                     "written ahead stands"});
+    }
+    if (text->view() != ahead_text.view()) {
+      if (auto written = write_slot(*name, *text, *file); !written) {
+        // Whatever the slot holds now, what was written ahead must stand.
+        if (auto again = write_slot(*name, ahead_text, *file); !again) return again;
+        return keeping_ahead(written.error());
+      }
+    }
+    return sync_in_place(file->fd.get(), *name);
   }
   switch (*change) {
     case StateChange::keep: return {};

@@ -89,6 +89,12 @@ class FileStateStore final : public StateStore {
   Result<void> write_state(const std::string& name, const UserState& state,
                            const StateFile* in_place = nullptr,
                            Write how = Write::in_place_or_replace);
+  // The checks write_state makes before it writes: the size limit, and that the text reads
+  // back. The text, or Errc::internal.
+  static Result<SecretString> checked_text(const std::string& name, const UserState& state);
+  // One slot of `in_place` written with the next sequence number, not synced.
+  static Result<void> write_slot(const std::string& name, const SecretString& text,
+                                 const StateFile& in_place);
   Result<std::optional<UserState>> read_state_retrying(const std::string& user);
   Result<std::optional<std::string>> read_index(uid_t uid);
   Result<void> check_owner(const StateKey& key, const std::optional<UserState>& state);

@@ -70,19 +70,28 @@ class StateStore {
   using Mutator = std::function<Result<StateChange>(std::optional<UserState>&)>;
   virtual Result<void> update(const StateKey& key, const Mutator& mutate) = 0;
 
-  // update, for a mutator that must know before it decides that its commit cannot fail in a
-  // way that depends on what it writes (verify.hpp: a verdict made durable in one write). The
-  // mutator is also given room.bytes: the largest state (serialize_state bytes, as this store
-  // will write it) that the commit writes in place, over space already allocated, with one
-  // write of the same offset and length whatever the content, so that a file-size limit, a
-  // full disk or any other failure hits every content alike. A mutator that relies on this
-  // sets room.relied_on; then a write that would exceed room.bytes, replace anything or
-  // remove the state is refused (Errc::internal) and nothing is written. Otherwise the commit
-  // is update's. room.bytes is 0 when the store cannot promise this (this default, a file in
-  // the old format, state without its uid recorded, a directory).
+  // update, for a mutator that commits in one flush what it must record before it decides
+  // (verify.hpp: an answer's charge, then its verdict). The mutator is also given room:
+  //  - room.bytes: the largest state (serialize_state bytes, as this store writes it) that the
+  //    commit writes in place, over space already allocated, with one write of the same
+  //    offset and length whatever the content, so that a file-size limit, a full disk or any
+  //    other failure hits every content alike; 0 when the store cannot promise this (this
+  //    default, a file in the old format, a state without its uid recorded, a directory).
+  //  - room.write_ahead(state) (only when bytes is not 0): writes state where the commit will
+  //    go, without syncing it. Every reader sees it from then on, and no signal, kill or limit
+  //    on this process can take it back (only a crash before the commit's sync can, and then
+  //    nothing was reported). The commit then writes the final state over it, in the same
+  //    place, and syncs once; if the mutator fails or keeps, what was written ahead is synced
+  //    and stands. It may be called more than once (each replaces the last).
+  // A mutator that relies on either sets room.relied_on; then a write ahead or a commit that
+  // would exceed room.bytes, replace anything or remove the state is refused (Errc::internal)
+  // and nothing more is written. Otherwise the commit is update's. A store that may run a
+  // mutator more than once (compare-and-swap) never offers room: a write ahead cannot be
+  // taken back by a retry.
   struct InPlaceRoom {
     std::size_t bytes = 0;
     bool relied_on = false;
+    std::function<Result<void>(const UserState&)> write_ahead;
   };
   using RoomMutator = std::function<Result<StateChange>(std::optional<UserState>&, InPlaceRoom&)>;
   virtual Result<void> update_in_place(const StateKey& key, const RoomMutator& mutate) {

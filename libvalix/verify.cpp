@@ -101,7 +101,11 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
                     outcomes_fit(*current, shape, now, config, grace, origin, room.bytes);
         room.relied_on = one_write;
         if (one_write) {
-          auto checked = verify_answer(*current, answer, now, config, grace, origin);
+          // The charge is written where the verdict will go before the answer is looked at:
+          // from then on no signal, kill or limit on this process takes it back, and nothing
+          // the judging does (its time included) can be seen before that.
+          auto checked =
+              verify_answer(*current, answer, now, config, grace, origin, room.write_ahead);
           if (!checked) return std::unexpected(checked.error());
           verdict = *checked;
           if (verdict.outcome != Outcome::locked) return StateChange::write;

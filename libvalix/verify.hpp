@@ -15,15 +15,17 @@ namespace valix {
 // No answer is judged for free. Two ways, chosen under the store's lock before the answer is
 // looked at, by what is known without judging it (its shape and the state):
 //
-// One write (a login's usual path, one flush): when the store offers the update room in
-// place (store.hpp: a write of one fixed offset and length over space already allocated)
-// and both states the answer can leave fit it (outcomes_fit: the charge, or a success),
-// the answer is charged and judged on the state in memory (verify_answer) and that one
-// result is committed. Nothing of the verdict leaves this function before the commit
-// succeeded, and whether the commit can fail does not depend on the verdict: a file-size
-// limit, a full disk, a signal or a kill hits a right and a wrong answer's write alike. So a
-// caller either has the verdict with its cost on stable storage, or an error and nothing
-// learned.
+// One flush (a login's usual path): when the store offers the update room in place
+// (store.hpp: a write of one fixed offset and length over space already allocated, and a
+// write ahead) and both states the answer can leave fit it (outcomes_fit: the charge, or a
+// success), the answer is charged, the charged state is written ahead into the place of the
+// commit (visible to every reader; no signal, kill or limit on this process can take it back
+// from then on), and only then is the answer judged; its result is written over the charge in
+// the same place and synced once. So the charge is recorded before the answer is looked at,
+// as in the two-write way; nothing of the verdict leaves this function before the sync; and
+// whether a write can fail does not depend on the verdict (a file-size limit or a full disk
+// hits the write ahead, before any judging). A crash before the sync leaves the state before
+// the login, the charge, or (for a right answer) the success, which was not yet reported.
 //
 // Two writes (otherwise: a directory, a file of the old format, a state near its slot's
 // size): first the failure the answer would cost (its shape's count, and the lockout it would

@@ -51,23 +51,58 @@ class MemoryStore final : public valix::StateStore {
     return {};
   }
 
-  // As the file store: room (when set) is offered, and a write beyond it, or a removal, is
-  // refused with nothing written.
+  // As the file store: room (when set) is offered, with a write ahead that is visible at once;
+  // a write beyond the room, or a removal, is refused with nothing more written. With room
+  // the mutator runs once, as in a store that holds a lock (a write ahead cannot be retried).
+  // interrupt_after_write_ahead: the commit after a write ahead fails, as a kill or a crash of
+  // the process would end it there; what was written ahead stands.
   valix::Result<void> update_in_place(const valix::StateKey& key,
                                       const RoomMutator& mutate) override {
-    return update(key,
-                  [&](std::optional<valix::UserState>& state) -> valix::Result<valix::StateChange> {
-                    valix::StateStore::InPlaceRoom offered{state ? room : 0, false};
-                    auto change = mutate(state, offered);
-                    if (!change || !offered.relied_on || *change == valix::StateChange::keep)
-                      return change;
-                    if (offered.bytes == 0 || !state || *change == valix::StateChange::remove ||
-                        valix::serialize_state(*state).size() > offered.bytes) {
-                      ++refused_beyond_room;
-                      return valix::fail(valix::Errc::internal, "beyond the room offered (test)");
-                    }
-                    return change;
-                  });
+    if (room == 0) return StateStore::update_in_place(key, mutate);
+    ++updates;
+    auto current = load(key);
+    if (!current) return std::unexpected(current.error());
+    valix::StateStore::InPlaceRoom offered;
+    offered.bytes = *current ? room : 0;
+    bool wrote_ahead = false;
+    auto fits = [&](const valix::UserState& s) { return valix::serialize_state(s).size() <= room; };
+    if (offered.bytes != 0) {
+      offered.write_ahead = [&](const valix::UserState& ahead) -> valix::Result<void> {
+        offered.relied_on = true;
+        if (!fits(ahead)) {
+          ++refused_beyond_room;
+          return valix::fail(valix::Errc::internal, "beyond the room offered (test)");
+        }
+        if (fail_writes_from != 0 && updates >= fail_writes_from) {
+          return valix::fail(valix::Errc::io, "write failed (test)");
+        }
+        ++writes_ahead;
+        states_.insert_or_assign(key.name, ahead.clone());
+        wrote_ahead = true;
+        return {};
+      };
+    }
+    auto change = mutate(*current, offered);
+    if (!change) return std::unexpected(change.error());
+    if (*change == valix::StateChange::keep) return {};
+    if (wrote_ahead && interrupt_after_write_ahead) {
+      return valix::fail(valix::Errc::io, "interrupted after the write ahead (test)");
+    }
+    if (offered.relied_on &&
+        (!*current || *change == valix::StateChange::remove || !fits(**current))) {
+      ++refused_beyond_room;
+      return valix::fail(valix::Errc::internal, "beyond the room offered (test)");
+    }
+    if (!wrote_ahead && fail_writes_from != 0 && updates >= fail_writes_from) {
+      return valix::fail(valix::Errc::io, "write failed (test)");
+    }
+    ++writes;
+    if (*change == valix::StateChange::remove || !*current || (*current)->empty()) {
+      states_.erase(key.name);
+    } else {
+      states_.insert_or_assign(key.name, std::move(**current));
+    }
+    return {};
   }
 
   // Names only: this store keeps no uid index (the file store's uid rules have their own
@@ -94,6 +129,8 @@ class MemoryStore final : public valix::StateStore {
   int writes = 0;
   std::size_t room = 0;  // 0: update_in_place offers none (as a directory)
   int refused_beyond_room = 0;
+  int writes_ahead = 0;
+  bool interrupt_after_write_ahead = false;
   int fail_writes_from = 0;                // 0: never; N: every write from the Nth update on fails
   std::optional<valix::Error> fail_loads;  // set: every read (and so every update) fails so
   // Run once just before the before_update_at-th update: another login racing this one.

@@ -886,6 +886,56 @@ void one_write_per_login(void**) {
   assert_true((*store.load(account))->enrollment.has_value());
 }
 
+// A write ahead is what every reader sees at once, before the commit; the commit goes over
+// it (same slot, same sequence number); a mutator that fails after writing ahead leaves what
+// it wrote, synced; a write ahead beyond the room or dropping a secret is refused.
+void write_ahead_stands(void**) {
+  FileStateStore store = open_store();
+  FileStateStore reader = open_store();
+  ASSERT_OK(enroll_with(store, "sv", 10));
+  const StateKey key = no_account("sv");
+  const std::uint64_t seq = layout("sv").slots->seq;
+  auto done = store.update_in_place(
+      key, [&](std::optional<UserState>& s, StateStore::InPlaceRoom& room) -> Result<StateChange> {
+        assert_true(room.bytes > 0 && room.bytes <= kMaxStateFileSize);
+        s->failures = 7;
+        ASSERT_OK(room.write_ahead(*s));
+        auto seen = reader.load(key);  // a lockless reader, as another login's first read
+        ASSERT_OK(seen);
+        assert_int_equal((*seen)->failures, 7);
+        s->failures = 0;
+        s->last_login = 42;
+        return StateChange::write;
+      });
+  ASSERT_OK(done);
+  assert_int_equal(layout("sv").slots->seq, seq + 1);  // over the write ahead
+  assert_int_equal((*reader.load(key))->last_login, 42);
+  assert_int_equal((*reader.load(key))->failures, 0);
+
+  auto failed = store.update_in_place(
+      key, [&](std::optional<UserState>& s, StateStore::InPlaceRoom& room) -> Result<StateChange> {
+        s->failures = 3;
+        ASSERT_OK(room.write_ahead(*s));
+        return (valix::fail)(Errc::internal, "judging failed (test)");
+      });
+  assert_false(failed.has_value());
+  assert_int_equal((*reader.load(key))->failures, 3);  // what was written ahead stands
+  assert_int_equal(layout("sv").slots->seq, seq + 2);
+
+  auto refused = store.update_in_place(
+      key, [&](std::optional<UserState>& s, StateStore::InPlaceRoom& room) -> Result<StateChange> {
+        s->enrollment.reset();
+        s->required = true;
+        auto ahead = room.write_ahead(*s);
+        assert_false(ahead.has_value());
+        assert_int_equal(ahead.error().code, Errc::internal);
+        return std::unexpected(ahead.error());
+      });
+  assert_false(refused.has_value());
+  assert_true((*reader.load(key))->enrollment.has_value());
+  assert_int_equal(layout("sv").slots->seq, seq + 2);
+}
+
 // No intact slot: corrupt, never "not enrolled" (nor a write over it); remove_unreadable
 // takes it away.
 void corrupt_checksums_in_both_slots(void**) {
@@ -1074,6 +1124,7 @@ int main() {
       cmocka_unit_test(large_states_get_large_slots),
       cmocka_unit_test(torn_newest_slot_falls_back),
       cmocka_unit_test(one_write_per_login),
+      cmocka_unit_test(write_ahead_stands),
       cmocka_unit_test(corrupt_checksums_in_both_slots),
       cmocka_unit_test(format_1_read_and_converted),
       cmocka_unit_test(file_size_limit_fails_closed),

@@ -185,6 +185,24 @@ void failed_one_write_yields_no_verdict(void**) {
   }
 }
 
+// The charge is written ahead before the answer is judged: a login ended after that (a
+// kill, a crash of the process, a failed commit) has paid for its answer, right or wrong,
+// and got no verdict.
+void charge_stands_when_the_commit_is_cut_short(void**) {
+  for (const bool right : {false, true}) {
+    Fixture f;
+    enroll(f);
+    f.store.room = 4096;
+    f.store.interrupt_after_write_ahead = true;
+    auto verdict = verify_and_record(f.store, kKey, right ? code_now() : "000000", kNow, f.config);
+    assert_false(verdict.has_value());
+    assert_int_equal(f.store.writes_ahead, 1);
+    assert_int_equal(f.store.at(kUser).failures, 1);
+    assert_int_equal(f.store.at(kUser).last_failure, kNow);
+    assert_int_equal(f.store.at(kUser).enrollment->last_step, 0);
+  }
+}
+
 // Room that holds the state as it is but not every state the answer could leave (here not a
 // lockout's): the answer is charged first, in a write of its own, then judged.
 void too_little_room_charges_first(void**) {
@@ -260,6 +278,7 @@ int main() {
       cmocka_unit_test(success_between_charge_and_judging),
       cmocka_unit_test(one_write_when_both_outcomes_fit),
       cmocka_unit_test(failed_one_write_yields_no_verdict),
+      cmocka_unit_test(charge_stands_when_the_commit_is_cut_short),
       cmocka_unit_test(too_little_room_charges_first),
       cmocka_unit_test(removed_state_is_an_error),
       cmocka_unit_test(grace_counts_but_does_not_lock),

@@ -4,10 +4,9 @@
 # the fix a wrong answer was counted by a state write that grows the file (a 10-digit
 # locked_until replaces 0) while a right answer's write keeps its size, so with N at the state's
 # size every wrong guess said "not available" and counted nothing, and the right code was
-# accepted: unlimited guessing. Now either the failure is written before the answer is judged,
-# or (a state file of format 2 with room in its slot: a login's usual path) the verdict and its
-# cost are one write into that slot, whose offset and length do not depend on the verdict. So
-# at every limit either the guess is counted or no verdict is given, right code included.
+# accepted: unlimited guessing. Now the failure is written before the answer is judged (in a
+# state file of format 2, into the slot the login then commits its verdict to), so at every
+# limit either the guess is counted or nothing at all is judged, right code included.
 # pamtester (as root, like su) stands in for the PAM caller.
 # A state file of format 2 is 2S bytes, two slots of S, written whole when it is made; a login
 # rewrites one slot in place. The kernel checks RLIMIT_FSIZE against the offset written, not

@@ -41,10 +41,11 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
     auto members = group_members(group);
     if (!members) return std::unexpected(members.error());
     if (members->empty()) {
-      ctx.log.log_line(
+      const Said said = say("group '{group}' has no members", {{"group", shown(group)}});
+      ctx.log.log_line_shown(
           LogLevel::warning,
           admin_line(Reason::warning, action, {}, ctx.operator_name).add("group", group),
-          "group '" + shown(group) + "' has no members");
+          said.message, said.shown);
     }
     for (const auto& member : *members) {
       if (seen.contains(member)) continue;
@@ -52,11 +53,18 @@ Result<std::vector<Target>> targets_with_groups(const Context& ctx, std::string_
       // A member whose state is misfiled is the operator's to fix before anyone is changed.
       if (!target && target.error().code == Errc::misfiled) return std::unexpected(target.error());
       if (!target || !target->account) {
-        ctx.log.log_line(
+        const Said why = target ? say("no account") : said_of(target.error());
+        // TRANSLATORS: {action} is a valix-admin command (require, unrequire); {reason} says
+        // why the group member is skipped.
+        const Said said = say("{action}: skipping '{user}' (member of {group}): {reason}",
+                              {{"action", action},
+                               {"user", shown(member)},
+                               {"group", shown(group)},
+                               {"reason", why}});
+        ctx.log.log_line_shown(
             LogLevel::warning,
             admin_line(Reason::warning, action, member, ctx.operator_name).add("group", group),
-            std::string(action) + ": skipping '" + shown(member) + "' (member of " + shown(group) +
-                "): " + (target ? "no account" : target.error().message));
+            said.message, said.shown);
         continue;
       }
       seen.insert(member);
@@ -77,7 +85,8 @@ Exit refuse_resolution(const Context& ctx, std::string_view action, const Error&
       (error.code == Errc::invalid || error.code == Errc::not_found || error.code == Errc::misfiled)
           ? Exit::refused
           : Exit::failed;
-  return ctx.error(action, "-", error.message + "; nothing changed", code);
+  // TRANSLATORS: {error} is a message of its own, such as "there is no group named 'x'".
+  return ctx.error(action, "-", say("{error}; nothing changed", {{"error", error}}), code);
 }
 
 LogLine admin_line(Reason reason, std::string_view action, std::string_view user,
@@ -93,12 +102,16 @@ void Context::audit(std::string_view action, std::string_view user, std::string_
                    "): " + std::string(what));
 }
 
-Exit Context::error(std::string_view action, std::string_view user, std::string_view what,
+Exit Context::error(std::string_view action, std::string_view user, const Said& what,
                     Exit code) const {
   const Reason reason = code == Exit::refused ? Reason::refused : Reason::failed;
-  log.log_line(LogLevel::error, admin_line(reason, action, user, operator_name),
-               std::string(action) + " " + shown(user) + " (by " + operator_name +
-                   "): " + std::string(what));
+  // TRANSLATORS: {action} is a valix-admin command (reset, unlock...), {operator} who ran it
+  // ("root", "alice (as root via sudo)"), {message} what went wrong.
+  const Said said = say(
+      "{action} {user} (by {operator}): {message}",
+      {{"action", action}, {"user", shown(user)}, {"operator", operator_name}, {"message", what}});
+  log.log_line_shown(LogLevel::error, admin_line(reason, action, user, operator_name), said.message,
+                     said.shown);
   return code;
 }
 
@@ -106,25 +119,25 @@ std::string shown(std::string_view name) { return printable_for_log(name, 128); 
 
 Result<Target> resolve_user(StateStore& store, std::string_view name) {
   if (!valid_username(name)) {
-    return fail(Errc::invalid, "'" + shown(name) + "' is not a valid user name");
+    return fail_said(Errc::invalid, "'{user}' is not a valid user name", {{"user", shown(name)}});
   }
   auto owner = state_owner(name);
   if (!owner) return std::unexpected(owner.error());
   if (owner->key.empty()) {
     const std::string account = owner->account ? shown(owner->account->name) : shown(name);
-    return fail(Errc::invalid, "the account name '" + account + "' cannot be used for 2FA state");
+    return fail_said(Errc::invalid, "the account name '{account}' cannot be used for 2FA state",
+                     {{"account", account}});
   }
   // Acting on the account's own name while its enrollment sits under another would report
   // "nothing to do" for a user whose logins are refused.
   auto stray = state_filed_elsewhere(store, *owner);
   if (!stray) return std::unexpected(stray.error());
   if (*stray) {
-    return fail(Errc::misfiled, "2FA state for the account '" + owner->key + "' is filed under '" +
-                                    **stray +
-                                    "', where logins do not use it (those by that name are "
-                                    "refused); rename it to " +
-                                    owner->key + ".state (or remove it): valix-admin rename " +
-                                    **stray + " " + owner->key);
+    return fail_said(Errc::misfiled,
+                     "2FA state for the account '{account}' is filed under '{name}', where "
+                     "logins do not use it (those by that name are refused); rename it to "
+                     "{account}.state (or remove it): valix-admin rename {name} {account}",
+                     {{"account", owner->key}, {"name", **stray}});
   }
   Target target{std::move(owner->key), std::move(owner->account)};
   // Only the store's refusals matter here: a state it cannot read is the command's to report.
@@ -145,7 +158,8 @@ Result<std::vector<std::string>> group_members(const std::string& group) {
   }
   if (found == nullptr) {
     if (rc == 0 || rc == ENOENT || rc == ESRCH) {
-      return fail(Errc::not_found, "there is no group named '" + shown(group) + "'");
+      return fail_said(Errc::not_found, "there is no group named '{group}'",
+                       {{"group", shown(group)}});
     }
     return fail_errno("group lookup failed for '" + shown(group) + "'", rc);
   }
@@ -170,7 +184,8 @@ Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
   if (!targets) return refuse_resolution(ctx, action, targets.error());
   for (const auto& t : *targets) {
     if (!t.account) {
-      return ctx.error(action, t.name, "there is no user named '" + t.name + "'; nothing changed",
+      return ctx.error(action, t.name,
+                       say("there is no user named '{user}'; nothing changed", {{"user", t.name}}),
                        Exit::refused);
     }
   }
@@ -192,25 +207,29 @@ Exit cmd_require(const Context& ctx, const std::vector<std::string>& users,
           return StateChange::write;
         });
     if (!done) {
-      result = worse(result, ctx.error(action, t.name, done.error().message, Exit::failed));
+      result = worse(result, ctx.error(action, t.name, done.error(), Exit::failed));
       continue;
     }
     switch (found) {
       case Found::set:
         ctx.audit(action, t.name, "2FA required on next login (flag set)");
-        std::printf(
-            "2FA is now required for %s. They will be prompted to set up 2FA when they "
-            "next sign in.\n",
-            t.name.c_str());
+        std::printf("%s\n", fill(tr("2FA is now required for {user}. They will be prompted to set "
+                                    "up 2FA when they next sign in."),
+                                 {{"user", t.name}})
+                                .c_str());
         break;
       case Found::enrolled:
         ctx.audit(action, t.name, "already enrolled; nothing changed");
-        std::printf("%s is already enrolled; 2FA is already required.\n", t.name.c_str());
+        std::printf("%s\n", fill(tr("{user} is already enrolled; 2FA is already required."),
+                                 {{"user", t.name}})
+                                .c_str());
         break;
       case Found::already:
         ctx.audit(action, t.name, "flag was already set; nothing changed");
-        std::printf("2FA was already required for %s on their next login; nothing changed.\n",
-                    t.name.c_str());
+        std::printf("%s\n", fill(tr("2FA was already required for {user} on their next login; "
+                                    "nothing changed."),
+                                 {{"user", t.name}})
+                                .c_str());
         break;
     }
   }
@@ -225,12 +244,13 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
   // A user named directly must have state; group members without state are simply skipped.
   for (const auto& t : *named) {
     auto state = ctx.store.load(t.key());
-    if (!state) return ctx.error(action, t.name, state.error().message, Exit::failed);
+    if (!state) return ctx.error(action, t.name, state.error(), Exit::failed);
     if (!*state) {
-      return ctx.error(action, t.name,
-                       t.account ? t.name + " has no 2FA state; nothing changed"
-                                 : "there is no user named '" + t.name + "'; nothing changed",
-                       Exit::refused);
+      return ctx.error(
+          action, t.name,
+          t.account ? say("{user} has no 2FA state; nothing changed", {{"user", t.name}})
+                    : say("there is no user named '{user}'; nothing changed", {{"user", t.name}}),
+          Exit::refused);
     }
   }
   auto targets = targets_with_groups(ctx, action, users, groups);
@@ -255,27 +275,34 @@ Exit cmd_unrequire(const Context& ctx, const std::vector<std::string>& users,
           return StateChange::write;  // the store removes a state left empty
         });
     if (!done) {
-      result = worse(result, ctx.error(action, t.name, done.error().message, Exit::failed));
+      result = worse(result, ctx.error(action, t.name, done.error(), Exit::failed));
       continue;
     }
     if (found == Found::no_state) continue;  // only group members get here
     if (found == Found::not_flagged) {
       ctx.audit(action, t.name, "flag was not set; nothing changed");
-      std::printf("2FA was not required for %s by an administrator; nothing changed.\n",
-                  t.name.c_str());
+      std::printf("%s\n", fill(tr("2FA was not required for {user} by an administrator; nothing "
+                                  "changed."),
+                               {{"user", t.name}})
+                              .c_str());
     } else {
       ctx.audit(action, t.name, "flag cleared");
-      std::printf("%s no longer has to set up 2FA on their next login.\n", t.name.c_str());
+      std::printf("%s\n", fill(tr("{user} no longer has to set up 2FA on their next login."),
+                               {{"user", t.name}})
+                              .c_str());
     }
     if (enrolled) {
-      std::printf(
-          "  Note: %s is enrolled, so every login still asks for a code. Use "
-          "'valix-admin reset %s' to turn 2FA off.\n",
-          t.name.c_str(), t.name.c_str());
+      std::printf("  %s\n", fill(tr("Note: {user} is enrolled, so every login still asks for a "
+                                    "code. Use 'valix-admin reset {user}' to turn 2FA off."),
+                                 {{"user", t.name}})
+                                .c_str());
     } else if (auto why = required_by(ctx.config, t.account, false);
                why && *why != RequiredBy::nobody) {
-      std::printf("  Note: %s still requires 2FA for %s (%s policy).\n", ctx.config_path.c_str(),
-                  t.name.c_str(), *why == RequiredBy::group_policy ? "group" : "host");
+      // TRANSLATORS: {config} is the path of valix.conf.
+      const char* note = *why == RequiredBy::group_policy
+                             ? tr("Note: {config} still requires 2FA for {user} (group policy).")
+                             : tr("Note: {config} still requires 2FA for {user} (host policy).");
+      std::printf("  %s\n", fill(note, {{"config", ctx.config_path}, {"user", t.name}}).c_str());
     }
   }
   return result;
@@ -323,8 +350,11 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
   if (!done && (done.error().code == Errc::corrupt || done.error().code == Errc::unsafe)) {
     auto removed = ctx.store.remove_unreadable(user);
     if (!removed && removed.error().code != Errc::unsynced) {
+      // TRANSLATORS: {error} says why the state could not be read, {reason} why it could
+      // not be removed.
       return ctx.error(action, user,
-                       done.error().message + "; not removed: " + removed.error().message,
+                       say("{error}; not removed: {reason}",
+                           {{"error", done.error()}, {"reason", removed.error()}}),
                        Exit::failed);
     }
     const std::string why = removed ? *removed : done.error().message;
@@ -332,29 +362,34 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
               "unreadable state file removed (" + why +
                   "); whatever it held (enrollment, backup codes, lockout, admin flag) is gone");
     std::printf(
-        "The 2FA state of %s could not be read (%s), so it has been removed: 2FA is reset "
-        "for %s. Whatever it held is gone, including an administrator's 'require' flag; set "
-        "it again with 'valix-admin require %s' if it is still wanted.\n",
-        user.c_str(), why.c_str(), user.c_str(), user.c_str());
+        "%s\n",
+        fill(tr("The 2FA state of {user} could not be read ({reason}), so it has been removed: "
+                "2FA is reset for {user}. Whatever it held is gone, including an "
+                "administrator's 'require' flag; set it again with 'valix-admin require {user}' "
+                "if it is still wanted."),
+             {{"user", user}, {"reason", removed ? *removed : shown_message(done.error())}})
+            .c_str());
     if (!removed) {
       return ctx.error(action, user,
-                       removed.error().message +
-                           "; if this system crashes before the disk is fixed, run the reset "
-                           "again",
+                       say("{error}; if this system crashes before the disk is fixed, run the "
+                           "reset again",
+                           {{"error", removed.error()}}),
                        Exit::failed);
     }
     return Exit::ok;
   }
-  if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
+  if (!done) return ctx.error(action, user, done.error(), Exit::failed);
   if (found == Found::no_state) {
-    return ctx.error(action, user,
-                     target->account ? user + " has no 2FA state; nothing to reset"
-                                     : "there is no user named '" + user + "'; nothing changed",
-                     Exit::refused);
+    return ctx.error(
+        action, user,
+        target->account ? say("{user} has no 2FA state; nothing to reset", {{"user", user}})
+                        : say("there is no user named '{user}'; nothing changed", {{"user", user}}),
+        Exit::refused);
   }
   if (found == Found::nothing) {
     ctx.audit(action, user, "not enrolled; nothing to reset");
-    std::printf("%s has not set up 2FA; nothing to reset.\n", user.c_str());
+    std::printf("%s\n",
+                fill(tr("{user} has not set up 2FA; nothing to reset."), {{"user", user}}).c_str());
     return Exit::ok;
   }
   std::string what;
@@ -364,10 +399,11 @@ Exit cmd_reset(const Context& ctx, const std::string& typed) {
   if (graces > 0) what += ", " + plural(graces, "grace period") + " ended";
   what += flagged ? "; admin flag kept" : "";
   ctx.audit(action, user, what);
-  std::printf(
-      "2FA has been reset for %s. They can set it up again with valix-enroll, or will be "
-      "asked to on their next login if 2FA is required.\n",
-      user.c_str());
+  std::printf("%s\n", fill(tr("2FA has been reset for {user}. They can set it up again with "
+                              "valix-enroll, or will be asked to on their next login if 2FA is "
+                              "required."),
+                           {{"user", user}})
+                          .c_str());
   return Exit::ok;
 }
 
@@ -398,16 +434,18 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
     state->clear_grace();
     return StateChange::write;  // the store removes a state left empty
   });
-  if (!done) return ctx.error(action, user, done.error().message, Exit::failed);
+  if (!done) return ctx.error(action, user, done.error(), Exit::failed);
   if (found == Found::no_state) {
-    return ctx.error(action, user,
-                     target->account ? user + " has no 2FA state; nothing to unlock"
-                                     : "there is no user named '" + user + "'; nothing changed",
-                     Exit::refused);
+    return ctx.error(
+        action, user,
+        target->account ? say("{user} has no 2FA state; nothing to unlock", {{"user", user}})
+                        : say("there is no user named '{user}'; nothing changed", {{"user", user}}),
+        Exit::refused);
   }
   if (found == Found::not_locked) {
     ctx.audit(action, user, "not locked; nothing changed");
-    std::printf("%s is not locked out; nothing changed.\n", user.c_str());
+    std::printf("%s\n",
+                fill(tr("{user} is not locked out; nothing changed."), {{"user", user}}).c_str());
     return Exit::ok;
   }
   const bool was_locked = locked_until > ctx.now;
@@ -416,12 +454,22 @@ Exit cmd_unlock(const Context& ctx, const std::string& typed) {
                 (was_locked ? ", lockout until " + iso_time(locked_until) : std::string()) +
                 (graces > 0 ? ", " + plural(graces, "grace period") + " ended" : std::string()));
   if (was_locked) {
-    std::printf("%s has been unlocked and can sign in again.\n", user.c_str());
+    std::printf(
+        "%s\n",
+        fill(tr("{user} has been unlocked and can sign in again."), {{"user", user}}).c_str());
   } else if (failures == 0) {
-    std::printf("%s was not locked out; their grace periods have been ended.\n", user.c_str());
+    std::printf("%s\n", fill(tr("{user} was not locked out; their grace periods have been ended."),
+                             {{"user", user}})
+                            .c_str());
   } else {
-    std::printf("%s was not locked out; their count of %s has been cleared.\n", user.c_str(),
-                plural(static_cast<std::size_t>(failures), "failed attempt").c_str());
+    std::printf("%s\n",
+                fill(trn("{user} was not locked out; their count of {count} failed attempt has "
+                         "been cleared.",
+                         "{user} was not locked out; their count of {count} failed attempts has "
+                         "been cleared.",
+                         static_cast<unsigned long>(failures)),
+                     {{"user", user}, {"count", std::to_string(failures)}})
+                    .c_str());
   }
   return Exit::ok;
 }
@@ -434,28 +482,31 @@ Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& 
   constexpr std::string_view action = "rename";
   for (const auto& name : {from, to}) {
     if (!valid_username(name)) {
-      return ctx.error(action, from,
-                       "'" + shown(name) + "' is not a valid user name; nothing changed",
-                       Exit::refused);
+      return ctx.error(
+          action, from,
+          say("'{user}' is not a valid user name; nothing changed", {{"user", shown(name)}}),
+          Exit::refused);
     }
   }
   // The destination is the account's own name, as logins look it up (state_owner), whatever
   // login name was given for it.
   auto owner = state_owner(to);
-  if (!owner) return ctx.error(action, from, owner.error().message, Exit::failed);
+  if (!owner) return ctx.error(action, from, owner.error(), Exit::failed);
   if (!owner->account) {
-    return ctx.error(action, from, "there is no user named '" + to + "'; nothing changed",
+    return ctx.error(action, from,
+                     say("there is no user named '{user}'; nothing changed", {{"user", to}}),
                      Exit::refused);
   }
   if (owner->key.empty()) {
     return ctx.error(action, from,
-                     "the account name '" + shown(owner->account->name) +
-                         "' cannot be used for 2FA state; nothing changed",
+                     say("the account name '{account}' cannot be used for 2FA state; nothing "
+                         "changed",
+                         {{"account", shown(owner->account->name)}}),
                      Exit::refused);
   }
   // from's account now, if any: what a state that records no uid is taken to belong to.
   auto old_account = lookup_account(from);
-  if (!old_account) return ctx.error(action, from, old_account.error().message, Exit::failed);
+  if (!old_account) return ctx.error(action, from, old_account.error(), Exit::failed);
   const uid_t uid = owner->account->uid;
   auto moved = ctx.store.rename(
       StateKey{from, *old_account ? std::optional<uid_t>((*old_account)->uid) : std::nullopt},
@@ -465,17 +516,21 @@ Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& 
     const bool refused = code == Errc::not_found || code == Errc::conflict ||
                          code == Errc::misfiled || code == Errc::invalid;
     return ctx.error(action, from,
-                     moved.error().message + (refused ? "; nothing changed" : std::string()),
+                     refused ? say("{error}; nothing changed", {{"error", moved.error()}})
+                             : said_of(moved.error()),
                      refused ? Exit::refused : Exit::failed);
   }
   const std::string to_account = std::to_string(uid);
   ctx.audit(action, from, "2FA state moved to " + owner->key + " (uid " + to_account + ")");
-  std::printf(
-      "The 2FA state filed under %s is now filed under %s (uid %s), where its logins find it.\n",
-      from.c_str(), owner->key.c_str(), to_account.c_str());
+  std::printf("%s\n", fill(tr("The 2FA state filed under {old} is now filed under {new} (uid "
+                              "{uid}), where its logins find it."),
+                           {{"old", from}, {"new", owner->key}, {"uid", to_account}})
+                          .c_str());
   if (owner->key != to) {
-    std::printf("  Note: %s is the name uid %s maps back to, so the state is filed under it.\n",
-                owner->key.c_str(), to_account.c_str());
+    std::printf("  %s\n", fill(tr("Note: {new} is the name uid {uid} maps back to, so the state "
+                                  "is filed under it."),
+                               {{"new", owner->key}, {"uid", to_account}})
+                              .c_str());
   }
   return Exit::ok;
 }

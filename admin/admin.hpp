@@ -11,6 +11,7 @@
 
 #include "config.hpp"
 #include "error.hpp"
+#include "i18n.hpp"
 #include "log.hpp"
 #include "policy.hpp"
 #include "store.hpp"
@@ -43,11 +44,14 @@ struct Context {
   // One audit line, of the shape of every Valix log line (log.hpp):
   //   event=admin reason=done|refused|failed action=ACTION user=USER by=OPERATOR
   //   msg="ACTION USER (by OPERATOR): WHAT"
-  // (stderr gets the msg text only). Success is logged at notice level (syslog only; the
-  // operator gets a friendlier line on stdout), failures at error level.
+  // Success is logged at notice level (syslog only; the operator gets a friendlier line on
+  // stdout), failures at error level; stderr gets the msg text only, in the operator's
+  // language (what.shown) while syslog's stays English (what.message).
   void audit(std::string_view action, std::string_view user, std::string_view what) const;
-  Exit error(std::string_view action, std::string_view user, std::string_view what,
-             Exit code) const;
+  Exit error(std::string_view action, std::string_view user, const Said& what, Exit code) const;
+  Exit error(std::string_view action, std::string_view user, const Error& what, Exit code) const {
+    return error(action, user, said_of(what), code);
+  }
 };
 
 // A user named on the command line whose name is valid for the state store.

@@ -13,6 +13,7 @@
 #include <sstream>
 
 #include "config.hpp"
+#include "i18n.hpp"
 #include "options.hpp"
 #include "pam_stack.hpp"
 #include "store.hpp"
@@ -41,43 +42,54 @@ bool Findings::has_errors() const {
 void Findings::print() const {
   std::size_t errors = 0;
   for (const auto& e : entries_) {
-    std::string line = (e.severity == Severity::error ? "error: " : "warning: ") + e.text;
+    std::string finding = e.text;
     if (!e.services.empty()) {
-      line += " (service";
-      line += e.services.size() == 1 ? " " : "s ";
+      std::string services;
       for (std::size_t i = 0; i < e.services.size(); ++i) {
-        line += (i == 0 ? "" : ", ") + e.services[i];
+        services += (i == 0 ? "" : ", ") + e.services[i];
       }
-      line += ")";
+      // TRANSLATORS: a finding of valix-admin check and the PAM services it was found in.
+      finding = fill(trn("{finding} (service {services})", "{finding} (services {services})",
+                         e.services.size()),
+                     {{"finding", e.text}, {"services", services}});
     }
-    std::printf("%s\n", printable_for_log(line, 4096).c_str());
+    // TRANSLATORS: "error:" and "warning:" start each line of valix-admin check.
+    const std::string line =
+        fill(e.severity == Severity::error ? tr("error: {finding}") : tr("warning: {finding}"),
+             {{"finding", finding}});
+    // Findings quote files and settings: sanitized as a whole, translations kept (UTF-8).
+    std::printf("%s\n", printable_for_terminal(line, 4096).c_str());
     errors += e.severity == Severity::error ? 1 : 0;
   }
   const std::size_t warnings = entries_.size() - errors;
   if (entries_.empty()) {
-    std::printf("valix-admin check: no problems found\n");
+    std::printf("%s\n", tr("valix-admin check: no problems found"));
   } else {
-    std::printf("valix-admin check: %zu error%s, %zu warning%s\n", errors, errors == 1 ? "" : "s",
-                warnings, warnings == 1 ? "" : "s");
+    // TRANSLATORS: {errors} is "1 error" or "N errors", {warnings} "1 warning" or "N warnings".
+    std::printf("%s\n",
+                fill(tr("valix-admin check: {errors}, {warnings}"),
+                     {{"errors", fill(trn("{count} error", "{count} errors", errors),
+                                      {{"count", std::to_string(errors)}})},
+                      {"warnings", fill(trn("{count} warning", "{count} warnings", warnings),
+                                        {{"count", std::to_string(warnings)}})}})
+                    .c_str());
   }
 }
 
 namespace {
 
-constexpr std::string_view kDenied = "every login through pam_valix is denied";
-
 // A file of the PAM directory (or an absolute path an include names), at most 1 MiB.
 Result<std::string> read_pam_file(const std::string& dir, std::string_view name) {
   if (name.empty() || name == "." || name == "..") {
-    return fail(Errc::invalid, "not a file name");
+    return fail_said(Errc::invalid, "not a file name");
   }
   const std::string path = name.front() == '/' ? std::string(name) : dir + "/" + std::string(name);
   std::ifstream in(path, std::ios::binary);
-  if (!in) return fail(Errc::not_found, "cannot be read");
+  if (!in) return fail_said(Errc::not_found, "cannot be read");
   std::ostringstream text;
   text << in.rdbuf();
   std::string out = text.str();
-  if (out.size() > (1u << 20)) return fail(Errc::invalid, "larger than 1 MiB");
+  if (out.size() > (1u << 20)) return fail_said(Errc::invalid, "larger than 1 MiB");
   return out;
 }
 
@@ -86,7 +98,8 @@ std::vector<std::string> service_files(const std::string& dir, Findings& finding
   std::vector<std::string> names;
   DIR* d = opendir(dir.c_str());
   if (d == nullptr) {
-    findings.add(Severity::error, dir + ": the PAM directory cannot be read");
+    findings.add(Severity::error,
+                 fill(tr("{dir}: the PAM directory cannot be read"), {{"dir", dir}}));
     return names;
   }
   while (const dirent* entry = readdir(d)) {
@@ -107,10 +120,14 @@ std::vector<std::string> service_files(const std::string& dir, Findings& finding
 }
 
 std::string store_name(const Config& config) {
-  if (config.store == StoreKind::files) return "the state directory " + config.state_dir;
+  if (config.store == StoreKind::files) {
+    return fill(tr("the state directory {dir}"), {{"dir", config.state_dir}});
+  }
   std::string uris;
   for (const auto& uri : config.ldap.uris) uris += (uris.empty() ? "" : " ") + uri;
-  return "the directory (ldap_uri " + uris + ", ldap_base " + config.ldap.base + ")";
+  // TRANSLATORS: the fleet's LDAP directory, where the 2FA state is stored.
+  return fill(tr("the directory (ldap_uri {uris}, ldap_base {base})"),
+              {{"uris", uris}, {"base", config.ldap.base}});
 }
 
 class Checker {
@@ -121,7 +138,9 @@ class Checker {
   void run() {
     auto config = load_config(options_.config_path, geteuid());
     if (!config) {
-      findings_.add(Severity::error, config.error().message + ": " + std::string(kDenied));
+      // TRANSLATORS: {error} says what is wrong with valix.conf.
+      findings_.add(Severity::error, fill(tr("{error}: every login through pam_valix is denied"),
+                                          {{"error", shown_message(config.error())}}));
       config_failed_ = true;
     } else {
       check_config(*config, options_.config_path);
@@ -131,7 +150,7 @@ class Checker {
     if (options_.sshd_config) {
       auto text = read_pam_file("/", *options_.sshd_config);
       if (!text) {
-        findings_.add(Severity::error, *options_.sshd_config + ": " + text.error().message);
+        findings_.add(Severity::error, *options_.sshd_config + ": " + shown_message(text.error()));
       } else {
         check_sshd_settings(*text, *options_.sshd_config, findings_);
       }
@@ -144,19 +163,23 @@ class Checker {
   // Policy and store of one configuration (the file, or a service's with its options).
   void check_config(const Config& config, const std::string& what) {
     if (config.require == Requirement::all && config.exempt_groups.empty()) {
+      // TRANSLATORS: {config} is valix.conf, or a pam_valix line with its options.
       findings_.add(Severity::warning,
-                    what +
-                        ": require = all with exempt_groups empty: every account, root included, "
-                        "needs a code, so a broken state store or a lost phone leaves "
-                        "no way back in but a console session already open (list a "
-                        "break-glass group in exempt_groups)");
+                    fill(tr("{config}: require = all with exempt_groups empty: every account, "
+                            "root included, needs a code, so a broken state store or a lost "
+                            "phone leaves no way back in but a console session already open "
+                            "(list a break-glass group in exempt_groups)"),
+                         {{"config", what}}));
     }
     const std::string name = store_name(config);
     if (!stores_.insert(name).second) return;
     auto store = open_state_store(config, geteuid(), StoreUser::host);
     if (!store) {
-      findings_.add(Severity::error, name + " cannot be opened (" + store.error().message +
-                                         "): " + std::string(kDenied));
+      // TRANSLATORS: {store} is "the state directory DIR" or "the directory (ldap_uri ...)".
+      findings_.add(Severity::error,
+                    fill(tr("{store} cannot be opened ({error}): every login through pam_valix "
+                            "is denied"),
+                         {{"store", name}, {"error", shown_message(store.error())}}));
     }
   }
 
@@ -179,7 +202,10 @@ class Checker {
       any = true;
       if (service == "sshd") sshd_uses_valix_ = true;
       for (const auto& problem : stack.problems) {
-        findings_.add(Severity::error, problem + ": libpam refuses it, so logins may be denied",
+        // TRANSLATORS: {problem} is a PAM file, its line and what is wrong with it.
+        findings_.add(Severity::error,
+                      fill(tr("{problem}: libpam refuses it, so logins may be denied"),
+                           {{"problem", problem}}),
                       service);
       }
       for (const auto& order : check_auth_order(stack)) {
@@ -188,9 +214,10 @@ class Checker {
       for (const AuthEntry* entry : valix) check_module_line(*entry, service);
     }
     if (!any) {
-      findings_.add(Severity::warning, "no PAM service in " + options_.pam_dir +
-                                           " uses pam_valix.so: no login is asked for a code "
-                                           "(pam-auth-update --enable valix)");
+      findings_.add(Severity::warning,
+                    fill(tr("no PAM service in {dir} uses pam_valix.so: no login is asked for a "
+                            "code (pam-auth-update --enable valix)"),
+                         {{"dir", options_.pam_dir}}));
     }
   }
 
@@ -201,8 +228,7 @@ class Checker {
     for (const auto& arg : entry.line.args) argv.push_back(arg.c_str());
     auto options = pam::parse_module_options(argv);
     if (!options) {
-      findings_.add(Severity::error,
-                    where + ": " + options.error().message + ": " + std::string(kDenied), service);
+      findings_.add(Severity::error, denied_at(where, options.error()), service);
       return;
     }
     const bool own_file = options->config_path != options_.config_path;
@@ -210,14 +236,22 @@ class Checker {
     if (!own_file && config_failed_) return;              // already said
     auto config = pam::load_module_config(*options);
     if (!config) {
-      findings_.add(Severity::error,
-                    where + ": " + config.error().message + ": " + std::string(kDenied), service);
+      findings_.add(Severity::error, denied_at(where, config.error()), service);
       return;
     }
     if (!lines_.insert(where).second) return;
     check_config(*config, own_file && options->overrides.empty()
                               ? options->config_path
-                              : where + " (" + options->config_path + " with its options)");
+                              : fill(tr("{line} ({config} with its options)"),
+                                     {{"line", where}, {"config", options->config_path}}));
+  }
+
+  // A pam_valix line (FILE:LINE) whose options or configuration are wrong.
+  static std::string denied_at(const std::string& where, const Error& error) {
+    // TRANSLATORS: {line} is a PAM file and line ("common-auth:3"), {error} what is wrong with
+    // the options or the configuration of the pam_valix line there.
+    return fill(tr("{line}: {error}: every login through pam_valix is denied"),
+                {{"line", where}, {"error", shown_message(error)}});
   }
 
   const CheckOptions& options_;

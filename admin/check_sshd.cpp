@@ -11,6 +11,7 @@
 #include <string>
 
 #include "check.hpp"
+#include "i18n.hpp"
 #include "unique_fd.hpp"
 
 extern char** environ;
@@ -64,11 +65,11 @@ void check_sshd_settings(std::string_view text, std::string_view source, Finding
     auto it = settings.find(key);
     return lower(it == settings.end() ? fallback : std::string_view(it->second));
   };
-  const std::string prefix = std::string(source) + ": ";
   if (setting("usepam", "no") != "yes") {
-    findings.add(Severity::warning, prefix +
-                                        "UsePAM is not yes: SSH logins never reach pam_valix, "
-                                        "so no code is asked over SSH");
+    // TRANSLATORS: {source} is "sshd -T" or the file given with --sshd-config.
+    findings.add(Severity::warning, fill(tr("{source}: UsePAM is not yes: SSH logins never reach "
+                                            "pam_valix, so no code is asked over SSH"),
+                                         {{"source", source}}));
     return;
   }
   const std::string kbd = settings.contains("kbdinteractiveauthentication")
@@ -76,25 +77,32 @@ void check_sshd_settings(std::string_view text, std::string_view source, Finding
                               : setting("challengeresponseauthentication", "yes");
   if (kbd == "no") {
     findings.add(Severity::warning,
-                 prefix +
-                     "KbdInteractiveAuthentication no: public-key logins skip the code (it is "
-                     "asked through keyboard-interactive only, and password logins of enrolled "
-                     "users fail)");
+                 fill(tr("{source}: KbdInteractiveAuthentication no: public-key logins skip the "
+                         "code (it is asked through keyboard-interactive only, and password "
+                         "logins of enrolled users fail)"),
+                      {{"source", source}}));
   }
   const std::string methods = setting("authenticationmethods", "any");
   if (methods == "any") {
+    // Each method's finding whole, for translators.
     const std::pair<const char*, const char*> alone[] = {
-        {"pubkeyauthentication", "public-key"},
-        {"hostbasedauthentication", "host-based"},
-        {"gssapiauthentication", "GSSAPI (Kerberos)"}};
-    for (const auto& [key, what] : alone) {
+        {"pubkeyauthentication",
+         N_("{source}: AuthenticationMethods any with pubkeyauthentication yes: public-key logins "
+            "skip the code (require keyboard-interactive after it, e.g. AuthenticationMethods "
+            "publickey,keyboard-interactive:pam)")},
+        {"hostbasedauthentication",
+         N_("{source}: AuthenticationMethods any with hostbasedauthentication yes: host-based "
+            "logins skip the code (require keyboard-interactive after it, e.g. "
+            "AuthenticationMethods publickey,keyboard-interactive:pam)")},
+        {"gssapiauthentication",
+         N_("{source}: AuthenticationMethods any with gssapiauthentication yes: GSSAPI (Kerberos) "
+            "logins skip the code (require keyboard-interactive after it, e.g. "
+            "AuthenticationMethods publickey,keyboard-interactive:pam)")}};
+    for (const auto& [key, finding] : alone) {
       const bool on =
           setting(key, key == std::string_view("pubkeyauthentication") ? "yes" : "no") == "yes";
       if (!on) continue;
-      findings.add(Severity::warning,
-                   prefix + "AuthenticationMethods any with " + key + " yes: " + what +
-                       " logins skip the code (require keyboard-interactive after it, e.g. "
-                       "AuthenticationMethods publickey,keyboard-interactive:pam)");
+      findings.add(Severity::warning, fill(tr(finding), {{"source", source}}));
     }
     return;
   }
@@ -103,11 +111,13 @@ void check_sshd_settings(std::string_view text, std::string_view source, Finding
     if (!skips_code(parts)) continue;
     const bool pubkey = std::any_of(parts.begin(), parts.end(),
                                     [](const std::string& m) { return m == "publickey"; });
-    std::string message = prefix;
-    message += "AuthenticationMethods allows '" + list + "' without keyboard-interactive: ";
-    message += pubkey ? "public-key" : list;
-    message += " logins skip the code";
-    findings.add(Severity::warning, message);
+    // TRANSLATORS: {methods} is one list of AuthenticationMethods, such as "publickey".
+    findings.add(Severity::warning,
+                 fill(pubkey ? tr("{source}: AuthenticationMethods allows '{methods}' without "
+                                  "keyboard-interactive: public-key logins skip the code")
+                             : tr("{source}: AuthenticationMethods allows '{methods}' without "
+                                  "keyboard-interactive: {methods} logins skip the code"),
+                      {{"source", source}, {"methods", list}}));
   }
 }
 
@@ -115,7 +125,8 @@ std::optional<std::string> run_sshd_t(Findings& findings) {
   if (access(kSshd, X_OK) != 0) return std::nullopt;
   int fds[2];
   if (pipe2(fds, O_CLOEXEC) != 0) {
-    findings.add(Severity::warning, "sshd -T could not be run; sshd's settings were not checked");
+    findings.add(Severity::warning,
+                 tr("sshd -T could not be run; sshd's settings were not checked"));
     return std::nullopt;
   }
   UniqueFd read_end(fds[0]);
@@ -132,7 +143,8 @@ std::optional<std::string> run_sshd_t(Findings& findings) {
   posix_spawn_file_actions_destroy(&actions);
   write_end.reset();
   if (spawned != 0) {
-    findings.add(Severity::warning, "sshd -T could not be run; sshd's settings were not checked");
+    findings.add(Severity::warning,
+                 tr("sshd -T could not be run; sshd's settings were not checked"));
     return std::nullopt;
   }
   std::string out;
@@ -146,8 +158,10 @@ std::optional<std::string> run_sshd_t(Findings& findings) {
   }
   if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) {
     const std::string first = out.substr(0, out.find('\n'));
+    // TRANSLATORS: {output} is the first line sshd -T printed.
     findings.add(Severity::warning,
-                 "sshd -T failed (" + first + "); sshd's settings were not checked");
+                 fill(tr("sshd -T failed ({output}); sshd's settings were not checked"),
+                      {{"output", first}}));
     return std::nullopt;
   }
   return out;

@@ -15,6 +15,7 @@
 
 #include "base32.hpp"
 #include "file_util.hpp"
+#include "i18n.hpp"
 #include "state.hpp"
 
 namespace valix::admin {
@@ -66,7 +67,9 @@ class AsUser {
     std::vector<gid_t> user_groups(static_cast<std::size_t>(n));
     while (getgrouplist(account.name.c_str(), account.gid, user_groups.data(), &n) < 0) {
       if (n <= static_cast<int>(user_groups.size())) n = static_cast<int>(user_groups.size()) * 2;
-      if (n > 65536) return fail(Errc::io, "group list of " + account.name + " is too long");
+      if (n > 65536) {
+        return fail_said(Errc::io, "group list of {user} is too long", {{"user", account.name}});
+      }
       user_groups.resize(static_cast<std::size_t>(n));
     }
     user_groups.resize(static_cast<std::size_t>(n));
@@ -116,8 +119,10 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
   bool have_secret = false;
   std::set<std::string, std::less<>> seen;
   int line_number = 0;
-  auto bad = [&](const std::string& message) {
-    return fail(Errc::invalid, "line " + std::to_string(line_number) + ": " + message);
+  auto bad = [&](const Said& problem) {
+    // TRANSLATORS: a line of a ~/.google_authenticator file and what is wrong with it.
+    return fail_said(Errc::invalid, "line {line}: {problem}",
+                     {{"line", std::to_string(line_number)}, {"problem", problem}});
   };
   while (!text.empty()) {
     ++line_number;
@@ -125,20 +130,20 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
     std::string_view line = text.substr(0, newline);
     text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
     if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.find('\0') != std::string_view::npos) return bad("NUL byte");
+    if (line.find('\0') != std::string_view::npos) return bad(say("NUL byte"));
 
     if (!have_secret) {
       // Line 1 is the secret: base32 in A-Z and 2-7 (a secret is never logged or echoed).
       const bool alphabet = !line.empty() && std::all_of(line.begin(), line.end(), [](char c) {
         return (c >= 'A' && c <= 'Z') || (c >= '2' && c <= '7') || c == '=';
       });
-      if (!alphabet) return bad("the first line is not a base32 secret");
+      if (!alphabet) return bad(say("the first line is not a base32 secret"));
       auto secret = base32_decode(line);
-      if (!secret) return bad("the first line is not a valid base32 secret");
+      if (!secret) return bad(say("the first line is not a valid base32 secret"));
       // The bounds of the state file (80 bits is what old google-authenticator wrote): a
       // secret outside them would be stored but never read back.
-      if (secret->size() < kMinSecretBytes) return bad("the secret is shorter than 80 bits");
-      if (secret->size() > kMaxSecretBytes) return bad("the secret is longer than 1024 bits");
+      if (secret->size() < kMinSecretBytes) return bad(say("the secret is shorter than 80 bits"));
+      if (secret->size() > kMaxSecretBytes) return bad(say("the secret is longer than 1024 bits"));
       file.secret = std::move(*secret);
       have_secret = true;
       continue;
@@ -148,54 +153,59 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
       ++file.scratch_codes;
       continue;
     }
-    if (!line.starts_with("\" ")) return bad("neither an option nor a scratch code");
+    if (!line.starts_with("\" ")) return bad(say("neither an option nor a scratch code"));
     const auto parts = words(line.substr(2));
-    if (parts.empty()) return bad("empty option line");
+    if (parts.empty()) return bad(say("empty option line"));
     const std::string_view name = parts.front();
     const std::string shown_name(name.substr(0, 40));
-    if (!seen.emplace(name).second) return bad("option " + shown_name + " appears twice");
+    if (!seen.emplace(name).second) {
+      return bad(say("option {option} appears twice", {{"option", shown_name}}));
+    }
     const auto args = std::span(parts).subspan(1);
     if (name == "TOTP_AUTH") {
       totp = true;
     } else if (name == "HOTP_COUNTER") {
       return bad(
-          "this is a counter-based (HOTP) setup; Valix supports only time-based (TOTP) "
-          "codes, so the user must enroll again with valix-enroll");
+          say("this is a counter-based (HOTP) setup; Valix supports only time-based (TOTP) "
+              "codes, so the user must enroll again with valix-enroll"));
     } else if (name == "STEP_SIZE") {
       auto step = args.size() == 1 ? parse_number<int>(args[0], 1, 300) : std::nullopt;
-      if (!step) return bad("STEP_SIZE must be one number of seconds");
+      if (!step) return bad(say("STEP_SIZE must be one number of seconds"));
       file.step_size = *step;
     } else if (name == "WINDOW_SIZE") {
       auto window = args.size() == 1 ? parse_number<int>(args[0], 1, 100) : std::nullopt;
-      if (!window) return bad("WINDOW_SIZE must be one number from 1 to 100");
+      if (!window) return bad(say("WINDOW_SIZE must be one number from 1 to 100"));
       file.window_size = window;
     } else if (name == "RATE_LIMIT") {
       // "n m" followed by the module's own bookkeeping (timestamps of recent logins).
       auto n = args.size() >= 2 ? parse_number<int>(args[0], 1, 100) : std::nullopt;
       auto m = args.size() >= 2 ? parse_number<int>(args[1], 1, 3600) : std::nullopt;
-      if (!n || !m) return bad("RATE_LIMIT must start with two numbers");
-      file.rate_limit = std::to_string(*n) + " logins per " + std::to_string(*m) + " s";
+      if (!n || !m) return bad(say("RATE_LIMIT must start with two numbers"));
+      file.rate_limit = fill(tr("{count} logins per {seconds} s"),
+                             {{"count", std::to_string(*n)}, {"seconds", std::to_string(*m)}});
     } else if (name == "DISALLOW_REUSE") {
       // The time steps of codes already used; none of them may work again after the import.
       file.disallow_reuse = true;
       for (const auto arg : args) {
         auto step = parse_number<std::uint64_t>(arg, 0, UINT32_MAX);
-        if (!step) return bad("DISALLOW_REUSE lists something that is not a time step");
+        if (!step) return bad(say("DISALLOW_REUSE lists something that is not a time step"));
         file.last_used_step = std::max(file.last_used_step, *step);
       }
     } else if (name == "TIME_SKEW") {
       auto skew = args.size() == 1 ? parse_number<int>(args[0], -1000000, 1000000) : std::nullopt;
-      if (!skew) return bad("TIME_SKEW must be one number");
+      if (!skew) return bad(say("TIME_SKEW must be one number"));
       file.time_skew = skew;
     } else if (name == "RESETTING_TIME_SKEW" || name == "RWINDOW_SIZE") {
       // Bookkeeping of the skew detection, and a HOTP-only setting: nothing to carry over.
     } else {
-      return bad("unknown option " + shown_name + "; refusing to guess what it means");
+      return bad(say("unknown option {option}; refusing to guess what it means",
+                     {{"option", shown_name}}));
     }
   }
-  if (!have_secret) return fail(Errc::invalid, "the file is empty");
+  if (!have_secret) return fail_said(Errc::invalid, "the file is empty");
   if (!totp) {
-    return fail(Errc::invalid, "the file does not enable time-based codes (no TOTP_AUTH line)");
+    return fail_said(Errc::invalid,
+                     "the file does not enable time-based codes (no TOTP_AUTH line)");
   }
   return file;
 }
@@ -203,8 +213,8 @@ Result<GoogleAuthenticatorFile> parse_google_authenticator(std::string_view text
 Result<SecretString> read_file_as_user(const Account& account, const std::string& path) {
   auto as_user = AsUser::enter(account);
   if (!as_user) {
-    return fail(as_user.error().code,
-                "cannot switch to " + account.name + ": " + as_user.error().message);
+    return fail_said(as_user.error().code, "cannot switch to {user}: {error}",
+                     {{"user", account.name}, {"error", as_user.error()}});
   }
   return read_trusted_file(AT_FDCWD, path, account.uid, FileAccess::private_to_owner,
                            kMaxGoogleAuthenticatorFileSize);

@@ -22,7 +22,7 @@ struct GoogleAuthenticatorFile {
   SecretBytes secret;
   int step_size = 30;                     // STEP_SIZE
   std::optional<int> window_size;         // WINDOW_SIZE: codes valid at once (3 = one each side)
-  std::optional<std::string> rate_limit;  // RATE_LIMIT "n m", as written
+  std::optional<std::string> rate_limit;  // RATE_LIMIT: "N logins per M s" (translated)
   bool disallow_reuse = false;            // DISALLOW_REUSE
   std::uint64_t last_used_step = 0;       // the highest time step DISALLOW_REUSE lists
   std::optional<int> time_skew;           // TIME_SKEW: steps the module had learned to adjust by

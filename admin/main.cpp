@@ -99,8 +99,9 @@ class ErrorsOnly final : public Logger {
   Logger& next_;
 };
 
+// message is translated.
 Exit usage_error(const std::string& message) {
-  std::fprintf(stderr, "valix-admin: %s\nTry 'valix-admin --help'.\n", message.c_str());
+  std::fprintf(stderr, "valix-admin: %s\n%s\n", message.c_str(), tr("Try 'valix-admin --help'."));
   return Exit::usage;
 }
 
@@ -164,24 +165,24 @@ std::optional<Exit> parse(int argc, char** argv, CommandLine& cl) {
       cl.no_backup_codes = true;
     } else if (arg == "--config" || arg.starts_with("--config=")) {
       auto v = value("--config");
-      if (!v || v->empty()) return usage_error("--config needs a file");
+      if (!v || v->empty()) return usage_error(tr("--config needs a file"));
       cl.config = *v;
     } else if (arg == "--pam-dir" || arg.starts_with("--pam-dir=")) {
       auto v = value("--pam-dir");
-      if (!v || v->empty()) return usage_error("--pam-dir needs a directory");
+      if (!v || v->empty()) return usage_error(tr("--pam-dir needs a directory"));
       cl.pam_dir = *v;
     } else if (arg == "--sshd-config" || arg.starts_with("--sshd-config=")) {
       auto v = value("--sshd-config");
-      if (!v || v->empty()) return usage_error("--sshd-config needs a file");
+      if (!v || v->empty()) return usage_error(tr("--sshd-config needs a file"));
       cl.sshd_config = *v;
     } else if (arg == "--no-sshd") {
       cl.no_sshd = true;
     } else if (arg == "--group" || arg.starts_with("--group=")) {
       auto v = value("--group");
-      if (!v || v->empty()) return usage_error("--group needs a group name");
+      if (!v || v->empty()) return usage_error(tr("--group needs a group name"));
       cl.groups.push_back(*v);
     } else {
-      return usage_error("unknown option '" + shown(arg) + "'");
+      return usage_error(fill(tr("unknown option '{option}'"), {{"option", shown(arg)}}));
     }
   }
   return std::nullopt;
@@ -192,38 +193,45 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
   const std::string& c = cl.command;
   const bool group_ok = c == "require" || c == "unrequire";
   if (!cl.groups.empty() && !group_ok) {
-    return usage_error("--group only goes with require and unrequire");
+    return usage_error(tr("--group only goes with require and unrequire"));
   }
-  if (cl.json && c != "status") return usage_error("--json only goes with status");
+  if (cl.json && c != "status") return usage_error(tr("--json only goes with status"));
   if (cl.no_backup_codes && c != "import-google-authenticator") {
-    return usage_error("--no-backup-codes only goes with import-google-authenticator");
+    return usage_error(tr("--no-backup-codes only goes with import-google-authenticator"));
   }
   if (cl.force && c != "import-google-authenticator" && c != "migrate") {
-    return usage_error("--force only goes with import-google-authenticator and migrate");
+    return usage_error(tr("--force only goes with import-google-authenticator and migrate"));
   }
   if ((cl.pam_dir || cl.sshd_config || cl.no_sshd) && c != "check") {
-    return usage_error("--pam-dir, --sshd-config and --no-sshd only go with check");
+    return usage_error(tr("--pam-dir, --sshd-config and --no-sshd only go with check"));
   }
   if (cl.sshd_config && cl.no_sshd)
-    return usage_error("--sshd-config and --no-sshd exclude each other");
+    return usage_error(tr("--sshd-config and --no-sshd exclude each other"));
   if (group_ok) {
     if (cl.args.empty() && cl.groups.empty()) {
-      return usage_error(c + " needs a USER or --group GROUP");
+      return usage_error(fill(tr("{command} needs a USER or --group GROUP"), {{"command", c}}));
     }
   } else if (c == "reset" || c == "unlock") {
-    if (cl.args.size() != 1) return usage_error(c + " takes exactly one USER");
+    if (cl.args.size() != 1)
+      return usage_error(fill(tr("{command} takes exactly one USER"), {{"command", c}}));
   } else if (c == "resync") {
-    if (cl.args.size() != 3) return usage_error(c + " takes USER CODE1 CODE2");
+    if (cl.args.size() != 3)
+      return usage_error(fill(tr("{command} takes USER CODE1 CODE2"), {{"command", c}}));
   } else if (c == "rename") {
-    if (cl.args.size() != 2) return usage_error(c + " takes OLD NEW");
+    if (cl.args.size() != 2)
+      return usage_error(fill(tr("{command} takes OLD NEW"), {{"command", c}}));
   } else if (c == "import-google-authenticator") {
-    if (cl.args.empty() || cl.args.size() > 2) return usage_error(c + " takes USER [FILE]");
+    if (cl.args.empty() || cl.args.size() > 2)
+      return usage_error(fill(tr("{command} takes USER [FILE]"), {{"command", c}}));
   } else if (c == "migrate") {
-    if (cl.args.size() > 1) return usage_error(c + " takes at most a STATE_DIR");
+    if (cl.args.size() > 1)
+      return usage_error(fill(tr("{command} takes at most a STATE_DIR"), {{"command", c}}));
   } else if (c == "check") {
-    if (!cl.args.empty()) return usage_error("check takes no arguments");
+    if (!cl.args.empty()) return usage_error(tr("check takes no arguments"));
   } else if (c != "status") {
-    return usage_error(c.empty() ? "no command given" : "unknown command '" + shown(c) + "'");
+    return usage_error(c.empty()
+                           ? std::string(tr("no command given"))
+                           : fill(tr("unknown command '{command}'"), {{"command", shown(c)}}));
   }
   return std::nullopt;
 }
@@ -241,7 +249,7 @@ int run(int argc, char** argv) {
   }
   if (auto bad = check_usage(cl)) return static_cast<int>(*bad);
   if (geteuid() != 0) {
-    std::fprintf(stderr, "valix-admin: must be run as root\n");
+    std::fprintf(stderr, "valix-admin: %s\n", tr("must be run as root"));
     return static_cast<int>(Exit::not_root);
   }
 
@@ -258,14 +266,20 @@ int run(int argc, char** argv) {
 
   auto config = load_config(cl.config, geteuid());
   if (!config) {
-    log.log_line(LogLevel::error, admin_line(Reason::failed, cl.command, {}, who),
-                 cl.command + " (by " + who + "): configuration error: " + config.error().message);
+    // TRANSLATORS: {command} is a valix-admin command, {operator} who ran it, {error} what is
+    // wrong in valix.conf.
+    const Said said = say("{command} (by {operator}): configuration error: {error}",
+                          {{"command", cl.command}, {"operator", who}, {"error", config.error()}});
+    log.log_line_shown(LogLevel::error, admin_line(Reason::failed, cl.command, {}, who),
+                       said.message, said.shown);
     return static_cast<int>(Exit::failed);
   }
   auto store = open_state_store(*config, geteuid(), StoreUser::admin);
   if (!store) {
-    log.log_line(LogLevel::error, admin_line(Reason::failed, cl.command, {}, who),
-                 cl.command + " (by " + who + "): " + store.error().message);
+    const Said said = say("{command} (by {operator}): {error}",
+                          {{"command", cl.command}, {"operator", who}, {"error", store.error()}});
+    log.log_line_shown(LogLevel::error, admin_line(Reason::failed, cl.command, {}, who),
+                       said.message, said.shown);
     return static_cast<int>(Exit::failed);
   }
   const Context ctx{*config, cl.config, **store,
@@ -305,7 +319,7 @@ int main(int argc, char** argv) {
   valix::init_tool();
   const int status = run(argc, argv);
   if (auto written = flush_stdout(); !written) {
-    std::fprintf(stderr, "valix-admin: %s\n", written.error().message.c_str());
+    std::fprintf(stderr, "valix-admin: %s\n", shown_message(written.error()).c_str());
     return static_cast<int>(Exit::failed);
   }
   return status;

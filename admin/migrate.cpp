@@ -10,29 +10,36 @@
 #include "file_store.hpp"
 
 namespace valix::admin {
+namespace {
+
+Said not_copied(const Error& error) {
+  // TRANSLATORS: {error} says why one user's state could not be copied.
+  return say("{error}; not copied", {{"error", error}});
+}
+
+}  // namespace
 
 Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir,
                  ExistingEnrollment existing) {
   constexpr std::string_view action = "migrate";
   if (ctx.config.store != StoreKind::ldap) {
     return ctx.error(action, "-",
-                     "migrate copies state files into the directory: set store = ldap "
-                     "in " +
-                         ctx.config_path + " first",
+                     say("migrate copies state files into the directory: set store = ldap in "
+                         "{config} first",
+                         {{"config", ctx.config_path}}),
                      Exit::failed);
   }
   const std::string dir = state_dir ? *state_dir : ctx.config.state_dir;
   auto files = FileStateStore::open(dir, geteuid());
-  if (!files) return ctx.error(action, "-", files.error().message, Exit::failed);
+  if (!files) return ctx.error(action, "-", files.error(), Exit::failed);
   auto users = files->list_users();
-  if (!users) return ctx.error(action, "-", users.error().message, Exit::failed);
+  if (!users) return ctx.error(action, "-", users.error(), Exit::failed);
   Exit result = Exit::ok;
   int copied = 0, kept = 0;
   for (const std::string& user : *users) {
     auto state = files->load(StateKey{user, std::nullopt});
     if (!state) {
-      result = worse(result,
-                     ctx.error(action, user, state.error().message + "; not copied", Exit::failed));
+      result = worse(result, ctx.error(action, user, not_copied(state.error()), Exit::failed));
       continue;
     }
     if (!*state) continue;
@@ -41,8 +48,7 @@ Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir
     if (!uid) {
       auto account = lookup_account(user);
       if (!account) {
-        result = worse(result, ctx.error(action, user, account.error().message + "; not copied",
-                                         Exit::failed));
+        result = worse(result, ctx.error(action, user, not_copied(account.error()), Exit::failed));
         continue;
       }
       if (*account) uid = (*account)->uid;
@@ -56,14 +62,15 @@ Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir
           return StateChange::write;
         });
     if (!done) {
-      result = worse(result,
-                     ctx.error(action, user, done.error().message + "; not copied", Exit::failed));
+      result = worse(result, ctx.error(action, user, not_copied(done.error()), Exit::failed));
       continue;
     }
     if (had_state && existing == ExistingEnrollment::refuse) {
       ++kept;
-      std::printf("%s: already has 2FA state in the directory; kept it (--force replaces it)\n",
-                  shown(user).c_str());
+      std::printf("%s\n", fill(tr("{user}: already has 2FA state in the directory; kept it "
+                                  "(--force replaces it)"),
+                               {{"user", shown(user)}})
+                              .c_str());
       continue;
     }
     ++copied;
@@ -71,12 +78,17 @@ Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir
               std::string("state copied from ") + dir + " into the directory" +
                   ((*state)->enrollment ? " (enrolled)" : "") +
                   (had_state ? ", replacing what it held" : ""));
-    std::printf("%s: copied%s\n", shown(user).c_str(), had_state ? " (replaced)" : "");
+    std::printf("%s\n", fill(had_state ? tr("{user}: copied (replaced)") : tr("{user}: copied"),
+                             {{"user", shown(user)}})
+                            .c_str());
   }
   std::printf(
-      "%d copied, %d kept as they were in the directory. The files in %s are left "
-      "as they are: remove them once every host uses the directory.\n",
-      copied, kept, dir.c_str());
+      "%s\n",
+      fill(tr("{copied} copied, {kept} kept as they were in the directory. The "
+              "files in {dir} are left as they are: remove them once every host "
+              "uses the directory."),
+           {{"copied", std::to_string(copied)}, {"kept", std::to_string(kept)}, {"dir", dir}})
+          .c_str());
   return result;
 }
 

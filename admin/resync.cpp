@@ -1,11 +1,12 @@
 // valix-admin resync: an authenticator whose clock runs off from the host's (a hardware
 // token that drifted, a phone set to the wrong time) is measured once from two consecutive
 // codes, and its offset recorded in the user's state, where every login uses it.
-#include <cinttypes>
 #include <cstdio>
+#include <string>
 
 #include "admin.hpp"
 #include "auth.hpp"
+#include "i18n.hpp"
 #include "stdin_input.hpp"
 
 namespace valix::admin {
@@ -19,7 +20,7 @@ Exit cmd_resync(const Context& ctx, const std::string& typed, const std::string&
   auto first = code_argument(code1);
   auto second = first ? code_argument(code2) : std::nullopt;
   if (!first || !second) {
-    return ctx.error(action, user, "no code on standard input; nothing changed", Exit::usage);
+    return ctx.error(action, user, say("no code on standard input; nothing changed"), Exit::usage);
   }
   enum class Found { resynced, no_state, not_enrolled } found = Found::resynced;
   Resync result;
@@ -37,24 +38,32 @@ Exit cmd_resync(const Context& ctx, const std::string& typed, const std::string&
         result = *resynced;
         return StateChange::write;
       });
-  if (found == Found::no_state || found == Found::not_enrolled) {
-    return ctx.error(action, user, user + " has not set up 2FA; nothing to resync", Exit::refused);
+  if (done && found != Found::resynced) {
+    return ctx.error(action, user,
+                     say("{user} has not set up 2FA; nothing to resync", {{"user", user}}),
+                     Exit::refused);
   }
   if (!done) {
     const Errc code = done.error().code;
     const bool refused = code == Errc::not_found || code == Errc::conflict || code == Errc::invalid;
-    return ctx.error(action, user, done.error().message + "; nothing changed",
+    return ctx.error(action, user, say("{error}; nothing changed", {{"error", done.error()}}),
                      refused ? Exit::refused : Exit::failed);
   }
   const std::int64_t seconds = result.offset_steps * period;
   ctx.audit(action, user,
-            "clock offset " + std::to_string(result.offset_steps * period) + " s (was " +
+            "clock offset " + std::to_string(seconds) + " s (was " +
                 std::to_string(result.previous_offset_steps * period) + " s), watermark " +
                 std::to_string(result.step));
-  std::printf("%s's authenticator runs %" PRId64
-              " s %s this host's clock; logins now allow for "
-              "that. The two codes given have been used.\n",
-              user.c_str(), seconds < 0 ? -seconds : seconds, seconds < 0 ? "behind" : "ahead of");
+  const std::string magnitude = std::to_string(seconds < 0 ? -seconds : seconds);
+  std::printf("%s\n",
+              fill(seconds < 0 ? tr("{user}'s authenticator runs {seconds} s behind this host's "
+                                    "clock; logins now allow for that. The two codes given have "
+                                    "been used.")
+                               : tr("{user}'s authenticator runs {seconds} s ahead of this "
+                                    "host's clock; logins now allow for that. The two codes "
+                                    "given have been used."),
+                   {{"user", user}, {"seconds", magnitude}})
+                  .c_str());
   return Exit::ok;
 }
 

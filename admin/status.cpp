@@ -125,32 +125,63 @@ std::string to_json(const std::vector<Row>& rows) {
 // " (clock +600 s)" for an authenticator a resync found off, "" otherwise.
 std::string clock_note(const Row& r) {
   if (r.clock_offset_seconds == 0) return {};
-  return " (clock " + std::string(r.clock_offset_seconds > 0 ? "+" : "") +
-         std::to_string(r.clock_offset_seconds) + " s)";
+  // TRANSLATORS: status table, after the enrollment time: how far the authenticator's clock
+  // runs from this host's (valix-admin resync), in seconds, with its sign.
+  return " " + fill(tr("(clock {seconds} s)"),
+                    {{"seconds", std::string(r.clock_offset_seconds > 0 ? "+" : "") +
+                                     std::to_string(r.clock_offset_seconds)}});
+}
+
+// The columns a cell takes on a terminal: one per character (translations may hold UTF-8;
+// user names and times are ASCII).
+std::size_t columns(std::string_view cell) {
+  return static_cast<std::size_t>(std::count_if(cell.begin(), cell.end(), [](char c) {
+    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
+  }));
+}
+
+std::string required_cell(RequiredBy why) {
+  switch (why) {
+    case RequiredBy::nobody: break;
+    // TRANSLATORS: status table, REQUIRED column: an administrator's 'require' flag.
+    case RequiredBy::admin_flag: return tr("yes (flag)");
+    // TRANSLATORS: status table, REQUIRED column: require = all in valix.conf.
+    case RequiredBy::host_policy: return tr("yes (host)");
+    // TRANSLATORS: status table, REQUIRED column: require = groups in valix.conf.
+    case RequiredBy::group_policy: return tr("yes (group)");
+  }
+  return tr("no");
 }
 
 std::string to_table(const std::vector<Row>& rows) {
   using Cells = std::vector<std::string>;
   std::vector<Cells> lines;
   lines.reserve(rows.size() + 1);
-  lines.push_back(
-      {"USER", "ENROLLED", "REQUIRED", "PENDING", "BACKUP-CODES", "LOCKED", "LAST-2FA-LOGIN"});
+  // TRANSLATORS: the column headings of valix-admin status, one word each (no blanks).
+  lines.push_back({tr("USER"), tr("ENROLLED"), tr("REQUIRED"), tr("PENDING"), tr("BACKUP-CODES"),
+                   tr("LOCKED"), tr("LAST-2FA-LOGIN")});
+  const auto until = [](std::int64_t t) {
+    return fill(tr("until {time}"), {{"time", iso_time(t)}});
+  };
   for (const Row& r : rows) {
-    std::string required = "no";
-    if (r.required_by != RequiredBy::nobody) {
-      required = "yes (" + std::string(required_by_name(r.required_by)) + ")";
+    std::string locked = r.locked ? until(r.locked_until) : std::string(tr("no"));
+    if (!r.locked && r.failures > 0) {
+      // TRANSLATORS: status table, LOCKED column: not locked, with this many failed attempts.
+      locked = fill(
+          trn("no ({count} failed)", "no ({count} failed)", static_cast<unsigned long>(r.failures)),
+          {{"count", std::to_string(r.failures)}});
     }
-    std::string locked = r.locked ? "until " + iso_time(r.locked_until) : "no";
-    if (!r.locked && r.failures > 0) locked += " (" + std::to_string(r.failures) + " failed)";
-    lines.push_back({r.user + (r.has_account ? "" : " (no account)"),
-                     r.enrolled ? "since " + iso_time(r.enrolled_at) + clock_note(r) : "no",
-                     required, r.pending ? "until " + iso_time(r.pending_expires) : "no",
-                     r.enrolled ? std::to_string(r.backup_codes) : "-", locked,
-                     r.last_login != 0 ? iso_time(r.last_login) : "never"});
+    lines.push_back(
+        {r.has_account ? r.user : fill(tr("{user} (no account)"), {{"user", r.user}}),
+         r.enrolled ? fill(tr("since {time}"), {{"time", iso_time(r.enrolled_at)}}) + clock_note(r)
+                    : std::string(tr("no")),
+         required_cell(r.required_by), r.pending ? until(r.pending_expires) : std::string(tr("no")),
+         r.enrolled ? std::to_string(r.backup_codes) : "-", locked,
+         r.last_login != 0 ? iso_time(r.last_login) : std::string(tr("never"))});
   }
   std::vector<std::size_t> width(lines.front().size(), 0);
   for (const Cells& cells : lines) {
-    for (std::size_t i = 0; i < cells.size(); ++i) width[i] = std::max(width[i], cells[i].size());
+    for (std::size_t i = 0; i < cells.size(); ++i) width[i] = std::max(width[i], columns(cells[i]));
   }
   std::string out;
   out.reserve(lines.size() * 120);
@@ -158,7 +189,7 @@ std::string to_table(const std::vector<Row>& rows) {
     std::string line;
     for (std::size_t i = 0; i < cells.size(); ++i) {
       line += cells[i];
-      if (i + 1 < cells.size()) line.append(width[i] - cells[i].size() + 2, ' ');
+      if (i + 1 < cells.size()) line.append(width[i] - columns(cells[i]) + 2, ' ');
     }
     out += line + "\n";
   }
@@ -208,7 +239,7 @@ Result<std::optional<std::string>> owner_name(uid_t uid, const Accounts& known) 
 enum class Severity { warning, error };
 struct Finding {
   Severity severity;
-  std::string message;
+  Said message;
 };
 
 Result<std::optional<Finding>> filing_finding(const Context& ctx, const Target& t,
@@ -218,36 +249,40 @@ Result<std::optional<Finding>> filing_finding(const Context& ctx, const Target& 
   std::optional<uid_t> uid = state.uid;
   if (!uid && t.account) uid = t.account->uid;
   if (!uid) {
-    return std::optional<Finding>(Finding{
-        Severity::warning,
-        "this state records no uid (it was written before Valix recorded one) and there is no "
-        "account named '" +
-            t.name +
-            "', so it cannot be tied to an account: if the account was renamed, move it with "
-            "'valix-admin rename " +
-            t.name +
-            " NEWNAME' (logins by the new name do not see it); if it was removed, "
-            "remove the state file"});
+    return std::optional<Finding>(
+        Finding{Severity::warning,
+                say("this state records no uid (it was written before Valix recorded one) and "
+                    "there is no account named '{user}', so it cannot be tied to an account: if "
+                    "the account was renamed, move it with 'valix-admin rename {user} NEWNAME' "
+                    "(logins by the new name do not see it); if it was removed, remove the state "
+                    "file",
+                    {{"user", t.name}})});
   }
   auto owner = owner_name(*uid, known);
   if (!owner) return std::unexpected(owner.error());
   if (!*owner && !state.uid) owner = std::optional<std::string>(t.account->name);
   if (*owner && **owner == t.name) return std::optional<Finding>{};
   if (*owner) {
-    return std::optional<Finding>(Finding{
-        Severity::error, "this state belongs to the account '" + **owner + "' (uid " +
-                             std::to_string(*uid) + ") but is filed under '" + t.name +
-                             "': logins refuse it or do not see it; rename it to " + **owner +
-                             ".state: valix-admin rename " + t.name + " " + **owner});
+    return std::optional<Finding>(
+        Finding{Severity::error,
+                say("this state belongs to the account '{account}' (uid {uid}) but is filed "
+                    "under '{user}': logins refuse it or do not see it; rename it to "
+                    "{account}.state: valix-admin rename {user} {account}",
+                    {{"account", **owner}, {"uid", std::to_string(*uid)}, {"user", t.name}})});
   }
   if (!t.account) return std::optional<Finding>{};  // the account was removed, state kept
-  return std::optional<Finding>(Finding{
-      Severity::error, "this state belongs to uid " + std::to_string(*uid) +
-                           ", which has no account now, but the name '" + t.name + "' is now uid " +
-                           std::to_string(t.account->uid) + "'s, whose logins refuse it: if uid " +
-                           std::to_string(*uid) + "'s account was renamed, 'valix-admin rename " +
-                           t.name + " NEWNAME'; if it was removed, remove " + ctx.config.state_dir +
-                           "/" + t.name + ".state"});
+  // TRANSLATORS: {uid} is the uid the state records, {new_uid} the uid of the account named
+  // {user} now, {file} the state file.
+  return std::optional<Finding>(
+      Finding{Severity::error,
+              say("this state belongs to uid {uid}, which has no account now, but the name "
+                  "'{user}' is now uid {new_uid}'s, whose logins refuse it: if uid {uid}'s "
+                  "account was renamed, 'valix-admin rename {user} NEWNAME'; if it was removed, "
+                  "remove {file}",
+                  {{"uid", std::to_string(*uid)},
+                   {"user", t.name},
+                   {"new_uid", std::to_string(t.account->uid)},
+                   {"file", ctx.config.state_dir + "/" + t.name + ".state"}})});
 }
 
 }  // namespace
@@ -258,7 +293,7 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
   const bool listing = names.empty();
   if (listing) {
     auto listed = ctx.store.list_users();
-    if (!listed) return ctx.error(action, "-", listed.error().message, Exit::failed);
+    if (!listed) return ctx.error(action, "-", listed.error(), Exit::failed);
     names = std::move(*listed);
   }
   // Invalid names are refused before anything is printed; unknown users and unreadable state
@@ -278,19 +313,19 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       // A state file is shown under its own name, even one filed under another spelling of an
       // account's name (by a version before the name service was asked), which logins refuse.
       auto account = lookup_account(name);
-      if (!account) return ctx.error(action, name, account.error().message, Exit::failed);
+      if (!account) return ctx.error(action, name, account.error(), Exit::failed);
       targets.push_back(Target{name, std::move(*account)});
       continue;
     }
     auto target = resolve_user(ctx.store, name);
     if (!target && target.error().code == Errc::misfiled) {
       // Reported like an unreadable state: everyone else is still shown.
-      result = worse(result, ctx.error(action, name, target.error().message, Exit::refused));
+      result = worse(result, ctx.error(action, name, target.error(), Exit::refused));
       continue;
     }
     if (!target) {
       const Exit code = target.error().code == Errc::invalid ? Exit::refused : Exit::failed;
-      return ctx.error(action, name, target.error().message, code);
+      return ctx.error(action, name, target.error(), code);
     }
     targets.push_back(std::move(*target));
   }
@@ -302,37 +337,42 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
     auto state = ctx.store.load(listing ? StateKey{t.name, std::nullopt} : t.key());
     if (!state) {
       // One unreadable file must not hide everyone else: report it and go on.
-      result = worse(result, ctx.error(action, t.name, state.error().message, Exit::failed));
+      result = worse(result, ctx.error(action, t.name, state.error(), Exit::failed));
       continue;
     }
     if (!*state && !t.account) {
-      result = worse(result, ctx.error(action, t.name, "there is no user named '" + t.name + "'",
+      result = worse(result, ctx.error(action, t.name,
+                                       say("there is no user named '{user}'", {{"user", t.name}}),
                                        Exit::refused));
       continue;
     }
     if (listing && *state) {
       auto finding = filing_finding(ctx, t, **state, known);
       if (!finding) {
-        result = worse(result, ctx.error(action, t.name, finding.error().message, Exit::failed));
+        result = worse(result, ctx.error(action, t.name, finding.error(), Exit::failed));
       } else if (*finding && (*finding)->severity == Severity::error) {
         result = worse(result, ctx.error(action, t.name, (*finding)->message, Exit::failed));
       } else if (*finding) {
-        ctx.log.log_line(LogLevel::warning,
-                         admin_line(Reason::warning, action, t.name, ctx.operator_name),
-                         std::string(action) + " " + shown(t.name) + " (by " + ctx.operator_name +
-                             "): " + (*finding)->message);
+        const Said said =
+            say("{action} {user} (by {operator}): {message}", {{"action", action},
+                                                               {"user", shown(t.name)},
+                                                               {"operator", ctx.operator_name},
+                                                               {"message", (*finding)->message}});
+        ctx.log.log_line_shown(LogLevel::warning,
+                               admin_line(Reason::warning, action, t.name, ctx.operator_name),
+                               said.message, said.shown);
       }
     }
     auto row = make_row(ctx, t.name, t.account, *state);
     if (!row) {
-      result = worse(result, ctx.error(action, t.name, row.error().message, Exit::failed));
+      result = worse(result, ctx.error(action, t.name, row.error(), Exit::failed));
       continue;
     }
     rows.push_back(std::move(*row));
   }
   const std::string text = format == OutputFormat::json ? to_json(rows) : to_table(rows);
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
-    return ctx.error(action, "-", "cannot write the output", Exit::failed);
+    return ctx.error(action, "-", say("cannot write the output"), Exit::failed);
   }
   ctx.audit(action,
             users.empty()       ? "(all users)"

@@ -4,6 +4,7 @@
 
 #include <cstdio>
 
+#include "i18n.hpp"
 #include "outcome.hpp"
 
 namespace valix::enroll {
@@ -29,15 +30,17 @@ std::optional<int> check_account(const std::string& user) {
   pam_handle_t* pamh = nullptr;
   int rc = pam_start("valix-enroll", user.c_str(), &conv, &pamh);
   if (rc == PAM_SUCCESS) rc = pam_acct_mgmt(pamh, PAM_SILENT);
-  const std::string why = pamh != nullptr ? pam_strerror(pamh, rc) : "pam_start failed";
+  const std::string why = pamh != nullptr ? pam_strerror(pamh, rc) : tr("pam_start failed");
   if (pamh != nullptr) pam_end(pamh, rc);
   if (rc == PAM_SUCCESS) return std::nullopt;
   if (rc == PAM_NEW_AUTHTOK_REQD) {
     return refuse(
-        "Your password is temporary or has expired. Run passwd to set a permanent "
-        "password, then run valix-enroll again.");
+        tr("Your password is temporary or has expired. Run passwd to set a permanent password, "
+           "then run valix-enroll again."));
   }
-  return refuse("your account cannot set up 2FA right now (" + why + ").");
+  // TRANSLATORS: {reason} is PAM's word for why the account check failed (pam_strerror).
+  return refuse(
+      fill(tr("your account cannot set up 2FA right now ({reason})."), {{"reason", why}}));
 }
 
 }  // namespace valix::enroll

@@ -29,6 +29,8 @@ namespace {
 // How long an interactive run may wait for the first code of the secret it showed.
 constexpr std::int64_t kInteractiveLifetime = 3600;
 
+constexpr const char* kNothingToConfirm = N_("nothing to confirm: run valix-enroll --begin first");
+
 class Enroller {
  public:
   Enroller(const Options& options, Config config, std::unique_ptr<StateStore> store,
@@ -126,7 +128,7 @@ class Enroller {
     const QuietSignals quiet;
     auto updated = store_->update(StateKey{user_, uid_}, mutate);
     if (!updated && updated.error().code == Errc::unsynced) {
-      unsynced_ = updated.error().message;
+      unsynced_ = shown_message(updated.error());
       return {};
     }
     return updated;
@@ -209,7 +211,7 @@ class Enroller {
                                      constant_time_equal(as_text(current->enrollment->secret),
                                                          as_text(seen.secret))));
     if (same) return {};
-    return fail(Errc::conflict, std::string(tr(texts::kToolChangedMeanwhile)));
+    return fail_said(Errc::conflict, texts::kToolChangedMeanwhile);
   }
 
   SecretString uri_for(const PendingEnrollment& p) {
@@ -225,7 +227,8 @@ class Enroller {
     if (!svg) return internal(svg.error());
     if (!run_as_user(acting_for_,
                      [&] { return create_new_private_file(*o_.qr_svg, svg->view()); })) {
-      return refuse("could not write the QR image to " + *o_.qr_svg + "; nothing was changed");
+      return refuse(fill(tr("could not write the QR image to {file}; nothing was changed"),
+                         {{"file", *o_.qr_svg}}));
     }
     return std::nullopt;
   }
@@ -310,8 +313,7 @@ class Enroller {
       // that exist nowhere, and this run may keep the state (the code does not match the
       // pending enrollment it now finds).
       codes.reset();
-      if (!current || !current->pending)
-        return fail(Errc::not_found, "nothing to confirm: run valix-enroll --begin first");
+      if (!current || !current->pending) return fail_said(Errc::not_found, kNothingToConfirm);
       if (current->pending->expires_at < now()) {
         current->pending.reset();
         return StateChange::write;
@@ -353,17 +355,16 @@ class Enroller {
   int confirm(std::string_view code) {
     auto state = load();
     if (!state) return internal(state.error());
-    if (!*state || !(*state)->pending)
-      return refuse("nothing to confirm: run valix-enroll --begin first");
+    if (!*state || !(*state)->pending) return refuse(tr(kNothingToConfirm));
     if ((*state)->pending->expires_at < now()) {
       auto codes = activate(code);  // clears the expired enrollment
       if (!codes) return internal(codes.error());
-      return refuse("the enrollment expired; run valix-enroll --begin again");
+      return refuse(tr("the enrollment expired; run valix-enroll --begin again"));
     }
     auto codes = activate(code);
     if (!codes) return internal(codes.error());
     if (!*codes)
-      return refuse("that code is not correct; check the time on your phone and try again");
+      return refuse(tr("that code is not correct; check the time on your phone and try again"));
     return show_codes(**codes);
   }
 
@@ -379,7 +380,7 @@ class Enroller {
     auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
       // Reset (or the state removed) since the code was checked: nothing to give codes to.
       if (!current || !current->enrollment)
-        return fail(Errc::conflict, "2FA state changed; run valix-enroll again");
+        return fail_said(Errc::conflict, "2FA state changed; run valix-enroll again");
       auto fresh = replace_backup_codes(*current->enrollment, config_);
       if (!fresh) return std::unexpected(fresh.error());
       codes = std::move(*fresh);

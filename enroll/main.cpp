@@ -64,7 +64,7 @@ int run(int argc, char** argv) {
   init_tool();
   auto parsed = parse(argc, argv);
   if (!parsed) {
-    std::fprintf(stderr, "valix-enroll: %s\n", parsed.error().message.c_str());
+    std::fprintf(stderr, "valix-enroll: %s\n", shown_message(parsed.error()).c_str());
     return kUsage;
   }
   if (!*parsed) return kOk;
@@ -73,7 +73,8 @@ int run(int argc, char** argv) {
   std::string config_path(VALIX_DEFAULT_CONFIG);
   if (setuid_run) {
     // Nothing the caller controls may steer a privileged process.
-    if (options.config) std::fprintf(stderr, "valix-enroll: --config is ignored when run setuid\n");
+    if (options.config)
+      std::fprintf(stderr, "valix-enroll: %s\n", tr("--config is ignored when run setuid"));
     // The user's language survives (locale names only: the catalogues themselves come from
     // the compiled-in VALIX_LOCALEDIR, and glibc ignores LOCPATH in a setuid process).
     const std::vector<std::pair<std::string, std::string>> language = locale_environment();
@@ -133,10 +134,11 @@ int main(int argc, char** argv) {
   try {
     status = run(argc, argv);
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "valix-enroll: internal error: %s\n", e.what());
+    std::fprintf(stderr, "valix-enroll: %s\n",
+                 fill(tr("internal error: {reason}"), {{"reason", e.what()}}).c_str());
   }
   if (auto written = flush_stdout(); !written) {
-    std::fprintf(stderr, "valix-enroll: %s; %s\n", written.error().message.c_str(),
+    std::fprintf(stderr, "valix-enroll: %s; %s\n", shown_message(written.error()).c_str(),
                  tr("if backup codes were being shown, they may be lost: make new ones with "
                     "valix-enroll --regenerate-backup-codes"));
     return kInternal;

@@ -47,8 +47,8 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
   bool action_set = false;
   auto set_action = [&](Options::Action a) -> Result<void> {
     if (action_set)
-      return fail(Errc::invalid,
-                  "give only one of --begin, --confirm, --status, --regenerate-backup-codes");
+      return fail_said(Errc::invalid,
+                       "give only one of --begin, --confirm, --status, --regenerate-backup-codes");
     action_set = true;
     o.action = a;
     return {};
@@ -56,7 +56,8 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
   for (int i = 1; i < argc; ++i) {
     const std::string_view arg = argv[i];
     auto value = [&]() -> Result<std::string> {
-      if (i + 1 >= argc) return fail(Errc::invalid, std::string(arg) + " needs a value");
+      if (i + 1 >= argc)
+        return fail_said(Errc::invalid, "{option} needs a value", {{"option", arg}});
       return std::string(argv[++i]);
     };
     Result<void> ok;
@@ -85,19 +86,19 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
       else {
         Config scratch;
         if (auto applied = apply_setting(scratch, "qr", *v); !applied) {
-          return fail(Errc::invalid, "--qr must be utf8, ansi or none");
+          return fail_said(Errc::invalid, "--qr must be utf8, ansi or none");
         }
         o.qr = scratch.qr;
       }
     } else {
-      return fail(Errc::invalid,
-                  "unknown option '" + printable_for_log(arg, 128) + "' (see --help)");
+      return fail_said(Errc::invalid, "unknown option '{option}' (see --help)",
+                       {{"option", printable_for_log(arg, 128)}});
     }
     if (!ok) return std::unexpected(ok.error());
   }
   if (o.json && o.action == Options::Action::interactive) {
-    return fail(Errc::invalid,
-                "--json goes with --begin, --confirm, --status or --regenerate-backup-codes");
+    return fail_said(Errc::invalid,
+                     "--json goes with --begin, --confirm, --status or --regenerate-backup-codes");
   }
   return std::optional<Options>(std::move(o));
 }

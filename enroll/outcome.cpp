@@ -3,6 +3,8 @@
 #include <cstdio>
 #include <ctime>
 
+#include "i18n.hpp"
+
 namespace valix::enroll {
 
 int refuse(const std::string& message) {
@@ -15,17 +17,19 @@ int refuse(const std::string& message) {
 // a secret or add backup codes.
 int internal(const Error& error) {
   if (error.code == Errc::denied) {
-    return refuse("the directory does not let this host change that (" + error.message +
-                  "); to set up 2FA again or get new backup codes, ask an administrator to "
-                  "reset it first (valix-admin reset)");
+    // TRANSLATORS: {reason} is the directory's answer (from the LDAP server, in English).
+    return refuse(fill(tr("the directory does not let this host change that ({reason}); to set "
+                          "up 2FA again or get new backup codes, ask an administrator to reset "
+                          "it first (valix-admin reset)"),
+                       {{"reason", shown_message(error)}}));
   }
-  std::fprintf(stderr, "valix-enroll: %s\n", error.message.c_str());
+  std::fprintf(stderr, "valix-enroll: %s\n", shown_message(error).c_str());
   return kInternal;
 }
 
 int failed(const Error& error) {
   const bool refusal = error.code == Errc::conflict || error.code == Errc::misfiled;
-  return refusal ? refuse(error.message) : internal(error);
+  return refusal ? refuse(shown_message(error)) : internal(error);
 }
 std::int64_t now() { return static_cast<std::int64_t>(std::time(nullptr)); }
 

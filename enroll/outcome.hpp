@@ -11,11 +11,13 @@ namespace valix::enroll {
 
 enum Exit { kOk = 0, kRefused = 1, kUsage = 2, kInternal = 3 };
 
-// Prints "valix-enroll: MESSAGE" on stderr and returns kRefused.
+// Prints "valix-enroll: MESSAGE" on stderr and returns kRefused. message is translated
+// (tr, fill, shown_message).
 int refuse(const std::string& message);
 
 // An error that is not the user's doing: kInternal, except a refusal by the fleet's
-// directory (Errc::denied), which is the user's to hear about (kRefused).
+// directory (Errc::denied), which is the user's to hear about (kRefused). Prints its
+// shown_message.
 int internal(const Error& error);
 
 // A conflict (the state changed while the user was at a prompt) or a misfiled state (an

@@ -8,6 +8,8 @@
 #include <cstdio>
 #include <cstdlib>
 
+#include "i18n.hpp"
+
 namespace valix::enroll {
 
 bool privileged() { return geteuid() != getuid() || getegid() != getgid(); }
@@ -16,7 +18,7 @@ void drop_privileges_for_good() {
   if (!privileged()) return;
   if (setresgid(getgid(), getgid(), getgid()) != 0 ||
       setresuid(getuid(), getuid(), getuid()) != 0 || privileged()) {
-    std::fputs("valix-enroll: cannot drop privileges\n", stderr);
+    std::fprintf(stderr, "valix-enroll: %s\n", tr("cannot drop privileges"));
     std::abort();
   }
 }
@@ -24,7 +26,7 @@ void drop_privileges_for_good() {
 Result<void> run_as_user(const std::optional<Account>& acting_for,
                          const std::function<Result<void>()>& fn) {
   const auto report = [](const Result<void>& done) {
-    if (!done) std::fprintf(stderr, "valix-enroll: %s\n", done.error().message.c_str());
+    if (!done) std::fprintf(stderr, "valix-enroll: %s\n", shown_message(done.error()).c_str());
     return done;
   };
   if (!privileged() && !acting_for) return report(fn());
@@ -36,8 +38,9 @@ Result<void> run_as_user(const std::optional<Account>& acting_for,
       if (initgroups(acting_for->name.c_str(), acting_for->gid) != 0 ||
           setresgid(acting_for->gid, acting_for->gid, acting_for->gid) != 0 ||
           setresuid(acting_for->uid, acting_for->uid, acting_for->uid) != 0) {
-        std::fprintf(stderr, "valix-enroll: cannot take on the identity of %s\n",
-                     acting_for->name.c_str());
+        std::fprintf(stderr, "valix-enroll: %s\n",
+                     fill(tr("cannot take on the identity of {user}"), {{"user", acting_for->name}})
+                         .c_str());
         _exit(1);
       }
     } else {

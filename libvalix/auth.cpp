@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "grace.hpp"
+#include "i18n.hpp"
 #include "otp.hpp"
 #include "text.hpp"
 
@@ -204,8 +205,8 @@ Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view cod
   const auto first = as_totp_code(code1, enrollment.otp.digits);
   const auto second = as_totp_code(code2, enrollment.otp.digits);
   if (!first || !second) {
-    return fail(Errc::invalid,
-                "a resync needs two codes of " + std::to_string(enrollment.otp.digits) + " digits");
+    return fail_said(Errc::invalid, "a resync needs two codes of {digits} digits",
+                     {{"digits", std::to_string(enrollment.otp.digits)}});
   }
   const auto ours = static_cast<std::int64_t>(totp_step(now, enrollment.otp.period));
   const std::int64_t lowest = std::max<std::int64_t>(0, ours - kMaxOffsetSteps);
@@ -223,21 +224,25 @@ Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view cod
     }
     previous_matched = constant_time_equal(code->view(), *first);
   }
-  if (pairs != 1) {
-    return fail(Errc::not_found,
-                pairs == 0 ? "the two codes are not consecutive codes of this user's "
-                             "authenticator within a day of this host's clock"
-                           : "the two codes match the authenticator at more than one time; "
-                             "try two later codes");
+  if (pairs == 0) {
+    return fail_said(Errc::not_found,
+                     "the two codes are not consecutive codes of this user's authenticator "
+                     "within a day of this host's clock");
+  }
+  if (pairs > 1) {
+    return fail_said(Errc::not_found,
+                     "the two codes match the authenticator at more than one time; try two "
+                     "later codes");
   }
   if (*found - 1 <= enrollment.last_step) {
     // Codes of a time at or before the last one used may have been seen: never accepted.
     const std::uint64_t wait = (enrollment.last_step - (*found - 1) + 1) *
                                static_cast<std::uint64_t>(enrollment.otp.period);
-    return fail(Errc::conflict,
-                "the two codes are not newer than the last code used (they were used already, "
-                "or the authenticator runs behind a code used since): resync again in " +
-                    std::to_string(wait) + " s or later, with the two codes it shows then");
+    return fail_said(Errc::conflict,
+                     "the two codes are not newer than the last code used (they were used "
+                     "already, or the authenticator runs behind a code used since): resync "
+                     "again in {seconds} s or later, with the two codes it shows then",
+                     {{"seconds", std::to_string(wait)}});
   }
   Resync result;
   result.previous_offset_steps = enrollment.offset_steps;

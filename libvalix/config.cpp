@@ -7,6 +7,7 @@
 #include <map>
 
 #include "file_util.hpp"
+#include "i18n.hpp"
 
 namespace valix {
 namespace {
@@ -22,8 +23,8 @@ Result<int> parse_int(std::string_view key, std::string_view value, int min, int
   int out = 0;
   const auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
   if (ec != std::errc{} || ptr != value.data() + value.size() || out < min || out > max) {
-    return fail(Errc::config, std::string(key) + " must be a whole number from " +
-                                  std::to_string(min) + " to " + std::to_string(max));
+    return fail_said(Errc::config, "{key} must be a whole number from {min} to {max}",
+                     {{"key", key}, {"min", std::to_string(min)}, {"max", std::to_string(max)}});
   }
   return out;
 }
@@ -39,7 +40,8 @@ Result<std::vector<std::string>> parse_group_list(std::string_view key, std::str
   bool quoted = false, was_quoted = false;
   auto flush = [&]() -> Result<void> {
     if (was_quoted && current.find_first_not_of(" \t") == std::string::npos) {
-      return fail(Errc::config, name + " has a quoted name that is empty or blank");
+      return fail_said(Errc::config, "{key} has a quoted name that is empty or blank",
+                       {{"key", name}});
     }
     if (!current.empty()) groups.push_back(std::move(current));
     current.clear();
@@ -48,11 +50,13 @@ Result<std::vector<std::string>> parse_group_list(std::string_view key, std::str
   };
   for (const char c : value) {
     if (static_cast<unsigned char>(c) < 0x20 || c == 0x7f || c == ':') {
-      return fail(Errc::config, name + " has a character not allowed in group names");
+      return fail_said(Errc::config, "{key} has a character not allowed in group names",
+                       {{"key", name}});
     }
     if (c == '"') {
       if (!quoted && !current.empty()) {
-        return fail(Errc::config, name + ": a quote may only start or end a group name");
+        return fail_said(Errc::config, "{key}: a quote may only start or end a group name",
+                         {{"key", name}});
       }
       quoted = !quoted;
       was_quoted = true;
@@ -63,18 +67,22 @@ Result<std::vector<std::string>> parse_group_list(std::string_view key, std::str
       continue;
     }
     if (c == '#') {
-      return fail(Errc::config, name + " has a '#': comments go on a line of their own");
+      return fail_said(Errc::config, "{key} has a '#': comments go on a line of their own",
+                       {{"key", name}});
     }
     if (c == ',' || c == ' ' || c == '\t') {
       if (auto flushed = flush(); !flushed) return std::unexpected(flushed.error());
     } else {
       if (was_quoted) {
-        return fail(Errc::config, name + ": a quote may only start or end a group name");
+        return fail_said(Errc::config, "{key}: a quote may only start or end a group name",
+                         {{"key", name}});
       }
       current.push_back(c);
     }
   }
-  if (quoted) return fail(Errc::config, name + " has a quote that is not closed");
+  if (quoted) {
+    return fail_said(Errc::config, "{key} has a quote that is not closed", {{"key", name}});
+  }
   if (auto flushed = flush(); !flushed) return std::unexpected(flushed.error());
   return groups;
 }
@@ -108,14 +116,14 @@ Result<std::string> parse_dn(std::string_view key, std::string_view value) {
   // Stored and sent as given; only what could never be a DN in a one-line setting is refused.
   if (value.empty() || !printable(value) || value.size() > 512 ||
       value.find('=') == std::string_view::npos) {
-    return fail(Errc::config, std::string(key) + " must be a distinguished name (a=b,c=d)");
+    return fail_said(Errc::config, "{key} must be a distinguished name (a=b,c=d)", {{"key", key}});
   }
   return std::string(value);
 }
 
 Result<std::string> parse_absolute_path(std::string_view key, std::string_view value) {
   if (value.empty() || value.front() != '/' || !printable(value) || value.size() > 1024) {
-    return fail(Errc::config, std::string(key) + " must be an absolute path");
+    return fail_said(Errc::config, "{key} must be an absolute path", {{"key", key}});
   }
   return std::string(value);
 }
@@ -130,12 +138,12 @@ Result<std::vector<std::string>> parse_uris(std::string_view value) {
     if (!printable(uri) || uri.size() > 512 ||
         !(uri.starts_with("ldap://") || uri.starts_with("ldaps://") ||
           uri.starts_with("ldapi://"))) {
-      return fail(Errc::config, "ldap_uri takes ldap://, ldaps:// or ldapi:// URIs");
+      return fail_said(Errc::config, "ldap_uri takes ldap://, ldaps:// or ldapi:// URIs");
     }
     uris.emplace_back(uri);
   }
   if (uris.empty() || uris.size() > 8) {
-    return fail(Errc::config, "ldap_uri must name 1 to 8 URIs");
+    return fail_said(Errc::config, "ldap_uri must name 1 to 8 URIs");
   }
   return uris;
 }
@@ -143,14 +151,15 @@ Result<std::vector<std::string>> parse_uris(std::string_view value) {
 Result<void> validate_bind(const LdapBind& bind, std::string_view dn_key,
                            std::string_view password_key, const std::vector<std::string>& uris) {
   if (bind.dn.empty() != bind.password_file.empty()) {
-    return fail(Errc::config,
-                std::string(dn_key) + " and " + std::string(password_key) + " go together");
+    return fail_said(Errc::config, "{key} and {other} go together",
+                     {{"key", dn_key}, {"other", password_key}});
   }
   if (bind.dn.empty()) {
     for (const auto& uri : uris) {
       if (!uri.starts_with("ldapi://")) {
-        return fail(Errc::config, "without " + std::string(dn_key) +
-                                      " (SASL EXTERNAL) every ldap_uri must be ldapi://");
+        return fail_said(Errc::config,
+                         "without {key} (SASL EXTERNAL) every ldap_uri must be ldapi://",
+                         {{"key", dn_key}});
       }
     }
   }
@@ -183,7 +192,7 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
   };
   if (key == "state_dir") {
     if (value.empty() || value.front() != '/' || !printable(value) || value.size() > 1024) {
-      return fail(Errc::config, "state_dir must be an absolute path");
+      return fail_said(Errc::config, "state_dir must be an absolute path");
     }
     config.state_dir = value;
     return {};
@@ -191,7 +200,7 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
   if (key == "store") {
     if (value == "files") config.store = StoreKind::files;
     else if (value == "ldap") config.store = StoreKind::ldap;
-    else return fail(Errc::config, "store must be files or ldap");
+    else return fail_said(Errc::config, "store must be files or ldap");
     return {};
   }
   if (is_ldap_key(key)) {
@@ -211,7 +220,7 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
       else if (key == "ldap_admin_bind_dn") ldap.admin.dn.clear();
       else if (key == "ldap_admin_password_file") ldap.admin.password_file.clear();
       else if (key == "ldap_ca_file") ldap.ca_file.clear();
-      else return fail(Errc::config, "unknown setting '" + std::string(key) + "'");
+      else return fail_said(Errc::config, "unknown setting '{key}'", {{"key", key}});
       return {};
     }
     if (key == "ldap_uri") {
@@ -232,19 +241,20 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
   }
   if (key == "issuer") {
     if (!printable(value) || value.size() > 128 || value.find(':') != std::string_view::npos) {
-      return fail(Errc::config, "issuer must be printable, without ':', at most 128 characters");
+      return fail_said(Errc::config,
+                       "issuer must be printable, without ':', at most 128 characters");
     }
     config.issuer = value;
     return {};
   }
   if (key == "algorithm") {
     const auto algorithm = parse_otp_algorithm(value);
-    if (!algorithm) return fail(Errc::config, "algorithm must be SHA1, SHA256 or SHA512");
+    if (!algorithm) return fail_said(Errc::config, "algorithm must be SHA1, SHA256 or SHA512");
     config.otp.algorithm = *algorithm;
     return {};
   }
   if (key == "digits") {
-    if (value != "6" && value != "8") return fail(Errc::config, "digits must be 6 or 8");
+    if (value != "6" && value != "8") return fail_said(Errc::config, "digits must be 6 or 8");
     config.otp.digits = value == "6" ? 6 : 8;
     return {};
   }
@@ -254,7 +264,7 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
     if (value == "none") config.require = Requirement::none;
     else if (value == "all") config.require = Requirement::all;
     else if (value == "groups") config.require = Requirement::groups;
-    else return fail(Errc::config, "require must be none, all or groups");
+    else return fail_said(Errc::config, "require must be none, all or groups");
     return {};
   }
   if (key == "require_groups" || key == "exempt_groups") {
@@ -266,7 +276,7 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
   if (key == "unenrolled") {
     if (value == "deny") config.unenrolled = UnenrolledAction::deny;
     else if (value == "enroll") config.unenrolled = UnenrolledAction::enroll;
-    else return fail(Errc::config, "unenrolled must be deny or enroll");
+    else return fail_said(Errc::config, "unenrolled must be deny or enroll");
     return {};
   }
   if (key == "max_failures") return assign_int(config.max_failures, 1, 100);
@@ -280,12 +290,12 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
   if (key == "grace_local") {
     if (value == "yes") config.grace_local = true;
     else if (value == "no") config.grace_local = false;
-    else return fail(Errc::config, "grace_local must be yes or no");
+    else return fail_said(Errc::config, "grace_local must be yes or no");
     return {};
   }
   if (key == "prompt") {
     if (value.empty() || !printable(value) || value.size() > 128) {
-      return fail(Errc::config, "prompt must be 1 to 128 printable characters");
+      return fail_said(Errc::config, "prompt must be 1 to 128 printable characters");
     }
     config.prompt = value;
     return {};
@@ -294,30 +304,30 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
     if (value == "utf8") config.qr = QrStyle::utf8;
     else if (value == "ansi") config.qr = QrStyle::ansi;
     else if (value == "none") config.qr = QrStyle::none;
-    else return fail(Errc::config, "qr must be utf8, ansi or none");
+    else return fail_said(Errc::config, "qr must be utf8, ansi or none");
     return {};
   }
-  return fail(Errc::config, "unknown setting '" + std::string(key) + "'");
+  return fail_said(Errc::config, "unknown setting '{key}'", {{"key", key}});
 }
 
 Result<void> validate_config(const Config& config) {
   if (config.lockout_max_seconds < config.lockout_seconds) {
-    return fail(Errc::config, "lockout_max_seconds is smaller than lockout_seconds");
+    return fail_said(Errc::config, "lockout_max_seconds is smaller than lockout_seconds");
   }
   if (config.require == Requirement::groups && config.require_groups.empty()) {
-    return fail(Errc::config, "require = groups needs the groups in require_groups");
+    return fail_said(Errc::config, "require = groups needs the groups in require_groups");
   }
   const LdapSettings& ldap = config.ldap;
   if (config.store != StoreKind::ldap) {
     if (!ldap.uris.empty() || !ldap.base.empty() || !ldap.host.dn.empty() ||
         !ldap.host.password_file.empty() || !ldap.admin.dn.empty() ||
         !ldap.admin.password_file.empty() || !ldap.ca_file.empty()) {
-      return fail(Errc::config, "ldap_ settings need store = ldap");
+      return fail_said(Errc::config, "ldap_ settings need store = ldap");
     }
     return {};
   }
   if (ldap.uris.empty() || ldap.base.empty()) {
-    return fail(Errc::config, "store = ldap needs ldap_uri and ldap_base");
+    return fail_said(Errc::config, "store = ldap needs ldap_uri and ldap_base");
   }
   if (auto valid = validate_bind(ldap.host, "ldap_bind_dn", "ldap_bind_password_file", ldap.uris);
       !valid) {
@@ -331,8 +341,8 @@ Result<void> validate_config(const Config& config) {
     }
   }
   if (default_issuer(config).empty()) {
-    return fail(Errc::config,
-                "store = ldap needs issuer (ldap_base has no dc= to name the fleet by)");
+    return fail_said(Errc::config,
+                     "store = ldap needs issuer (ldap_base has no dc= to name the fleet by)");
   }
   return {};
 }
@@ -341,34 +351,37 @@ Result<Config> parse_config(std::string_view text, std::string_view filename) {
   Config config;
   std::map<std::string, int, std::less<>> seen;
   int line_number = 0;
-  auto error_at = [&](std::string_view message) {
-    return fail(Errc::config, std::string(filename) + ":" + std::to_string(line_number) + ": " +
-                                  std::string(message));
+  // "FILE:LINE: " goes in front of the message as it is, in both renderings.
+  auto error_at = [&](const Said& message) {
+    const std::string where = std::string(filename) + ":" + std::to_string(line_number) + ": ";
+    return std::unexpected(Error{Errc::config, where + message.message, where + message.shown});
   };
   while (!text.empty()) {
     ++line_number;
     const auto newline = text.find('\n');
     std::string_view line = text.substr(0, newline);
     text = newline == std::string_view::npos ? std::string_view{} : text.substr(newline + 1);
-    if (line.find('\0') != std::string_view::npos) return error_at("NUL byte in line");
+    if (line.find('\0') != std::string_view::npos) return error_at(say("NUL byte in line"));
     line = trim(line);
     if (line.empty() || line.front() == '#') continue;
     const auto equals = line.find('=');
-    if (equals == std::string_view::npos) return error_at("expected 'key = value'");
+    if (equals == std::string_view::npos) return error_at(say("expected 'key = value'"));
     const std::string_view key = trim(line.substr(0, equals));
     const std::string_view value = trim(line.substr(equals + 1));
-    if (key.empty()) return error_at("missing key before '='");
+    if (key.empty()) return error_at(say("missing key before '='"));
     if (auto it = seen.find(key); it != seen.end()) {
-      return error_at("'" + std::string(key) + "' already set on line " +
-                      std::to_string(it->second));
+      return error_at(say("'{key}' already set on line {line}",
+                          {{"key", key}, {"line", std::to_string(it->second)}}));
     }
     seen.emplace(std::string(key), line_number);
     if (auto applied = apply_setting(config, key, value); !applied) {
-      return error_at(applied.error().message);
+      return error_at(said_of(applied.error()));
     }
   }
   if (auto valid = validate_config(config); !valid) {
-    return fail(Errc::config, std::string(filename) + ": " + valid.error().message);
+    const std::string where = std::string(filename) + ": ";
+    return std::unexpected(
+        Error{Errc::config, where + valid.error().message, where + shown_message(valid.error())});
   }
   return config;
 }

@@ -71,7 +71,12 @@ enum class Errc {
 
 struct Error {
   Errc code;
+  // In English: what log lines say (they stay English, log.hpp), and what a terminal shows
+  // when shown is empty.
   std::string message;
+  // The same in the user's language, for a terminal, when the error was made from a msgid
+  // (fail_said, i18n.hpp); empty otherwise. Printed through shown_message().
+  std::string shown{};
 };
 
 template <class T = void>

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "file_util.hpp"
+#include "i18n.hpp"
 #include "username.hpp"
 
 namespace valix {
@@ -19,6 +20,11 @@ namespace {
 
 constexpr std::string_view kStateSuffix = ".state";
 constexpr std::size_t kMaxIndexFileSize = 256;
+
+// TRANSLATORS: {reason} says what is wrong in the file (technical, in English).
+constexpr const char* kCorrupt = N_("state file of {user} is corrupt: {reason}");
+// TRANSLATORS: {error} says why the state file of {user} cannot be read or checked.
+constexpr const char* kNotRemoved = N_("state file of {user}: {error}; nothing removed");
 
 // "+UID.uid": '+' is in no valid user name, so no user's file can have this name.
 std::string index_file(uid_t uid) { return "+" + std::to_string(uid) + ".uid"; }
@@ -36,7 +42,7 @@ Result<void> lock_exclusive(int fd, std::chrono::milliseconds timeout) {
     if (flock(fd, LOCK_EX | LOCK_NB) == 0) return {};
     if (errno != EWOULDBLOCK && errno != EINTR) return fail_errno("flock", errno);
     if (std::chrono::steady_clock::now() >= deadline) {
-      return fail(Errc::busy, "timed out waiting for the state lock");
+      return fail_said(Errc::busy, "timed out waiting for the state lock");
     }
     std::this_thread::sleep_for(pause);
     pause = std::min(pause * 2, std::chrono::microseconds(20000));
@@ -73,18 +79,17 @@ Result<FileStateStore::StateFile> FileStateStore::read_file(const std::string& u
     return std::unexpected(fd.error());
   }
   auto bytes = read_all(fd->get(), kMaxSlotFileSize);
-  if (!bytes) return fail(bytes.error().code, "'" + file + "': " + bytes.error().message);
+  if (!bytes) return fail_at(bytes.error().code, "'" + file + "'", bytes.error());
   auto content = decode_state_file(bytes->view());
   if (!content) {
     if (content.error().code == Errc::unsafe) {
-      return fail(Errc::unsafe, "'" + file + "': " + content.error().message);
+      return fail_at(Errc::unsafe, "'" + file + "'", content.error());
     }
-    return fail(Errc::corrupt, "state file of " + user + " is corrupt: " + content.error().message);
+    return fail_said(Errc::corrupt, kCorrupt, {{"user", user}, {"reason", content.error()}});
   }
   auto state = parse_state(content->text);
-  if (!state) {
-    return fail(Errc::corrupt, "state file of " + user + " is corrupt: " + state.error().message);
-  }
+  if (!state)
+    return fail_said(Errc::corrupt, kCorrupt, {{"user", user}, {"reason", state.error()}});
   out.state = std::move(*state);
   if (content->slots) {
     out.slot_size = content->slots->slot_size;
@@ -158,7 +163,7 @@ Result<UniqueFd> FileStateStore::lock_user(const std::string& user) {
       return std::move(*lock);
     }
     if (time_left().count() == 0) {
-      return fail(Errc::busy, "timed out waiting for the state lock (its file kept changing)");
+      return fail_said(Errc::busy, "timed out waiting for the state lock (its file kept changing)");
     }
   }
 }
@@ -170,8 +175,9 @@ namespace {
 Result<void> sync_in_place(int fd, const std::string& name) {
   if (fdatasync(fd) != 0) {
     const int err = errno;
-    return fail(Errc::unsynced, "the new state of " + name +
-                                    " is in place, but syncing it failed: " + std::strerror(err));
+    return fail_said(Errc::unsynced,
+                     "the new state of {user} is in place, but syncing it failed: {reason}",
+                     {{"user", name}, {"reason", std::strerror(err)}});
   }
   return {};
 }
@@ -379,8 +385,7 @@ Result<std::string> FileStateStore::remove_unreadable(std::string_view user) {
   auto fd =
       open_trusted_file(dir_.get(), file, O_RDONLY, 0, trusted_uid_, FileAccess::private_to_owner);
   if (!fd) {
-    return fail(fd.error().code,
-                "state file of " + *name + ": " + fd.error().message + "; nothing removed");
+    return fail_said(fd.error().code, kNotRemoved, {{"user", *name}, {"error", fd.error()}});
   }
   std::string why;
   auto text = read_all(fd->get(), kMaxSlotFileSize);
@@ -389,8 +394,7 @@ Result<std::string> FileStateStore::remove_unreadable(std::string_view user) {
     // Of a file already checked, only its size is "unsafe"; anything else is an I/O error,
     // which says nothing about the content.
     if (text.error().code != Errc::unsafe) {
-      return fail(text.error().code,
-                  "state file of " + *name + ": " + text.error().message + "; nothing removed");
+      return fail_said(text.error().code, kNotRemoved, {{"user", *name}, {"error", text.error()}});
     }
     why = text.error().message;
   } else if (!content) {
@@ -398,7 +402,8 @@ Result<std::string> FileStateStore::remove_unreadable(std::string_view user) {
   } else if (auto parsed = parse_state(content->text); !parsed) {
     why = parsed.error().message;
   } else {
-    return fail(Errc::conflict, "the state of " + *name + " can be read; nothing removed");
+    return fail_said(Errc::conflict, "the state of {user} can be read; nothing removed",
+                     {{"user", *name}});
   }
   // The name still leads to the file just judged: the directory is writable only by its
   // owner and we hold the lock, but removing another file than the one read would be wrong.
@@ -407,8 +412,9 @@ Result<std::string> FileStateStore::remove_unreadable(std::string_view user) {
   if (fstat(fd->get(), &opened) != 0 ||
       fstatat(dir_.get(), file.c_str(), &named, AT_SYMLINK_NOFOLLOW) != 0 ||
       opened.st_dev != named.st_dev || opened.st_ino != named.st_ino) {
-    return fail(Errc::busy, "state file of " + *name + " was replaced while being checked; " +
-                                "nothing removed");
+    return fail_said(Errc::busy,
+                     "state file of {user} was replaced while being checked; nothing removed",
+                     {{"user", *name}});
   }
   if (auto removed = remove_file_durably(dir_.get(), file); !removed) {
     return std::unexpected(removed.error());
@@ -505,7 +511,8 @@ Result<void> FileStateStore::rename(const StateKey& from, const StateKey& to) {
   if (!to_name) return std::unexpected(to_name.error());
   if (!to.uid) return fail(Errc::invalid, "a state can only be moved to an account's name");
   if (*from_name == *to_name) {
-    return fail(Errc::invalid, "the state is already filed under '" + *to_name + "'");
+    return fail_said(Errc::invalid, "the state is already filed under '{user}'",
+                     {{"user", *to_name}});
   }
   // Always in name order, so that two moves between the same names cannot deadlock.
   const bool from_first = *from_name < *to_name;
@@ -516,24 +523,31 @@ Result<void> FileStateStore::rename(const StateKey& from, const StateKey& to) {
   // Both held until the end of this function.
   auto state = read_state(*from_name);
   if (!state) return std::unexpected(state.error());
-  if (!*state) return fail(Errc::not_found, "'" + *from_name + "' has no 2FA state");
+  if (!*state) {
+    return fail_said(Errc::not_found, "'{user}' has no 2FA state", {{"user", *from_name}});
+  }
   auto existing = read_state(*to_name);
   if (!existing) return std::unexpected(existing.error());
   if (*existing) {
-    return fail(Errc::conflict, "'" + *to_name + "' already has 2FA state; keep one of the two");
+    return fail_said(Errc::conflict, "'{user}' already has 2FA state; keep one of the two",
+                     {{"user", *to_name}});
   }
   const std::optional<uid_t> owner = (*state)->uid ? (*state)->uid : from.uid;
   if (owner && *owner != *to.uid) {
-    return fail(Errc::misfiled, "the 2FA state filed under '" + *from_name + "' belongs to uid " +
-                                    std::to_string(*owner) + ", not to '" + *to_name + "' (uid " +
-                                    std::to_string(*to.uid) + ")");
+    return fail_said(Errc::misfiled,
+                     "the 2FA state filed under '{from}' belongs to uid {owner}, not to '{to}' "
+                     "(uid {uid})",
+                     {{"from", *from_name},
+                      {"owner", std::to_string(*owner)},
+                      {"to", *to_name},
+                      {"uid", std::to_string(*to.uid)}});
   }
   auto filed = name_filed_for(*to.uid);
   if (!filed) return std::unexpected(filed.error());
   if (*filed && **filed != *from_name) {
-    return fail(Errc::misfiled, "uid " + std::to_string(*to.uid) +
-                                    " already has 2FA state under '" + **filed +
-                                    "'; keep one of the two");
+    return fail_said(Errc::misfiled,
+                     "uid {uid} already has 2FA state under '{user}'; keep one of the two",
+                     {{"uid", std::to_string(*to.uid)}, {"user", **filed}});
   }
   // One rename moves the state, so it is under exactly one of the names at every moment. Until
   // the index follows, it points at a name without state: stale, ignored, and logins by
@@ -544,9 +558,10 @@ Result<void> FileStateStore::rename(const StateKey& from, const StateKey& to) {
     return moved;
   }
   auto moved_but = [&](const Error& error) {
-    return fail(error.code, "the state was moved to '" + *to_name +
-                                "', but recording its uid failed (its next write records it): " +
-                                error.message);
+    return fail_said(error.code,
+                     "the state was moved to '{user}', but recording its uid failed (its next "
+                     "write records it): {error}",
+                     {{"user", *to_name}, {"error", error}});
   };
   // As in update: an unsynced step is made good by the directory sync of the next.
   auto indexed = index_before_write(to, **state, (*state)->uid);

@@ -9,6 +9,8 @@
 #include <cstdio>  // renameat2
 #include <cstring>
 
+#include "i18n.hpp"
+
 namespace valix {
 namespace {
 
@@ -17,31 +19,41 @@ std::string quoted(std::string_view name) { return "'" + std::string(name) + "'"
 Result<void> check_file(int fd, std::string_view name, uid_t trusted_uid, FileAccess access) {
   struct stat st {};
   if (fstat(fd, &st) != 0) return fail_errno("cannot stat " + quoted(name), errno);
-  if (!S_ISREG(st.st_mode)) return fail(Errc::unsafe, quoted(name) + " is not a regular file");
+  if (!S_ISREG(st.st_mode)) {
+    return fail_said(Errc::unsafe, "{file} is not a regular file", {{"file", quoted(name)}});
+  }
   if (st.st_uid != trusted_uid) {
-    return fail(Errc::unsafe, quoted(name) + " is owned by uid " + std::to_string(st.st_uid) +
-                                  ", expected uid " + std::to_string(trusted_uid));
+    return fail_said(Errc::unsafe, "{file} is owned by uid {uid}, expected uid {expected}",
+                     {{"file", quoted(name)},
+                      {"uid", std::to_string(st.st_uid)},
+                      {"expected", std::to_string(trusted_uid)}});
   }
   const mode_t forbidden = access == FileAccess::private_to_owner ? 077 : 022;
   if ((st.st_mode & forbidden) != 0) {
-    return fail(Errc::unsafe, quoted(name) + " has unsafe permissions");
+    return fail_said(Errc::unsafe, "{file} has unsafe permissions", {{"file", quoted(name)}});
   }
   // 0 links: a writer renamed a new version over the file between our openat and fstat (a
   // reader without the lock can see that); the caller may retry. Never trusted as is: a lock
   // file nobody can reach any more would lock nothing.
-  if (st.st_nlink == 0) return fail(Errc::busy, quoted(name) + " was replaced while being opened");
-  if (st.st_nlink != 1) return fail(Errc::unsafe, quoted(name) + " has more than one hard link");
+  if (st.st_nlink == 0) {
+    return fail_said(Errc::busy, "{file} was replaced while being opened",
+                     {{"file", quoted(name)}});
+  }
+  if (st.st_nlink != 1) {
+    return fail_said(Errc::unsafe, "{file} has more than one hard link", {{"file", quoted(name)}});
+  }
   return {};
 }
 
 // fsync of the directory once a change to target in it is visible: a failure is
-// Errc::unsynced, which says what was already done ("replaced", "removed") rather than
-// "nothing changed". The message is built only on failure: this runs on every login.
-Result<void> sync_directory_after(int dirfd, const std::string& target, const char* done) {
+// Errc::unsynced, whose message (a msgid with {file} and {reason}) says what was already done
+// ("replaced", "removed") rather than "nothing changed". The message is built only on
+// failure: this runs on every login.
+Result<void> sync_directory_after(int dirfd, const std::string& target, const char* message) {
   if (fsync(dirfd) == 0) return {};
   const int err = errno;
-  return fail(Errc::unsynced, quoted(target) + " was " + done +
-                                  ", but syncing its directory failed: " + std::strerror(err));
+  return fail_said(Errc::unsynced, message,
+                   {{"file", quoted(target)}, {"reason", std::strerror(err)}});
 }
 
 }  // namespace
@@ -53,8 +65,12 @@ Result<UniqueFd> open_trusted_file(int dirfd, std::string_view name, int flags, 
                      create_mode));
   if (!fd) {
     const int err = errno;
-    if (err == ENOENT) return fail(Errc::not_found, quoted(name) + " does not exist");
-    if (err == ELOOP) return fail(Errc::unsafe, quoted(name) + " is a symbolic link");
+    if (err == ENOENT) {
+      return fail_said(Errc::not_found, "{file} does not exist", {{"file", quoted(name)}});
+    }
+    if (err == ELOOP) {
+      return fail_said(Errc::unsafe, "{file} is a symbolic link", {{"file", quoted(name)}});
+    }
     return fail_errno("cannot open " + quoted(name), err);
   }
   if (auto ok = check_file(fd.get(), name, trusted_uid, access); !ok) {
@@ -89,7 +105,8 @@ Result<SecretString> read_all(int fd, std::size_t max_size) {
     if (n == 0) break;
     if (out.size() + static_cast<std::size_t>(n) > max_size) {
       wipe(buffer, sizeof buffer);
-      return fail(Errc::unsafe, "file is larger than " + std::to_string(max_size) + " bytes");
+      return fail_said(Errc::unsafe, "file is larger than {size} bytes",
+                       {{"size", std::to_string(max_size)}});
     }
     if (out.size() + static_cast<std::size_t>(n) + 1 > out.str().capacity()) {
       // The file grew while being read. Never let std::string reallocate: that would free
@@ -110,7 +127,7 @@ Result<SecretString> read_trusted_file(int dirfd, std::string_view name, uid_t t
   auto fd = open_trusted_file(dirfd, name, O_RDONLY, 0, trusted_uid, access);
   if (!fd) return std::unexpected(fd.error());
   auto text = read_all(fd->get(), max_size);
-  if (!text) return fail(text.error().code, quoted(name) + ": " + text.error().message);
+  if (!text) return fail_at(text.error().code, quoted(name), text.error());
   return text;
 }
 
@@ -118,22 +135,26 @@ Result<UniqueFd> open_trusted_dir(const std::string& path, uid_t trusted_uid) {
   UniqueFd fd(open(path.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
   if (!fd) {
     const int err = errno;
-    if (err == ENOENT)
-      return fail(Errc::not_found, "directory " + quoted(path) + " does not exist");
+    if (err == ENOENT) {
+      return fail_said(Errc::not_found, "directory {dir} does not exist", {{"dir", quoted(path)}});
+    }
     if (err == ELOOP || err == ENOTDIR) {
-      return fail(Errc::unsafe, quoted(path) + " is not a directory (or is a symbolic link)");
+      return fail_said(Errc::unsafe, "{dir} is not a directory (or is a symbolic link)",
+                       {{"dir", quoted(path)}});
     }
     return fail_errno("cannot open directory " + quoted(path), err);
   }
   struct stat st {};
   if (fstat(fd.get(), &st) != 0) return fail_errno("cannot stat " + quoted(path), errno);
   if (st.st_uid != trusted_uid) {
-    return fail(Errc::unsafe, "directory " + quoted(path) + " is owned by uid " +
-                                  std::to_string(st.st_uid) + ", expected uid " +
-                                  std::to_string(trusted_uid));
+    return fail_said(Errc::unsafe, "directory {dir} is owned by uid {uid}, expected uid {expected}",
+                     {{"dir", quoted(path)},
+                      {"uid", std::to_string(st.st_uid)},
+                      {"expected", std::to_string(trusted_uid)}});
   }
   if ((st.st_mode & 022) != 0) {
-    return fail(Errc::unsafe, "directory " + quoted(path) + " is writable by group or others");
+    return fail_said(Errc::unsafe, "directory {dir} is writable by group or others",
+                     {{"dir", quoted(path)}});
   }
   return fd;
 }
@@ -201,7 +222,8 @@ Result<void> replace_file_atomically(int dirfd, std::string_view name, std::stri
     return fail_errno("cannot rename into " + quoted(target), err);
   }
   // From here the new content is what every reader sees: a failure is not "nothing changed".
-  return sync_directory_after(dirfd, target, "replaced");
+  return sync_directory_after(
+      dirfd, target, N_("{file} was replaced, but syncing its directory failed: {reason}"));
 }
 
 Result<void> remove_file_durably(int dirfd, std::string_view name) {
@@ -210,7 +232,8 @@ Result<void> remove_file_durably(int dirfd, std::string_view name) {
     if (errno == ENOENT) return {};
     return fail_errno("cannot remove " + quoted(target), errno);
   }
-  return sync_directory_after(dirfd, target, "removed");
+  return sync_directory_after(dirfd, target,
+                              N_("{file} was removed, but syncing its directory failed: {reason}"));
 }
 
 Result<void> move_file_durably(int dirfd, std::string_view from, std::string_view to) {
@@ -226,11 +249,14 @@ Result<void> move_file_durably(int dirfd, std::string_view from, std::string_vie
       else if (renameat(dirfd, source.c_str(), dirfd, target.c_str()) == 0) err = 0;
       else err = errno;
     }
-    if (err == EEXIST) return fail(Errc::conflict, quoted(target) + " already exists");
+    if (err == EEXIST) {
+      return fail_said(Errc::conflict, "{file} already exists", {{"file", quoted(target)}});
+    }
     if (err != 0)
       return fail_errno("cannot rename " + quoted(source) + " to " + quoted(target), err);
   }
-  return sync_directory_after(dirfd, target, "moved into place");
+  return sync_directory_after(
+      dirfd, target, N_("{file} was moved into place, but syncing its directory failed: {reason}"));
 }
 
 Result<void> create_new_private_file(const std::string& path, std::string_view content) {
@@ -242,14 +268,16 @@ Result<void> create_new_private_file(const std::string& path, std::string_view c
                                                            : path.substr(0, slash);
   const std::string name = slash == std::string::npos ? path : path.substr(slash + 1);
   if (name.empty() || name == "." || name == "..") {
-    return fail(Errc::invalid, quoted(path) + " does not name a file");
+    return fail_said(Errc::invalid, "{file} does not name a file", {{"file", quoted(path)}});
   }
   UniqueFd dirfd(open(directory.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
   if (!dirfd) return fail_errno("cannot open the directory of " + quoted(path), errno);
   UniqueFd fd(openat(dirfd.get(), name.c_str(),
                      O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY, 0600));
   if (!fd) {
-    if (errno == EEXIST) return fail(Errc::invalid, quoted(path) + " already exists");
+    if (errno == EEXIST) {
+      return fail_said(Errc::invalid, "{file} already exists", {{"file", quoted(path)}});
+    }
     return fail_errno("cannot create " + quoted(path), errno);
   }
   // A file we created but could not fill (a full disk) or make durable is removed, not left

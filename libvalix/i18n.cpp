@@ -4,6 +4,8 @@
 
 #include <clocale>
 #include <mutex>
+#include <span>
+#include <vector>
 
 namespace valix {
 namespace {
@@ -29,8 +31,11 @@ const char* trn(const char* singular, const char* plural, unsigned long n) {
   return dngettext(kDomain, singular, plural, n);
 }
 
-std::string fill(std::string_view text,
-                 std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+namespace {
+
+using Values = std::span<const std::pair<std::string_view, std::string_view>>;
+
+std::string fill_each(std::string_view text, Values values) {
   std::string out;
   out.reserve(text.size());
   std::size_t i = 0;
@@ -57,6 +62,41 @@ std::string fill(std::string_view text,
     ++i;
   }
   return out;
+}
+
+}  // namespace
+
+std::string fill(std::string_view text,
+                 std::initializer_list<std::pair<std::string_view, std::string_view>> values) {
+  return fill_each(text, Values(values.begin(), values.size()));
+}
+
+const std::string& shown_message(const Error& error) {
+  return error.shown.empty() ? error.message : error.shown;
+}
+
+Said said_of(const Error& error) { return Said{error.message, shown_message(error)}; }
+
+Said say(const char* msgid, Parts values) {
+  std::vector<std::pair<std::string_view, std::string_view>> english, shown;
+  english.reserve(values.size());
+  shown.reserve(values.size());
+  for (const auto& [name, part] : values) {
+    english.emplace_back(name, part.message());
+    shown.emplace_back(name, part.shown());
+  }
+  return Said{fill_each(msgid, english), fill_each(tr(msgid), shown)};
+}
+
+std::unexpected<Error> fail_said(Errc code, const char* msgid, Parts values) {
+  Said said = say(msgid, values);
+  return std::unexpected(Error{code, std::move(said.message), std::move(said.shown)});
+}
+
+std::unexpected<Error> fail_at(Errc code, std::string_view where, const Error& error) {
+  std::string prefix(where);
+  prefix += ": ";
+  return std::unexpected(Error{code, prefix + error.message, prefix + shown_message(error)});
 }
 
 void init_tool() {

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <thread>
 
+#include "i18n.hpp"
 #include "secure.hpp"
 #include "username.hpp"
 
@@ -218,8 +219,10 @@ Result<void> LdapStateStore::update(const StateKey& key, const Mutator& mutate) 
     if (written.error().code != Errc::conflict) return std::unexpected(written.error());
     lost_a_race = true;
   }
-  return fail(Errc::busy, "the directory entry of " + key.name + " kept changing (" +
-                              std::to_string(kMaxAttempts) + " attempts); nothing written");
+  return fail_said(Errc::busy,
+                   "the directory entry of {user} kept changing ({attempts} attempts); nothing "
+                   "written",
+                   {{"user", key.name}, {"attempts", std::to_string(kMaxAttempts)}});
 }
 
 void LdapStateStore::remember(const StateKey& key, Found found) {
@@ -319,9 +322,10 @@ Result<std::optional<std::string>> LdapStateStore::name_filed_for(uid_t uid) {
   if (names.size() > 1) {
     std::string list;
     for (const auto& n : names) list += (list.empty() ? "" : ", ") + n;
-    return fail(Errc::misfiled, "2FA state of uid " + std::to_string(uid) +
-                                    " is filed under several names (" + list +
-                                    "); an administrator must remove all but one");
+    return fail_said(Errc::misfiled,
+                     "2FA state of uid {uid} is filed under several names ({names}); an "
+                     "administrator must remove all but one",
+                     {{"uid", std::to_string(uid)}, {"names", list}});
   }
   return std::optional<std::string>(names.front());
 }
@@ -332,21 +336,25 @@ Result<void> LdapStateStore::rename(const StateKey& from, const StateKey& to) {
   auto source = find(StateKey{from.name, std::nullopt});
   if (!source) return std::unexpected(source.error());
   if (source->unreadable) return std::unexpected(*source->unreadable);
-  if (!source->state) return fail(Errc::not_found, from.name + " has no 2FA state");
+  if (!source->state) {
+    return fail_said(Errc::not_found, "{user} has no 2FA state", {{"user", from.name}});
+  }
   const std::optional<uid_t> owner = source->state->uid ? source->state->uid : from.uid;
   if (owner != to.uid) {
-    return fail(Errc::misfiled, "the state of " + from.name + " belongs to another account than " +
-                                    to.name + "; nothing moved");
+    return fail_said(Errc::misfiled,
+                     "the state of {from} belongs to another account than {to}; nothing moved",
+                     {{"from", from.name}, {"to", to.name}});
   }
   auto target = find(to);
   if (!target) return std::unexpected(target.error());
   if (target->unreadable || target->state) {
-    return fail(Errc::conflict, to.name + " already has 2FA state; nothing moved");
+    return fail_said(Errc::conflict, "{user} already has 2FA state; nothing moved",
+                     {{"user", to.name}});
   }
   if (target->filed_for_uid && *target->filed_for_uid != from.name) {
-    return fail(Errc::misfiled, "2FA state of uid " + std::to_string(*to.uid) +
-                                    " is also filed under " + *target->filed_for_uid +
-                                    "; nothing moved");
+    return fail_said(Errc::misfiled,
+                     "2FA state of uid {uid} is also filed under {user}; nothing moved",
+                     {{"uid", std::to_string(*to.uid)}, {"user", *target->filed_for_uid}});
   }
   // An entry without state (left by a reset) would be in the way of the new name.
   if (target->exists) {

@@ -8,6 +8,7 @@
 #include <string>
 
 #include "error.hpp"
+#include "i18n.hpp"
 #include "text.hpp"
 
 namespace valix {
@@ -139,10 +140,21 @@ void SyslogTeeLogger::log_line(LogLevel level, const LogLine& line, std::string_
   next_.log(level, message);
 }
 
+void SyslogTeeLogger::log_line_shown(LogLevel level, const LogLine& line, std::string_view message,
+                                     std::string_view shown) {
+  const std::string text = line.text(message);
+  syslog(syslog_priority(level), "%.*s", static_cast<int>(text.size()), text.data());
+  next_.log(level, shown);
+}
+
 Result<void> flush_stdout() {
   errno = 0;
   if (std::fflush(stdout) != 0 || std::ferror(stdout) != 0) {
-    return fail_errno("could not write the output", errno != 0 ? errno : EIO);
+    const int err = errno != 0 ? errno : EIO;
+    auto failed = fail_errno("could not write the output", err);
+    failed.error().shown =
+        fill(tr("could not write the output: {reason}"), {{"reason", std::strerror(err)}});
+    return failed;
   }
   return {};
 }

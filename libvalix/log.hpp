@@ -98,6 +98,13 @@ class Logger {
   virtual void log_line(LogLevel level, const LogLine& line, std::string_view message) {
     log(level, line.text(message));
   }
+  // The same line, with shown for people in place of message: its translation (i18n.hpp).
+  // The line itself stays English; a logger that is only a log (the default) ignores shown.
+  virtual void log_line_shown(LogLevel level, const LogLine& line, std::string_view message,
+                              std::string_view shown) {
+    (void)shown;
+    log_line(level, line, message);
+  }
 };
 
 // Writes "PROGRAM: message" to stderr; debug lines only when verbose.
@@ -121,6 +128,9 @@ class SyslogTeeLogger final : public Logger {
   SyslogTeeLogger& operator=(const SyslogTeeLogger&) = delete;
   void log(LogLevel level, std::string_view message) override;
   void log_line(LogLevel level, const LogLine& line, std::string_view message) override;
+  // Syslog gets the line with message, the other logger shown.
+  void log_line_shown(LogLevel level, const LogLine& line, std::string_view message,
+                      std::string_view shown) override;
 
  private:
   Logger& next_;

@@ -7,6 +7,11 @@
 #include <set>
 #include <tuple>
 
+#include "i18n.hpp"
+
+// The texts here are for valix-admin check only: they are made in the user's language. A
+// location ("FILE: ", "FILE:LINE: ") goes in front of a message as it is, as compilers print
+// theirs.
 namespace valix {
 namespace {
 
@@ -38,7 +43,7 @@ Result<std::vector<std::string>> words_of(std::string_view text) {
         }
         word += text[i++];
       }
-      if (!closed) return fail(Errc::config, "a '[' is not closed");
+      if (!closed) return fail_said(Errc::config, "a '[' is not closed");
       // The control keeps its brackets (it is parsed again); an argument loses them.
       words.push_back(words.size() == 1 ? "[" + word + "]" : word);
       continue;
@@ -117,7 +122,7 @@ PamFile parse_pam_file(std::string_view text) {
     if (const auto hash = logical.find('#'); hash != std::string::npos) logical.resize(hash);
     auto words = words_of(logical);
     if (!words) {
-      file.errors.push_back({first, words.error().message});
+      file.errors.push_back({first, shown_message(words.error())});
       continue;
     }
     if (words->empty()) continue;
@@ -125,7 +130,7 @@ PamFile parse_pam_file(std::string_view text) {
     line.line = first;
     if ((*words)[0] == "@include") {
       if (words->size() != 2 || (*words)[1].empty()) {
-        file.errors.push_back({first, "@include takes one file name"});
+        file.errors.push_back({first, tr("@include takes one file name")});
         continue;
       }
       line.type = "@include";
@@ -136,12 +141,13 @@ PamFile parse_pam_file(std::string_view text) {
     std::string_view type = (*words)[0];
     if (type.starts_with('-')) type.remove_prefix(1);
     if (std::find(kTypes.begin(), kTypes.end(), type) == kTypes.end()) {
-      file.errors.push_back({first, "'" + (*words)[0] + "' is not a module type"});
+      file.errors.push_back(
+          {first, fill(tr("'{type}' is not a module type"), {{"type", (*words)[0]}})});
       continue;
     }
     // "[]" in the module's place is an empty word: no module either (found by fuzz_pam_stack).
     if (words->size() < 3 || (*words)[1].empty() || (*words)[2].empty()) {
-      file.errors.push_back({first, "a line needs a type, a control and a module"});
+      file.errors.push_back({first, tr("a line needs a type, a control and a module")});
       continue;
     }
     line.type = type;
@@ -179,19 +185,19 @@ Result<PamControl> parse_pam_control(std::string_view control) {
     return c;
   }
   if (control.size() < 2 || control.front() != '[' || control.back() != ']') {
-    return fail(Errc::config, "'" + std::string(control) + "' is not a control");
+    return fail_said(Errc::config, "'{control}' is not a control", {{"control", control}});
   }
   c.fallback = {A::bad, 0};  // libpam: a value the brackets do not name is "bad"
   auto words = words_of(control.substr(1, control.size() - 2));
-  if (!words || words->empty()) return fail(Errc::config, "an empty control '[]'");
+  if (!words || words->empty()) return fail_said(Errc::config, "an empty control '[]'");
   for (const auto& word : *words) {
     const auto equals = word.find('=');
     if (equals == std::string::npos)
-      return fail(Errc::config, "'" + word + "' is not value=action");
+      return fail_said(Errc::config, "'{word}' is not value=action", {{"word", word}});
     const std::string value = word.substr(0, equals);
     const std::string_view action = std::string_view(word).substr(equals + 1);
     if (std::find(kValues.begin(), kValues.end(), value) == kValues.end()) {
-      return fail(Errc::config, "'" + value + "' is not a PAM return value");
+      return fail_said(Errc::config, "'{value}' is not a PAM return value", {{"value", value}});
     }
     PamStep step;
     if (action == "ignore") step = {A::ignore, 0};
@@ -204,7 +210,7 @@ Result<PamControl> parse_pam_control(std::string_view control) {
       int n = 0;
       const auto [ptr, ec] = std::from_chars(action.data(), action.data() + action.size(), n);
       if (ec != std::errc{} || ptr != action.data() + action.size() || n < 1) {
-        return fail(Errc::config, "'" + std::string(action) + "' is not an action");
+        return fail_said(Errc::config, "'{action}' is not an action", {{"action", action}});
       }
       step = {A::jump, n};
     }
@@ -233,16 +239,17 @@ void load_into(std::string_view name, const PamFileReader& read, int depth, Auth
                std::vector<AuthEntry>& out, int& reads) {
   const std::string file(name);
   if (depth > kMaxDepth) {
-    stack.problems.push_back(file + ": included more than 16 levels deep (a loop?)");
+    stack.problems.push_back(file + ": " + tr("included more than 16 levels deep (a loop?)"));
     return;
   }
   if (++reads > kMaxReads) {
-    if (reads == kMaxReads + 1) stack.problems.push_back(file + ": more than 256 includes");
+    if (reads == kMaxReads + 1)
+      stack.problems.push_back(file + ": " + tr("more than 256 includes"));
     return;
   }
   auto text = read(file);
   if (!text) {
-    stack.problems.push_back(file + ": " + text.error().message);
+    stack.problems.push_back(file + ": " + shown_message(text.error()));
     return;
   }
   if (std::find(stack.files.begin(), stack.files.end(), file) == stack.files.end()) {
@@ -271,7 +278,7 @@ void load_into(std::string_view name, const PamFileReader& read, int depth, Auth
       auto control = parse_pam_control(line.control);
       if (!control) {
         stack.problems.push_back(file + ":" + std::to_string(line.line) + ": " +
-                                 control.error().message);
+                                 shown_message(control.error()));
         continue;
       }
       entry.control = std::move(*control);
@@ -416,15 +423,19 @@ class Explorer {
 
   void reached_valix(const AuthEntry& e, const Path& in) {
     if (!has_password_ || in.password_ok) return;
+    // TRANSLATORS: in the findings about the order of a PAM stack, {line} is a file and
+    // line ("common-auth:3"), {module} a module with its line and control
+    // ("pam_unix.so (common-auth:2, 'optional')").
     if (in.last_password == nullptr) {
-      add("pam_valix (" + where(e) +
-          ") comes before the password module: the code prompt reaches people who do not "
-          "know the password");
+      add(fill(tr("pam_valix ({line}) comes before the password module: the code prompt reaches "
+                  "people who do not know the password"),
+               {{"line", where(e)}}));
     } else {
-      add("pam_valix (" + where(e) + ") is reached after " + named(*in.last_password) +
-          " failed: that control does not stop the stack on a wrong password, so the code "
-          "prompt reaches people who do not know the password (and their wrong codes count "
-          "toward the user's lockout); use 'requisite' or '[success=ok default=die]'");
+      add(fill(tr("pam_valix ({line}) is reached after {module} failed: that control does not "
+                  "stop the stack on a wrong password, so the code prompt reaches people who do "
+                  "not know the password (and their wrong codes count toward the user's "
+                  "lockout); use 'requisite' or '[success=ok default=die]'"),
+               {{"line", where(e)}, {"module", named(*in.last_password)}}));
     }
   }
 
@@ -432,14 +443,17 @@ class Explorer {
     const bool success = p.status == Status::success && p.impression == Impression::positive;
     if (!success) return;
     if (p.valix == nullptr && p.password_ok && p.last_password != nullptr) {
-      add("a right password alone logs in: after " + named(*p.last_password) +
-          " succeeds the stack ends or jumps past pam_valix, so the code is never asked");
+      add(fill(tr("a right password alone logs in: after {module} succeeds the stack ends or "
+                  "jumps past pam_valix, so the code is never asked"),
+               {{"module", named(*p.last_password)}}));
     } else if (p.valix != nullptr && p.code_failed) {
-      add("a wrong code does not stop the login: pam_valix (" + where(*p.valix) + ", '" +
-          p.valix->line.control + "') failing still lets the stack succeed");
+      add(fill(tr("a wrong code does not stop the login: pam_valix ({line}, '{control}') failing "
+                  "still lets the stack succeed"),
+               {{"line", where(*p.valix)}, {"control", p.valix->line.control}}));
     } else if (p.valix != nullptr && has_password_ && !p.password_ok) {
-      add("a right code without the password logs in: pam_valix (" + where(*p.valix) +
-          ") can make the stack succeed when the password module failed");
+      add(fill(tr("a right code without the password logs in: pam_valix ({line}) can make the "
+                  "stack succeed when the password module failed"),
+               {{"line", where(*p.valix)}}));
     }
   }
 
@@ -513,13 +527,14 @@ std::vector<const AuthEntry*> valix_entries(const AuthStack& stack) {
 
 std::vector<std::string> check_auth_order(const AuthStack& stack) {
   if (count_entries(stack.entries) > kMaxEntries) {
-    return {"more than 200 auth lines: the order of the stack was not checked"};
+    return {tr("more than 200 auth lines: the order of the stack was not checked")};
   }
   Explorer explorer(stack.entries, has_password_module(stack.entries));
   (void)explorer.run(stack.entries, 0, Path{});
   if (explorer.gave_up()) {
-    return {"the auth stack has more paths than the check follows (" +
-            std::to_string(Explorer::kMaxSteps) + " steps): its order was not checked"};
+    return {fill(tr("the auth stack has more paths than the check follows ({steps} steps): its "
+                    "order was not checked"),
+                 {{"steps", std::to_string(Explorer::kMaxSteps)}})};
   }
   return std::move(explorer.findings);
 }

@@ -1,6 +1,7 @@
 // PAM service files (pam.d(5)) as Linux-PAM reads them, and what the auth stack they make
 // does with a wrong or a right password and a wrong or a right code: for valix-admin check.
-// Pure: text in, lines with their numbers out; file contents come through a callback.
+// Pure: text in, lines with their numbers out; file contents come through a callback. The
+// messages are in the user's language (i18n.hpp): they are made for valix-admin check.
 #pragma once
 
 #include <functional>

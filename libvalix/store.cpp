@@ -1,6 +1,7 @@
 #include "store.hpp"
 
 #include "file_store.hpp"
+#include "i18n.hpp"
 #include "ldap_store.hpp"
 
 namespace valix {
@@ -10,20 +11,23 @@ Result<void> check_state_owner(const StateKey& key, const std::optional<UserStat
   if (!key.uid) return {};
   const std::string uid = std::to_string(*key.uid);
   if (state && state->uid && *state->uid != *key.uid) {
-    return fail(Errc::misfiled,
-                "the 2FA state filed under '" + key.name + "' belongs to uid " +
-                    std::to_string(*state->uid) + ", not to this account (uid " + uid +
-                    "): the name was given to another account; an administrator must move the "
-                    "state to the account it belongs to (valix-admin rename " +
-                    key.name + " NEWNAME) or remove it");
+    // TRANSLATORS: {state_uid} is the uid the state records, {uid} the account's.
+    return fail_said(
+        Errc::misfiled,
+        "the 2FA state filed under '{name}' belongs to uid {state_uid}, not to this "
+        "account (uid {uid}): the name was given to another account; an "
+        "administrator must move the state to the account it belongs to "
+        "(valix-admin rename {name} NEWNAME) or remove it",
+        {{"name", key.name}, {"state_uid", std::to_string(*state->uid)}, {"uid", uid}});
   }
   if (!filed_for_uid || *filed_for_uid == key.name) return {};
-  return fail(Errc::misfiled, "2FA state of uid " + uid + " is filed under '" + *filed_for_uid +
-                                  "', not under the account's own name '" + key.name +
-                                  "' (the account was renamed, or another login name for the "
-                                  "uid comes first); an administrator must move it: "
-                                  "valix-admin rename " +
-                                  *filed_for_uid + " " + key.name);
+  // TRANSLATORS: {filed} is the name the state is filed under, {name} the account's own name.
+  return fail_said(Errc::misfiled,
+                   "2FA state of uid {uid} is filed under '{filed}', not under the account's own "
+                   "name '{name}' (the account was renamed, or another login name for the uid "
+                   "comes first); an administrator must move it: valix-admin rename {filed} "
+                   "{name}",
+                   {{"uid", uid}, {"filed", *filed_for_uid}, {"name", key.name}});
 }
 
 Result<std::unique_ptr<StateStore>> open_state_store(const Config& config, uid_t trusted_uid,

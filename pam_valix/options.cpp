@@ -3,6 +3,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "i18n.hpp"
+
 namespace valix::pam {
 
 Result<ModuleOptions> parse_module_options(std::span<const char* const> args) {
@@ -16,23 +18,23 @@ Result<ModuleOptions> parse_module_options(std::span<const char* const> args) {
       // Removed: it took the code before any password was checked (a code prompt only for
       // enrolled names, failures counted without the password). A stack that still names it
       // is refused rather than silently changed.
-      return fail(Errc::config,
-                  "module option forward_pass was removed (it judged the code before the "
-                  "password); see pam_valix(8)");
+      return fail_said(Errc::config,
+                       "module option forward_pass was removed (it judged the code before the "
+                       "password); see pam_valix(8)");
     } else if (arg.starts_with("config=")) {
       options.config_path = arg.substr(7);
       if (options.config_path.empty() || options.config_path.front() != '/') {
-        return fail(Errc::config, "module option config= needs an absolute path");
+        return fail_said(Errc::config, "module option config= needs an absolute path");
       }
     } else if (arg.starts_with("check_helper=")) {
       options.check_helper = arg.substr(13);
       if (options.check_helper.empty() || options.check_helper.front() != '/') {
-        return fail(Errc::config, "module option check_helper= needs an absolute path");
+        return fail_said(Errc::config, "module option check_helper= needs an absolute path");
       }
     } else if (const auto equals = arg.find('='); equals != std::string_view::npos && equals > 0) {
       options.overrides.emplace_back(arg.substr(0, equals), arg.substr(equals + 1));
     } else {
-      return fail(Errc::config, "unknown module option '" + std::string(arg) + "'");
+      return fail_said(Errc::config, "unknown module option '{option}'", {{"option", arg}});
     }
   }
   return options;
@@ -47,14 +49,16 @@ Result<Config> load_module_config(const ModuleOptions& options) {
   if (!config) return std::unexpected(config.error());
   for (const auto& [key, value] : options.overrides) {
     if (auto applied = apply_setting(*config, key, value); !applied) {
-      return fail(Errc::config, "module option " + key + "=: " + applied.error().message);
+      // TRANSLATORS: {error} says what is wrong with the value of the module option {key}.
+      return fail_said(Errc::config, "module option {key}=: {error}",
+                       {{"key", key}, {"error", applied.error()}});
     }
   }
   // Checked again as a whole: an option may break a rule the file alone kept (its
   // lockout_seconds above the file's lockout_max_seconds, say).
   if (auto valid = validate_config(*config); !valid) {
-    return fail(Errc::config,
-                options.config_path + " with the module options: " + valid.error().message);
+    return fail_said(Errc::config, "{config} with the module options: {error}",
+                     {{"config", options.config_path}, {"error", valid.error()}});
   }
   return config;
 }

@@ -1,5 +1,7 @@
 // printable_for_log: the one sanitizer for text from outside that reaches a log line or a
-// terminal (the module's rhost and service, valix-admin's and valix-enroll's echoed names).
+// terminal (the module's rhost and service, valix-admin's and valix-enroll's echoed names);
+// printable_for_terminal, its UTF-8 aware form for valix-admin check's findings.
+#include <clocale>
 #include <string>
 
 #include "secure.hpp"  // before unit.hpp: cmocka defines a fail() macro
@@ -51,12 +53,59 @@ void long_text_is_cut(void**) {
   assert_string_equal(printable_for_log("ab\xc3\xa9", 3).c_str(), "ab?...");
 }
 
+// In the C locale (no setlocale: every test program, and the module's host that set none)
+// printable_for_terminal is printable_for_log, byte for byte.
+void terminal_text_in_the_c_locale(void**) {
+  for (const char* text : {"Jos\xc3\xa9",
+                           "x\x9b"
+                           "2J\xc2\x9by",
+                           "\xe2\x80\xae", "a\tb\x7f"}) {
+    assert_string_equal(printable_for_terminal(text, 128).c_str(),
+                        printable_for_log(text, 128).c_str());
+  }
+  assert_string_equal(printable_for_terminal("ab\xc3\xa9", 3).c_str(), "ab?...");
+  assert_string_equal(printable_for_terminal(std::string(200, 'x'), 128).c_str(),
+                      (std::string(128, 'x') + "...").c_str());
+}
+
+// In a UTF-8 locale (a translated valix-admin check), well-formed printable characters are
+// kept; controls, invisible or bidirectional formatting and ill-formed bytes are not.
+void terminal_text_in_a_utf8_locale(void**) {
+  if (std::setlocale(LC_CTYPE, "C.UTF-8") == nullptr) skip();
+  assert_string_equal(
+      printable_for_terminal("Jos\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91", 128).c_str(),
+      "Jos\xc3\xa9 \xe2\x82\xac \xf0\x9f\x94\x91");
+  // C1 controls, raw and as UTF-8; a lone continuation byte; an overlong '/'; a surrogate.
+  assert_string_equal(printable_for_terminal("x\x9b"
+                                             "2J\xc2\x9by",
+                                             128)
+                          .c_str(),
+                      "x?2J??y");
+  assert_string_equal(printable_for_terminal("\xc0\xaf\xed\xa0\x80\xbf", 128).c_str(), "??????");
+  // Right-to-left override, zero-width space, byte order mark, a tag character.
+  assert_string_equal(printable_for_terminal("a\xe2\x80\xae"
+                                             "b\xe2\x80\x8b"
+                                             "c\xef\xbb\xbf"
+                                             "d\xf3\xa0\x80\x81",
+                                             128)
+                          .c_str(),
+                      "a???b???c???d????");
+  assert_string_equal(printable_for_terminal("a\n\x1b[2J\x7f", 128).c_str(), "a??[2J?");
+  // Cut at a character boundary, never inside one; a character cut short is ill-formed.
+  assert_string_equal(printable_for_terminal("ab\xc3\xa9", 3).c_str(), "ab...");
+  assert_string_equal(printable_for_terminal("ab\xc3\xa9", 4).c_str(), "ab\xc3\xa9");
+  assert_string_equal(printable_for_terminal("ab\xe2\x82", 128).c_str(), "ab??");
+  (void)std::setlocale(LC_CTYPE, "C");
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(controls_are_replaced),
       cmocka_unit_test(long_text_is_cut),
+      cmocka_unit_test(terminal_text_in_the_c_locale),
+      cmocka_unit_test(terminal_text_in_a_utf8_locale),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

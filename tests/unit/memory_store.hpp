@@ -37,16 +37,7 @@ class MemoryStore final : public valix::StateStore {
       auto change = mutate(*current);
       if (!change) return std::unexpected(change.error());
       if (run == 1) continue;  // the lost race: retried on a fresh read
-      if (*change == valix::StateChange::keep) return {};
-      if (fail_writes_from != 0 && updates >= fail_writes_from) {
-        return valix::fail(valix::Errc::io, "write failed (test)");
-      }
-      ++writes;
-      if (*change == valix::StateChange::remove || !*current || (*current)->empty()) {
-        states_.erase(key.name);
-      } else {
-        states_.insert_or_assign(key.name, std::move(**current));
-      }
+      return commit(key, *change, *current, true);
     }
     return {};
   }
@@ -93,16 +84,7 @@ class MemoryStore final : public valix::StateStore {
       ++refused_beyond_room;
       return valix::fail(valix::Errc::internal, "beyond the room offered (test)");
     }
-    if (!wrote_ahead && fail_writes_from != 0 && updates >= fail_writes_from) {
-      return valix::fail(valix::Errc::io, "write failed (test)");
-    }
-    ++writes;
-    if (*change == valix::StateChange::remove || !*current || (*current)->empty()) {
-      states_.erase(key.name);
-    } else {
-      states_.insert_or_assign(key.name, std::move(**current));
-    }
-    return {};
+    return commit(key, *change, *current, !wrote_ahead);
   }
 
   // Names only: this store keeps no uid index (the file store's uid rules have their own
@@ -138,6 +120,22 @@ class MemoryStore final : public valix::StateStore {
   int before_update_at = 0;
 
  private:
+  // Applies a mutator's decision; a write fails (fail_writes_from) when may_fail.
+  valix::Result<void> commit(const valix::StateKey& key, valix::StateChange change,
+                             std::optional<valix::UserState>& state, bool may_fail) {
+    if (change == valix::StateChange::keep) return {};
+    if (may_fail && fail_writes_from != 0 && updates >= fail_writes_from) {
+      return valix::fail(valix::Errc::io, "write failed (test)");
+    }
+    ++writes;
+    if (change == valix::StateChange::remove || !state || state->empty()) {
+      states_.erase(key.name);
+    } else {
+      states_.insert_or_assign(key.name, std::move(*state));
+    }
+    return {};
+  }
+
   std::map<std::string, valix::UserState> states_;
 };
 

@@ -114,6 +114,19 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& user
                                      const std::optional<std::string>& file,
                                      BackupCodesOnImport backup, ExistingEnrollment existing);
 
+// A hardware token's settings (valix-admin add-token): its kind, OTP parameters, and for
+// HOTP the counter of its next value.
+struct TokenSettings {
+  AuthenticatorKind kind = AuthenticatorKind::hotp;
+  OtpParameters otp;
+  std::uint64_t counter = 0;
+};
+// Makes a hardware token, its secret read from standard input (hex or base32), the user's
+// authenticator, with new backup codes (unless backup is none); an existing enrollment is
+// replaced only when existing is replace.
+Exit cmd_add_token(const Context& ctx, const std::string& user, const TokenSettings& token,
+                   BackupCodesOnImport backup, ExistingEnrollment existing);
+
 // Copies the state files under state_dir (default: valix.conf's) into the directory of
 // store = ldap; users with state there already are kept unless existing is replace.
 Exit cmd_migrate(const Context& ctx, const std::optional<std::string>& state_dir,

@@ -108,10 +108,12 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
     }
     replaced = state && state->enrollment;
     if (!state) state.emplace();
+    const std::uint64_t first =
+        watermark_replacing(state->enrollment, ga.secret, AuthenticatorKind::totp, watermark);
     state->enrollment.reset();
     state->pending =
         PendingEnrollment{ga.secret.clone(), otp, ctx.now + ctx.config.pending_lifetime};
-    auto activated = activate_enrollment(*state, watermark, ctx.now, ctx.config);
+    auto activated = activate_enrollment(*state, first, ctx.now, ctx.config);
     if (!activated) return std::unexpected(activated.error());
     codes = std::move(*activated);
     if (backup == BackupCodesOnImport::none) {

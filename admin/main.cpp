@@ -1,6 +1,7 @@
 // valix-admin: command line, root check, configuration and logging set-up.
 #include <unistd.h>
 
+#include <charconv>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -33,12 +34,21 @@ Commands:
         lockout, so they can set it up again. A 'require' flag stays.
   unlock USER
         Clear a lockout after too many wrong codes.
+  add-token USER --hotp|--totp [--algorithm A] [--digits 6|8] [--period S]
+            [--counter N] [--force] [--no-backup-codes]
+        Make a hardware OATH token the user's authenticator: its secret (hex,
+        as token vendors ship it, or base32) is read from standard input. HOTP
+        tokens (counter-based; --counter: the counter of its next value, 0 for
+        a new token) or TOTP tokens with their own algorithm (SHA1), digits (6)
+        and period (30). New backup codes are printed (--no-backup-codes:
+        none). --force replaces an existing enrollment.
   resync USER CODE1 CODE2
         Measure how far the user's authenticator (a hardware token, a phone)
         runs from this host's clock from two consecutive codes it shows now, and
         allow for it on every login (up to 2,880 time steps either way: a day
-        at 30 s). Give a code as "-" to read it from standard input (other
-        users can see the command line).
+        at 30 s). For an HOTP token: two consecutive values within 10,000
+        presses of its counter set the counter past them. Give a code as "-"
+        to read it from standard input (other users can see the command line).
   rename OLD NEW
         Move the 2FA state filed under OLD to the account NEW, after the account
         was renamed (usermod -l) or when another login name for its uid comes
@@ -132,6 +142,9 @@ struct CommandLine {
   std::optional<std::string> pam_dir;
   std::optional<std::string> sshd_config;
   bool no_sshd = false;
+  // add-token
+  std::optional<AuthenticatorKind> token_kind;
+  std::optional<std::string> algorithm, digits, period, counter;
 };
 
 std::optional<Exit> parse(int argc, char** argv, CommandLine& cl) {
@@ -175,6 +188,21 @@ std::optional<Exit> parse(int argc, char** argv, CommandLine& cl) {
       auto v = value("--sshd-config");
       if (!v || v->empty()) return usage_error(tr("--sshd-config needs a file"));
       cl.sshd_config = *v;
+    } else if (arg == "--hotp" || arg == "--totp") {
+      if (cl.token_kind) return usage_error(tr("--hotp and --totp exclude each other"));
+      cl.token_kind = arg == "--hotp" ? AuthenticatorKind::hotp : AuthenticatorKind::totp;
+    } else if (arg == "--algorithm" || arg.starts_with("--algorithm=") || arg == "--digits" ||
+               arg.starts_with("--digits=") || arg == "--period" || arg.starts_with("--period=") ||
+               arg == "--counter" || arg.starts_with("--counter=")) {
+      const std::string name = arg.substr(0, arg.find('='));
+      auto v = value(name);
+      if (!v || v->empty()) {
+        return usage_error(fill(tr("{option} needs a value"), {{"option", name}}));
+      }
+      (name == "--algorithm" ? cl.algorithm
+       : name == "--digits"  ? cl.digits
+       : name == "--period"  ? cl.period
+                             : cl.counter) = *v;
     } else if (arg == "--no-sshd") {
       cl.no_sshd = true;
     } else if (arg == "--group" || arg.starts_with("--group=")) {
@@ -196,11 +224,17 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
     return usage_error(tr("--group only goes with require and unrequire"));
   }
   if (cl.json && c != "status") return usage_error(tr("--json only goes with status"));
-  if (cl.no_backup_codes && c != "import-google-authenticator") {
-    return usage_error(tr("--no-backup-codes only goes with import-google-authenticator"));
+  if (cl.no_backup_codes && c != "import-google-authenticator" && c != "add-token") {
+    return usage_error(
+        tr("--no-backup-codes only goes with import-google-authenticator and add-token"));
   }
-  if (cl.force && c != "import-google-authenticator" && c != "migrate") {
-    return usage_error(tr("--force only goes with import-google-authenticator and migrate"));
+  if (cl.force && c != "import-google-authenticator" && c != "migrate" && c != "add-token") {
+    return usage_error(
+        tr("--force only goes with import-google-authenticator, add-token and migrate"));
+  }
+  if ((cl.token_kind || cl.algorithm || cl.digits || cl.period || cl.counter) && c != "add-token") {
+    return usage_error(
+        tr("--hotp, --totp, --algorithm, --digits, --period and --counter only go with add-token"));
   }
   if ((cl.pam_dir || cl.sshd_config || cl.no_sshd) && c != "check") {
     return usage_error(tr("--pam-dir, --sshd-config and --no-sshd only go with check"));
@@ -214,6 +248,16 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
   } else if (c == "reset" || c == "unlock") {
     if (cl.args.size() != 1)
       return usage_error(fill(tr("{command} takes exactly one USER"), {{"command", c}}));
+  } else if (c == "add-token") {
+    if (cl.args.size() != 1 || !cl.token_kind) {
+      return usage_error(fill(tr("{command} takes USER and --hotp or --totp"), {{"command", c}}));
+    }
+    if (cl.counter && cl.token_kind != AuthenticatorKind::hotp) {
+      return usage_error(tr("--counter only goes with --hotp"));
+    }
+    if (cl.period && cl.token_kind != AuthenticatorKind::totp) {
+      return usage_error(tr("--period only goes with --totp"));
+    }
   } else if (c == "resync") {
     if (cl.args.size() != 3)
       return usage_error(fill(tr("{command} takes USER CODE1 CODE2"), {{"command", c}}));
@@ -234,6 +278,39 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
                            : fill(tr("unknown command '{command}'"), {{"command", shown(c)}}));
   }
   return std::nullopt;
+}
+
+// add-token's options as settings: SHA1, 6 digits, 30 s and counter 0 unless given.
+Result<TokenSettings> token_settings(const CommandLine& cl) {
+  TokenSettings token;
+  token.kind = cl.token_kind.value_or(AuthenticatorKind::hotp);
+  if (cl.algorithm) {
+    auto algorithm = parse_otp_algorithm(*cl.algorithm);
+    if (!algorithm) return fail(Errc::invalid, tr("--algorithm must be SHA1, SHA256 or SHA512"));
+    token.otp.algorithm = *algorithm;
+  }
+  if (cl.digits) {
+    if (*cl.digits != "6" && *cl.digits != "8")
+      return fail(Errc::invalid, tr("--digits must be 6 or 8"));
+    token.otp.digits = *cl.digits == "6" ? 6 : 8;
+  }
+  auto number = [](const std::string& text, std::uint64_t max) -> std::optional<std::uint64_t> {
+    std::uint64_t n = 0;
+    const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), n);
+    if (ec != std::errc{} || end != text.data() + text.size() || n > max) return std::nullopt;
+    return n;
+  };
+  if (cl.period) {
+    auto period = number(*cl.period, 300);
+    if (!period || *period < 15) return fail(Errc::invalid, tr("--period must be 15 to 300"));
+    token.otp.period = static_cast<int>(*period);
+  }
+  if (cl.counter) {
+    auto counter = number(*cl.counter, std::uint64_t{1} << 53);
+    if (!counter) return fail(Errc::invalid, tr("--counter must be a count of presses"));
+    token.counter = *counter;
+  }
+  return token;
 }
 
 int run(int argc, char** argv) {
@@ -294,6 +371,13 @@ int run(int argc, char** argv) {
     result = cmd_reset(ctx, cl.args.front());
   } else if (cl.command == "unlock") {
     result = cmd_unlock(ctx, cl.args.front());
+  } else if (cl.command == "add-token") {
+    auto token = token_settings(cl);
+    if (!token) return static_cast<int>(usage_error(token.error().message));
+    result = cmd_add_token(
+        ctx, cl.args.front(), *token,
+        cl.no_backup_codes ? BackupCodesOnImport::none : BackupCodesOnImport::generate,
+        cl.force ? ExistingEnrollment::replace : ExistingEnrollment::refuse);
   } else if (cl.command == "resync") {
     result = cmd_resync(ctx, cl.args[0], cl.args[1], cl.args[2]);
   } else if (cl.command == "rename") {

@@ -114,6 +114,12 @@ class Enroller {
                       "update automatically)"));
       return false;
     }
+    if (verdict->outcome == Outcome::out_of_sync) {
+      std::fprintf(stderr, "valix-enroll: %s\n",
+                   tr("that code is not correct: your token has run ahead (press its button "
+                      "again and use the new code)"));
+      return false;
+    }
     std::fprintf(stderr, "valix-enroll: %s\n", tr("that code is not correct"));
     return false;
   }

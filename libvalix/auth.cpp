@@ -33,15 +33,45 @@ Limit limit_for(UserState& state, AnswerShape shape, const Config& config) {
 
 constexpr std::size_t kLongestAnswer = 256;  // longer answers are refused unparsed
 
+// An HOTP value against a token whose next counter is enrollment.last_step: accepted within
+// [next, next + look_ahead) (the counter moves past it); replayed for one of the look_ahead
+// values before next; out of sync within kHotpSyncRange past the look-ahead (the counter
+// moves past it too: whoever saw the refusal knows a coming value); wrong otherwise. Every
+// value of each range is computed and compared, whatever matches.
+Result<Outcome> judge_hotp(Enrollment& enrollment, std::string_view code, int look_ahead) {
+  const std::uint64_t next = enrollment.last_step;
+  const auto ahead = static_cast<std::uint64_t>(look_ahead);
+  auto accepted = find_hotp_counter(enrollment.secret.span(), code, next, ahead, enrollment.otp);
+  if (!accepted) return std::unexpected(accepted.error());
+  if (*accepted) {
+    enrollment.last_step = **accepted + 1;
+    return Outcome::hotp_accepted;
+  }
+  const std::uint64_t back = std::min(next, ahead);
+  auto used = find_hotp_counter(enrollment.secret.span(), code, next - back, back, enrollment.otp);
+  if (!used) return std::unexpected(used.error());
+  if (*used) return Outcome::replayed;
+  auto beyond = find_hotp_counter(enrollment.secret.span(), code, next + ahead, kHotpSyncRange,
+                                  enrollment.otp);
+  if (!beyond) return std::unexpected(beyond.error());
+  if (*beyond) {
+    enrollment.last_step = **beyond + 1;
+    return Outcome::out_of_sync;
+  }
+  return Outcome::wrong;
+}
+
 }  // namespace
 
 std::string_view outcome_name(Outcome outcome) {
   switch (outcome) {
     case Outcome::totp_accepted: return "totp code accepted";
+    case Outcome::hotp_accepted: return "hotp code accepted";
     case Outcome::backup_accepted: return "backup code accepted";
     case Outcome::wrong: return "wrong code";
     case Outcome::replayed: return "code already used";
     case Outcome::clock_drift: return "code for another time (clock drift)";
+    case Outcome::out_of_sync: return "token out of sync (a value beyond the look-ahead)";
     case Outcome::malformed: return "answer is not a code";
     case Outcome::locked: return "locked out";
   }
@@ -51,10 +81,12 @@ std::string_view outcome_name(Outcome outcome) {
 Reason verdict_reason(const Verdict& verdict) {
   switch (verdict.outcome) {
     case Outcome::totp_accepted: return Reason::totp_code;
+    case Outcome::hotp_accepted: return Reason::hotp_code;
     case Outcome::backup_accepted: return Reason::backup_code;
     case Outcome::wrong: return Reason::wrong_code;
     case Outcome::replayed: return Reason::replayed;
     case Outcome::clock_drift: return Reason::clock_drift;
+    case Outcome::out_of_sync: return Reason::out_of_sync;
     case Outcome::malformed: return Reason::malformed;
     case Outcome::locked: return Reason::locked;
   }
@@ -123,6 +155,13 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
   verdict.shape = answer_shape(answer, enrollment.otp.digits);
   switch (verdict.shape) {
     case AnswerShape::totp: {
+      if (enrollment.kind == AuthenticatorKind::hotp) {
+        auto judged = judge_hotp(enrollment, *as_totp_code(answer, enrollment.otp.digits),
+                                 config.hotp_look_ahead);
+        if (!judged) return std::unexpected(judged.error());
+        verdict.outcome = *judged;
+        break;
+      }
       const auto code = as_totp_code(answer, enrollment.otp.digits);
       // The authenticator's own step now: ours, moved by the offset a resync recorded.
       const std::uint64_t current = enrollment.authenticator_step(now);
@@ -200,6 +239,41 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
   return verdict;
 }
 
+namespace {
+
+Result<Resync> resync_hotp(Enrollment& enrollment, std::string_view first,
+                           std::string_view second) {
+  const std::uint64_t next = enrollment.last_step;
+  std::optional<std::uint64_t> found;
+  int pairs = 0;
+  bool previous_matched = false;
+  for (std::uint64_t c = next; c < next + kHotpResyncRange; ++c) {
+    auto value = hotp(enrollment.secret.span(), c, enrollment.otp);
+    if (!value) return std::unexpected(value.error());
+    if (previous_matched && constant_time_equal(value->view(), second)) {
+      ++pairs;
+      found = c;
+    }
+    previous_matched = constant_time_equal(value->view(), first);
+  }
+  if (pairs == 0) {
+    return fail_said(Errc::not_found,
+                     "the two values are not consecutive values of this user's token within "
+                     "10,000 presses of its counter (values already used are never taken)");
+  }
+  if (pairs > 1) {
+    return fail_said(Errc::not_found,
+                     "the two values match the token at more than one count; try two later "
+                     "values");
+  }
+  Resync result;
+  result.step = *found;
+  enrollment.last_step = *found + 1;
+  return result;
+}
+
+}  // namespace
+
 Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view code1,
                                     std::string_view code2, std::int64_t now) {
   const auto first = as_totp_code(code1, enrollment.otp.digits);
@@ -208,6 +282,7 @@ Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view cod
     return fail_said(Errc::invalid, "a resync needs two codes of {digits} digits",
                      {{"digits", std::to_string(enrollment.otp.digits)}});
   }
+  if (enrollment.kind == AuthenticatorKind::hotp) return resync_hotp(enrollment, *first, *second);
   const auto ours = static_cast<std::int64_t>(totp_step(now, enrollment.otp.period));
   const std::int64_t lowest = std::max<std::int64_t>(0, ours - kMaxOffsetSteps);
   const std::int64_t highest = ours + kMaxOffsetSteps;

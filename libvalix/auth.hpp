@@ -18,11 +18,15 @@ namespace valix {
 
 enum class Outcome {
   totp_accepted,    // a TOTP code for a step above the watermark
+  hotp_accepted,    // an HOTP token's value within the look-ahead from its next counter
   backup_accepted,  // a backup code, now consumed
   wrong,            // not a valid code (counts as a failure)
   replayed,         // a valid TOTP code at or below the watermark (counts as a failure)
   clock_drift,      // a code right for a step outside the window but within kDriftSteps of
                     // now: a phone (or server) clock that is off; refused and counted as wrong
+  out_of_sync,      // an HOTP token's value beyond the look-ahead (its button was pressed
+                    // many times unused): refused and counted as wrong; the counter moves past
+                    // it, so the token's next value works
   malformed,        // not shaped like any code (counts as a failure)
   locked,           // locked out: the answer was not even looked at
 };
@@ -40,7 +44,8 @@ struct Verdict {
   std::size_t backup_codes_left = 0;
   std::int64_t drift_seconds = 0;  // clock_drift: how far the code's step is from now (+ ahead)
   bool accepted() const {
-    return outcome == Outcome::totp_accepted || outcome == Outcome::backup_accepted;
+    return outcome == Outcome::totp_accepted || outcome == Outcome::hotp_accepted ||
+           outcome == Outcome::backup_accepted;
   }
 };
 
@@ -52,8 +57,13 @@ std::string_view outcome_name(Outcome outcome);
 // watermark past it, so that a code learned this way never works when its time comes.
 inline constexpr int kDriftSteps = 10;
 
-// The reason a verdict is logged with (log.hpp): totp_code, backup_code, wrong_code,
-// replayed, clock_drift, malformed, locked.
+// How far past the look-ahead an HOTP value is still recognised as the token's own (out of
+// sync), and how far valix-admin resync looks for two consecutive values.
+inline constexpr std::uint64_t kHotpSyncRange = 1000;
+inline constexpr std::uint64_t kHotpResyncRange = 10000;
+
+// The reason a verdict is logged with (log.hpp): totp_code, hotp_code, backup_code,
+// wrong_code, replayed, clock_drift, out_of_sync, malformed, locked.
 Reason verdict_reason(const Verdict& verdict);
 
 // The answer as a TOTP code of `digits` digits: surrounding blanks removed; nullopt when it is
@@ -144,8 +154,10 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
 // authenticator, are looked for at every step within kMaxOffsetSteps of ours now (the
 // offset in force is not used: a resync measures the clock afresh). Found at steps S and
 // S + 1, both above the watermark: the enrollment's offset becomes S + 1 minus our step and
-// its watermark S + 1, so neither code works again. Errc::not_found: no such pair, or more
-// than one (two codes in a row leave a chance of about 6e-9 that a pair is found by
+// its watermark S + 1, so neither code works again. For an HOTP token: two consecutive
+// values at counters C and C + 1 within kHotpResyncRange from its next counter; the next
+// counter becomes C + 2 (result.step is C + 1, the offset stays 0). Errc::not_found: no such pair,
+// or more than one (two codes in a row leave a chance of about 6e-9 that a pair is found by
 // accident, and an ambiguous one is refused); Errc::conflict: the pair is at or below the
 // watermark (used codes, or older than a login). The enrollment is unchanged on an error.
 struct Resync {

@@ -19,10 +19,12 @@ struct OutcomeWord {
 };
 constexpr OutcomeWord kOutcomes[] = {
     {Outcome::totp_accepted, "totp-accepted"},
+    {Outcome::hotp_accepted, "hotp-accepted"},
     {Outcome::backup_accepted, "backup-accepted"},
     {Outcome::wrong, "wrong"},
     {Outcome::replayed, "replayed"},
     {Outcome::clock_drift, "clock-drift"},
+    {Outcome::out_of_sync, "out-of-sync"},
     {Outcome::malformed, "malformed"},
     {Outcome::locked, "locked"},
 };

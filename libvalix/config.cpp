@@ -260,6 +260,7 @@ Result<void> apply_setting(Config& config, std::string_view key, std::string_vie
   }
   if (key == "period") return assign_int(config.otp.period, 15, 300);
   if (key == "window") return assign_int(config.window, 0, 10);
+  if (key == "hotp_look_ahead") return assign_int(config.hotp_look_ahead, 1, 100);
   if (key == "require") {
     if (value == "none") config.require = Requirement::none;
     else if (value == "all") config.require = Requirement::all;

@@ -50,9 +50,10 @@ struct Config {
   StoreKind store = StoreKind::files;
   std::string state_dir{kDefaultStateDir};
   LdapSettings ldap;
-  std::string issuer;  // empty: the host name; with store = ldap, the domain of ldap_base
-  OtpParameters otp;   // for new enrollments; each enrollment keeps its own
-  int window = 1;      // accepted steps on each side of the current one
+  std::string issuer;        // empty: the host name; with store = ldap, the domain of ldap_base
+  OtpParameters otp;         // for new enrollments; each enrollment keeps its own
+  int window = 1;            // accepted steps on each side of the current one
+  int hotp_look_ahead = 10;  // HOTP tokens: values accepted from the next counter on
   Requirement require = Requirement::none;
   std::vector<std::string> require_groups;
   std::vector<std::string> exempt_groups;

@@ -1,5 +1,6 @@
 #include "enrollment.hpp"
 
+#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include <climits>
@@ -165,6 +166,15 @@ Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
     install_enrollment(*current, current->login_enrollment->enrollment.clone());
     return StateChange::write;
   });
+}
+
+std::uint64_t watermark_replacing(const std::optional<Enrollment>& old, const SecretBytes& secret,
+                                  AuthenticatorKind kind, std::uint64_t wanted) {
+  if (!old || old->kind != kind || old->secret.size() != secret.size() ||
+      CRYPTO_memcmp(old->secret.data(), secret.data(), secret.size()) != 0) {
+    return wanted;
+  }
+  return std::max(wanted, old->last_step);
 }
 
 Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uint64_t first_step,

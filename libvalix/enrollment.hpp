@@ -65,6 +65,12 @@ Result<void> keep_login_enrollment(StateStore& store, const StateKey& key,
 Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
                                        std::string_view token, std::int64_t now);
 
+// The watermark for an enrollment that replaces `old` (an administrator's --force) with
+// secret: `wanted`, but never below old's when it is the same secret and kind, so that a code
+// used before the replacement cannot be used again after it.
+std::uint64_t watermark_replacing(const std::optional<Enrollment>& old, const SecretBytes& secret,
+                                  AuthenticatorKind kind, std::uint64_t wanted);
+
 // Turns state.pending into the active enrollment (first code matched at first_step): new
 // backup codes (returned in clear, once), watermark at first_step, admin flag and failure
 // count cleared. state.pending must be set.

@@ -42,6 +42,8 @@ constexpr std::array kMappings{
     Mapping{"backup", "valixBackupHash", Form::multi},
     // Absent when 0 (serialize_state writes no line then): set by valix-admin resync.
     Mapping{"offset_steps", "valixClockOffset", Form::value},
+    // Absent for TOTP: "hotp" for a counter-based token (valix-admin add-token).
+    Mapping{"kind", "valixTokenType", Form::value},
 };
 
 // Parts of the state kept as their own lines in one attribute.

@@ -31,6 +31,7 @@ std::string_view event_name(Event event) {
 std::string_view reason_name(Reason reason) {
   switch (reason) {
     case Reason::totp_code: return "totp_code";
+    case Reason::hotp_code: return "hotp_code";
     case Reason::backup_code: return "backup_code";
     case Reason::grace_period: return "grace_period";
     case Reason::not_required: return "not_required";
@@ -38,6 +39,7 @@ std::string_view reason_name(Reason reason) {
     case Reason::wrong_code: return "wrong_code";
     case Reason::replayed: return "replayed";
     case Reason::clock_drift: return "clock_drift";
+    case Reason::out_of_sync: return "out_of_sync";
     case Reason::malformed: return "malformed";
     case Reason::locked: return "locked";
     case Reason::not_enrolled: return "not_enrolled";

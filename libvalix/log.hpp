@@ -39,6 +39,7 @@ enum class Event {
 
 enum class Reason {
   totp_code,           // success: a TOTP code
+  hotp_code,           // success: an HOTP token's value
   backup_code,         // success: a backup code (now used up)
   grace_period,        // grace: within the grace period of a real 2FA success
   not_required,        // ignored: not enrolled, and policy does not require 2FA
@@ -46,6 +47,7 @@ enum class Reason {
   wrong_code,          // denied/retry: not a valid code
   replayed,            // denied/retry: a valid TOTP code that was used already
   clock_drift,         // denied/retry: the code of a step a few minutes off (a clock is wrong)
+  out_of_sync,         // denied/retry: an HOTP value beyond the look-ahead (the token ran ahead)
   malformed,           // denied/retry: an answer shaped like no code
   locked,              // denied: locked out; the answer was not looked at
   not_enrolled,        // denied: 2FA required but not set up

@@ -74,23 +74,28 @@ std::uint64_t totp_step(std::int64_t unix_time, int period) {
   return static_cast<std::uint64_t>(unix_time) / static_cast<std::uint64_t>(period);
 }
 
+Result<std::optional<std::uint64_t>> find_hotp_counter(std::span<const std::uint8_t> key,
+                                                       std::string_view code, std::uint64_t first,
+                                                       std::uint64_t count,
+                                                       const OtpParameters& params) {
+  std::optional<std::uint64_t> found;
+  for (std::uint64_t counter = first; counter - first < count; ++counter) {
+    auto expected = hotp(key, counter, params);
+    if (!expected) return std::unexpected(expected.error());
+    // No early exit: every counter costs the same whether or not an earlier one matched.
+    const bool match = constant_time_equal(expected->view(), code);
+    if (match) found = counter;
+  }
+  return found;
+}
+
 Result<std::optional<std::uint64_t>> find_totp_step(std::span<const std::uint8_t> key,
                                                     std::string_view code,
                                                     std::uint64_t current_step, int window,
                                                     const OtpParameters& params) {
-  std::optional<std::uint64_t> found;
-  const std::uint64_t first = current_step >= static_cast<std::uint64_t>(window)
-                                  ? current_step - static_cast<std::uint64_t>(window)
-                                  : 0;
-  const std::uint64_t last = current_step + static_cast<std::uint64_t>(window);
-  for (std::uint64_t step = first; step <= last; ++step) {
-    auto expected = hotp(key, step, params);
-    if (!expected) return std::unexpected(expected.error());
-    // No early exit: every step costs the same whether or not an earlier one matched.
-    const bool match = constant_time_equal(expected->view(), code);
-    if (match) found = step;
-  }
-  return found;
+  const auto w = static_cast<std::uint64_t>(window);
+  const std::uint64_t first = current_step >= w ? current_step - w : 0;
+  return find_hotp_counter(key, code, first, current_step + w - first + 1, params);
 }
 
 }  // namespace valix

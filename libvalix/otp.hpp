@@ -41,4 +41,11 @@ Result<std::optional<std::uint64_t>> find_totp_step(std::span<const std::uint8_t
                                                     std::uint64_t current_step, int window,
                                                     const OtpParameters& params);
 
+// Looks for the counter in [first, first + count) whose HOTP value equals code, computing and
+// comparing every one in constant time whatever matches. The latest match, or nullopt.
+Result<std::optional<std::uint64_t>> find_hotp_counter(std::span<const std::uint8_t> key,
+                                                       std::string_view code, std::uint64_t first,
+                                                       std::uint64_t count,
+                                                       const OtpParameters& params);
+
 }  // namespace valix

@@ -11,7 +11,8 @@
 //   [grace HEX32 UNIX_TIME (repeated, at most 8)]       -- grace periods: key and success time
 //   [secret BASE32, algorithm A, digits D, period P, enrolled_at T, last_step S,
 //    backup_setting CRYPT_SETTING, backup CRYPT_HASH (repeated),
-//    [offset_steps N]]   -- enrollment; N: the authenticator's clock offset (resync), not 0
+//    [offset_steps N], [kind hotp]]   -- enrollment; N: the authenticator's clock offset
+//    (resync, TOTP only), not 0; kind hotp: a counter-based token (last_step: its next counter)
 //   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
 //    pending_expires T]                                                 -- pending enrollment
 //   [login_secret ... login_backup (the enrollment's keys with "login_" before them),
@@ -55,6 +56,7 @@ void append_enrollment(SecretString& out, const std::string& prefix, const Enrol
   for (const auto& hash : e.backup.hashes) append_line(out, prefix + "backup", hash);
   if (e.offset_steps != 0)
     append_line(out, prefix + "offset_steps", std::to_string(e.offset_steps));
+  if (e.kind == AuthenticatorKind::hotp) append_line(out, prefix + "kind", "hotp");
 }
 
 bool valid_token_digest(std::string_view text) {
@@ -242,7 +244,9 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "login_token",
                                                               "login_expires",
                                                               "offset_steps",
-                                                              "login_offset_steps"};
+                                                              "login_offset_steps",
+                                                              "kind",
+                                                              "login_kind"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
   }
@@ -340,6 +344,11 @@ Result<UserState> parse_state(std::string_view text) {
         return missing(prefix + "offset_steps");
       }
       e.offset_steps = *offset;
+    }
+    // Written only for HOTP: a state without it is TOTP.
+    if (auto kind = take(prefix + "kind")) {
+      if (*kind != "hotp" || e.offset_steps != 0) return missing(prefix + "kind");
+      e.kind = AuthenticatorKind::hotp;
     }
     return e;
   };

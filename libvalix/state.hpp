@@ -27,18 +27,25 @@ inline constexpr std::size_t kMaxSecretBytes = 128;
 // steps either way (a day at 30-second steps).
 inline constexpr std::int64_t kMaxOffsetSteps = 2880;
 
+// What kind of authenticator an enrollment is: an app or token showing time-based codes
+// (RFC 6238), or a token whose button shows the next counter-based code (RFC 4226).
+enum class AuthenticatorKind { totp, hotp };
+
 struct Enrollment {
   SecretBytes secret;
   OtpParameters otp;
   std::int64_t enrolled_at = 0;
-  std::uint64_t last_step = 0;  // replay watermark: steps at or below it are refused
+  // The replay watermark. TOTP: the last accepted step (steps at or below it are refused).
+  // HOTP: the counter of the next value (values below it are used).
+  std::uint64_t last_step = 0;
   BackupCodeHashes backup;
   // How far the authenticator's clock runs from ours, in steps (valix-admin resync; within
-  // ±kMaxOffsetSteps): codes are looked for around our step plus this.
+  // ±kMaxOffsetSteps): codes are looked for around our step plus this. TOTP only.
   std::int64_t offset_steps = 0;
+  AuthenticatorKind kind = AuthenticatorKind::totp;
 
   Enrollment clone() const {
-    return {secret.clone(), otp, enrolled_at, last_step, backup, offset_steps};
+    return {secret.clone(), otp, enrolled_at, last_step, backup, offset_steps, kind};
   }
   // The step the authenticator shows at unix_time (ours plus the offset; 0 at the earliest).
   std::uint64_t authenticator_step(std::int64_t unix_time) const;

@@ -26,8 +26,12 @@ bool outcomes_fit(const UserState& current, AnswerShape shape, std::int64_t now,
                   const Config& config, FailureGrace grace, const AnswerOrigin& origin,
                   std::size_t room) {
   const Enrollment& enrollment = *current.enrollment;
-  const std::uint64_t furthest = enrollment.authenticator_step(now) +
-                                 static_cast<std::uint64_t>(std::max(config.window, kDriftSteps));
+  const std::uint64_t furthest =
+      enrollment.kind == AuthenticatorKind::hotp
+          ? enrollment.last_step + static_cast<std::uint64_t>(config.hotp_look_ahead) +
+                kHotpSyncRange
+          : enrollment.authenticator_step(now) +
+                static_cast<std::uint64_t>(std::max(config.window, kDriftSteps));
   UserState refused = current.clone();
   (void)charge_failure(refused, shape, now, config, grace, origin.rhost);
   UserState accepted = current.clone();

@@ -100,6 +100,9 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
                : verdict.outcome == Outcome::clock_drift
                    ? tr("Invalid verification code. The time on your phone looks wrong: set it "
                         "to update automatically, then use the next code.")
+               : verdict.outcome == Outcome::out_of_sync
+                   ? tr("Invalid verification code. Your token has run ahead: press its button "
+                        "again and use the new code.")
                    : tr("Invalid verification code."),
                MessageKind::error);
   return PAM_AUTH_ERR;

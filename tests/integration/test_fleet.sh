@@ -155,6 +155,19 @@ check "... the offset is in the directory" [ "$(directory_value dave valixClockO
 expect_login ok "... host B accepts the token's next code" host-b dave "$NEXT"
 expect_login fail "... once: host A refuses it" host-a dave "$NEXT"
 
+# --- a hardware HOTP token, fleet-wide ----------------------------------------------------------
+# Added by the administrator over bob's app (hosts may not write valixTokenType); its counter is one for the
+# fleet: a value used on host A is used on host B, and the look-ahead counts from there.
+HOTP_HEX=3132333435363738393031323334353637383930
+hotp_value() { oathtool --hotp "$HOTP_HEX" -c "$1"; }
+host_admin host-a add-token bob --hotp --force < <(printf '%s\n' "$HOTP_HEX") >"$SB/token.out" 2>&1 || true
+check "add-token bob --hotp through host A" grep -q "bob's authenticator is now the token (HOTP" "$SB/token.out"
+check "... the directory says hotp" [ "$(directory_value bob valixTokenType)" = hotp ]
+expect_login ok "... its value logs in on host B" host-b bob "$(hotp_value 0)"
+expect_login fail "... and is used up on host A" host-a bob "$(hotp_value 0)"
+expect_login ok "... host A takes the token's next value" host-a bob "$(hotp_value 1)"
+check "... the counter is 2 in the directory" [ "$(directory_value bob valixLastStep)" = 2 ]
+
 # --- who may read the directory -------------------------------------------------------------
 check "an anonymous bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"
 check "a user's own bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -D '$VALIX_LDAP_USER_DN' -y '$SLAPD_DIR/alice.password' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"

@@ -263,6 +263,11 @@ modify 0 "ops deletes it again" ops "$ALICE_STATE" <<EOF
 delete: valixClockOffset
 -
 EOF
+modify 50 "host-a making an enrolled user's authenticator an HOTP token (add-token's, not a host's)" host-a "$ALICE_STATE" <<EOF
+add: valixTokenType
+valixTokenType: hotp
+-
+EOF
 modify 50 "host-a adding valixRequired" host-a "$ALICE_STATE" <<EOF
 add: valixRequired
 valixRequired: TRUE

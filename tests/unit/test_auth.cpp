@@ -339,6 +339,52 @@ void resync_and_offset(void**) {
   assert_int_equal(back->enrollment->offset_steps, -40);
 }
 
+// An HOTP token (RFC 4226's test secret and values): the next values within the look-ahead
+// are accepted once each and move the counter past them; used ones are replayed; one beyond
+// the look-ahead is out of sync, refused, and moves the counter so the token's next value
+// works; a resync takes two consecutive values.
+void hotp_token(void**) {
+  Fixture f = enrolled();
+  f.config.max_failures = 20;
+  Enrollment& e = *f.state.enrollment;
+  e.kind = AuthenticatorKind::hotp;
+  e.last_step = 0;  // a new token: its next value is counter 0's
+  auto value = [&](std::uint64_t counter) {
+    return std::string(hotp(e.secret.span(), counter, OtpParameters{})->view());
+  };
+  assert_string_equal(value(0).c_str(), "755224");
+  assert_true(verify(f, "755224") == Outcome::hotp_accepted);
+  assert_int_equal(e.last_step, 1);
+  assert_true(verify(f, "755224") == Outcome::replayed);
+  assert_true(verify(f, value(5)) == Outcome::hotp_accepted);  // presses 1-4 never used
+  assert_int_equal(e.last_step, 6);
+  assert_true(verify(f, value(3)) == Outcome::replayed);  // skipped over: used up
+  assert_true(verify(f, value(5)) == Outcome::replayed);
+  assert_true(verify(f, value(6 + 10)) == Outcome::out_of_sync);  // just past the look-ahead
+  assert_int_equal(e.last_step, 17);
+  assert_true(verify(f, value(16)) == Outcome::replayed);  // never works once refused
+  assert_true(verify(f, value(17)) == Outcome::hotp_accepted);
+  assert_true(verify(f, value(17 + 1 + kHotpSyncRange + 10)) == Outcome::wrong);
+  assert_int_equal(e.last_step, 18);
+
+  auto resynced = resync_authenticator(e, value(5000), value(5001), kNow);
+  ASSERT_OK(resynced);
+  assert_int_equal(e.last_step, 5002);
+  assert_int_equal(e.offset_steps, 0);
+  assert_true(verify(f, value(5001)) == Outcome::replayed);
+  assert_true(verify(f, value(5002)) == Outcome::hotp_accepted);
+  auto used = resync_authenticator(e, value(4000), value(4001), kNow);
+  assert_false(used.has_value());  // below the counter: never looked at
+  assert_int_equal(used.error().code, Errc::not_found);
+
+  auto text = serialize_state(f.state);
+  assert_non_null(std::strstr(text.c_str(), "\nkind hotp\n"));
+  auto back = parse_state(text.view());
+  ASSERT_OK(back);
+  assert_true(back->enrollment->kind == AuthenticatorKind::hotp);
+  assert_int_equal(back->enrollment->last_step, 5003);
+}
+
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(window_and_replay),
@@ -353,6 +399,7 @@ int main() {
       cmocka_unit_test(not_enrolled_is_an_error),
       cmocka_unit_test(new_secret),
       cmocka_unit_test(resync_and_offset),
+      cmocka_unit_test(hotp_token),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -55,6 +55,15 @@ void round_trip(void**) {
   assert_int_equal(values(a, "valixPending").size(), 1);
   assert_int_equal(values(a, "valixLoginEnrollment").size(), 1);
   assert_string_equal(values(a, "valixClockOffset").front().c_str(), "-20");
+  assert_true(a.find("valixTokenType") == a.end());  // TOTP: absent
+  UserState token = full_state();
+  token.enrollment->offset_steps = 0;
+  token.enrollment->kind = AuthenticatorKind::hotp;
+  const LdapAttributes t = state_to_attributes(token);
+  assert_string_equal(values(t, "valixTokenType").front().c_str(), "hotp");
+  auto token_back = attributes_to_state(t);
+  ASSERT_OK(token_back);
+  assert_true((*token_back)->enrollment->kind == AuthenticatorKind::hotp);
   // Zero counters are absent, not "0": a success clears them by deleting them.
   assert_true(a.find("valixBackupLockedUntil") == a.end());
   auto back = attributes_to_state(a);

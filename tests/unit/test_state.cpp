@@ -107,6 +107,10 @@ void rejections(void**) {
       with(g, "end\n", "offset_steps -2881\nend\n"),
       with(g, "end\n", "offset_steps 1.5\nend\n"),
       with(g, "end\n", "offset_steps 5\noffset_steps 5\nend\n"),
+      // The kind: only "hotp" is written (TOTP is the default), never with a clock offset.
+      with(g, "end\n", "kind totp\nend\n"),
+      with(g, "end\n", "kind HOTP\nend\n"),
+      with(g, "end\n", "kind hotp\noffset_steps 5\nend\n"),
       "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\noffset_steps 3\nend\n",
       "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\nbackup $y$x\nend\n",
       "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\ndigits 6\nend\n",

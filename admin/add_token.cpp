@@ -1,0 +1,141 @@
+// valix-admin add-token: a hardware OATH token (HOTP, RFC 4226, or TOTP with the token's own
+// algorithm, digits and period) becomes the user's authenticator. Token vendors ship each
+// token's secret in a seed file, in hex (YubiKey, most vendors) or base32; it is read from
+// standard input, never from the command line, which every user can read.
+#include <cctype>
+#include <cstdio>
+#include <string>
+
+#include "admin.hpp"
+#include "base32.hpp"
+#include "enrollment.hpp"
+#include "i18n.hpp"
+#include "otp.hpp"
+#include "stdin_input.hpp"
+
+namespace valix::admin {
+namespace {
+
+// Hex when the text is an even number of hex digits, else base32; blanks are ignored.
+Result<SecretBytes> decode_token_secret(std::string_view typed) {
+  std::string text;
+  for (const char c : typed) {
+    if (c != ' ' && c != '\t' && c != '-') text.push_back(c);
+  }
+  const bool hex = !text.empty() && text.size() % 2 == 0 &&
+                   text.find_first_not_of("0123456789abcdefABCDEF") == std::string::npos;
+  Result<SecretBytes> secret = fail(Errc::invalid, "");
+  if (hex) {
+    std::vector<std::uint8_t> bytes;
+    for (std::size_t i = 0; i < text.size(); i += 2) {
+      bytes.push_back(static_cast<std::uint8_t>(std::stoi(text.substr(i, 2), nullptr, 16)));
+    }
+    secret = SecretBytes(bytes);
+    wipe(bytes.data(), bytes.size());
+  } else {
+    secret = base32_decode(text);
+  }
+  wipe(text.data(), text.size());
+  if (!secret) {
+    return fail_said(Errc::invalid, "the secret is neither hex nor base32");
+  }
+  if (secret->size() < kMinSecretBytes || secret->size() > kMaxSecretBytes) {
+    return fail_said(
+        Errc::invalid, "the secret must be {min} to {max} bytes long",
+        {{"min", std::to_string(kMinSecretBytes)}, {"max", std::to_string(kMaxSecretBytes)}});
+  }
+  return secret;
+}
+
+}  // namespace
+
+Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSettings& token,
+                   BackupCodesOnImport backup, ExistingEnrollment existing) {
+  constexpr std::string_view action = "add-token";
+  auto target = resolve_user(ctx.store, typed);
+  if (!target) return refuse_resolution(ctx, action, target.error());
+  if (!target->account) {
+    return ctx.error(action, typed,
+                     say("there is no user named '{user}'; nothing changed", {{"user", typed}}),
+                     Exit::refused);
+  }
+  const std::string& user = target->name;
+  if (!valid_otp_parameters(token.otp)) {
+    return ctx.error(action, user, say("unsupported token settings; nothing changed"), Exit::usage);
+  }
+  auto line = stdin_line();
+  if (!line) {
+    return ctx.error(action, user, say("no secret on standard input; nothing changed"),
+                     Exit::usage);
+  }
+  auto secret = decode_token_secret(line->view());
+  if (!secret) {
+    return ctx.error(action, user, say("{error}; nothing changed", {{"error", secret.error()}}),
+                     Exit::refused);
+  }
+  const bool hotp_token = token.kind == AuthenticatorKind::hotp;
+  // HOTP: the token's next counter. TOTP: every step up to now stays refused, so a code the
+  // token showed before it was added cannot be replayed.
+  const std::uint64_t watermark = hotp_token ? token.counter : totp_step(ctx.now, token.otp.period);
+  std::vector<SecretString> codes;
+  bool replaced = false;
+  auto done =
+      ctx.store.update(target->key(), [&](std::optional<UserState>& state) -> Result<StateChange> {
+        if (state && state->enrollment && existing == ExistingEnrollment::refuse) {
+          return fail_said(Errc::conflict,
+                           "{user} is already enrolled; nothing changed (use --force to replace "
+                           "their enrollment)",
+                           {{"user", user}});
+        }
+        replaced = state && state->enrollment;
+        if (!state) state.emplace();
+        const std::uint64_t first =
+            watermark_replacing(state->enrollment, *secret, token.kind, watermark);
+        state->enrollment.reset();
+        state->pending =
+            PendingEnrollment{secret->clone(), token.otp, ctx.now + ctx.config.pending_lifetime};
+        auto activated = activate_enrollment(*state, first, ctx.now, ctx.config);
+        if (!activated) return std::unexpected(activated.error());
+        state->enrollment->kind = token.kind;
+        codes = std::move(*activated);
+        if (backup == BackupCodesOnImport::none) {
+          state->enrollment->backup.hashes.clear();
+          codes.clear();
+        }
+        return StateChange::write;
+      });
+  if (!done && done.error().code != Errc::unsynced) {
+    return ctx.error(action, user, done.error(),
+                     done.error().code == Errc::conflict ? Exit::refused : Exit::failed);
+  }
+  const std::string kind = hotp_token ? "HOTP" : "TOTP";
+  const std::string settings = kind + ", " + std::string(otp_algorithm_name(token.otp.algorithm)) +
+                               ", " + std::to_string(token.otp.digits) + " digits" +
+                               (hotp_token ? ", counter " + std::to_string(token.counter)
+                                           : ", " + std::to_string(token.otp.period) + " s steps");
+  ctx.audit(action, user,
+            "token added (" + settings + ")" + (replaced ? ", replacing an enrollment" : "") +
+                "; " + std::to_string(codes.size()) + " new backup codes");
+  std::printf("%s\n", fill(tr("{user}'s authenticator is now the token ({settings})."),
+                           {{"user", user}, {"settings", settings}})
+                          .c_str());
+  if (replaced) std::printf("%s\n", tr("Their previous Valix enrollment has been replaced."));
+  if (!codes.empty()) {
+    std::printf("\n%s\n%s",
+                fill(tr("New backup codes for {user} (each works once; give them to {user} "
+                        "securely; they will not be shown again):"),
+                     {{"user", user}})
+                    .c_str(),
+                format_backup_codes(codes).c_str());
+  }
+  if (!done) {
+    return ctx.error(action, user,
+                     say("{error}; the token is in use, but if this system crashes before the "
+                         "disk is fixed, add it again",
+                         {{"error", done.error()}}),
+                     Exit::failed);
+  }
+  return Exit::ok;
+}
+
+}  // namespace valix::admin

@@ -121,12 +121,7 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
                           .c_str());
   if (replaced) std::printf("%s\n", tr("Their previous Valix enrollment has been replaced."));
   if (!codes.empty()) {
-    std::printf("\n%s\n%s",
-                fill(tr("New backup codes for {user} (each works once; give them to {user} "
-                        "securely; they will not be shown again):"),
-                     {{"user", user}})
-                    .c_str(),
-                format_backup_codes(codes).c_str());
+    print_new_backup_codes(user, codes);
   }
   if (!done) {
     return ctx.error(action, user,

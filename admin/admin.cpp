@@ -9,6 +9,7 @@
 #include <ctime>
 #include <set>
 
+#include "enrollment.hpp"
 #include "text.hpp"
 #include "username.hpp"
 
@@ -79,6 +80,15 @@ std::string plural(std::size_t n, std::string_view word) {
 }
 
 }  // namespace
+
+void print_new_backup_codes(const std::string& user, const std::vector<SecretString>& codes) {
+  std::printf("\n%s\n%s",
+              fill(tr("New backup codes for {user} (each works once; give them to {user} "
+                      "securely; they will not be shown again):"),
+                   {{"user", user}})
+                  .c_str(),
+              format_backup_codes(codes).c_str());
+}
 
 Exit refuse_resolution(const Context& ctx, std::string_view action, const Error& error) {
   const Exit code =

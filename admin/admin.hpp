@@ -66,6 +66,10 @@ struct Target {
   }
 };
 
+// Prints the new backup codes an administrator's command made for user, with what to do with
+// them (an import, a token added).
+void print_new_backup_codes(const std::string& user, const std::vector<SecretString>& codes);
+
 // A name safe to print on a terminal or in a log line: printable_for_log(name, 128).
 std::string shown(std::string_view name);
 

@@ -189,12 +189,7 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
                              {{"user", user}})
                             .c_str());
   } else {
-    std::printf("\n%s\n%s",
-                fill(tr("New backup codes for {user} (each works once; give them to {user} "
-                        "securely; they will not be shown again):"),
-                     {{"user", user}})
-                    .c_str(),
-                format_backup_codes(codes).c_str());
+    print_new_backup_codes(user, codes);
   }
   std::printf("\n%s\n", fill(tr("{file} was not changed. Remove it, and pam_google_authenticator "
                                 "from the PAM configuration, once the switch to Valix is done."),

@@ -241,21 +241,37 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
 
 namespace {
 
-Result<Resync> resync_hotp(Enrollment& enrollment, std::string_view first,
-                           std::string_view second) {
-  const std::uint64_t next = enrollment.last_step;
-  std::optional<std::uint64_t> found;
+// The counters in [first, last] at which `second` follows `first` (value C is first's,
+// value C + 1 second's): how many such pairs, and the last one's C + 1. Every value of the
+// range is computed once.
+struct PairSearch {
   int pairs = 0;
+  std::uint64_t second_at = 0;
+};
+Result<PairSearch> find_consecutive_pair(const Enrollment& enrollment, std::string_view first,
+                                         std::string_view second, std::uint64_t lowest,
+                                         std::uint64_t highest) {
+  PairSearch search;
   bool previous_matched = false;
-  for (std::uint64_t c = next; c < next + kHotpResyncRange; ++c) {
+  for (std::uint64_t c = lowest; c <= highest; ++c) {
     auto value = hotp(enrollment.secret.span(), c, enrollment.otp);
     if (!value) return std::unexpected(value.error());
     if (previous_matched && constant_time_equal(value->view(), second)) {
-      ++pairs;
-      found = c;
+      ++search.pairs;
+      search.second_at = c;
     }
     previous_matched = constant_time_equal(value->view(), first);
   }
+  return search;
+}
+
+Result<Resync> resync_hotp(Enrollment& enrollment, std::string_view first,
+                           std::string_view second) {
+  const std::uint64_t next = enrollment.last_step;
+  auto search = find_consecutive_pair(enrollment, first, second, next, next + kHotpResyncRange - 1);
+  if (!search) return std::unexpected(search.error());
+  const int pairs = search->pairs;
+  const std::uint64_t found = search->second_at;
   if (pairs == 0) {
     return fail_said(Errc::not_found,
                      "the two values are not consecutive values of this user's token within "
@@ -267,8 +283,8 @@ Result<Resync> resync_hotp(Enrollment& enrollment, std::string_view first,
                      "values");
   }
   Resync result;
-  result.step = *found;
-  enrollment.last_step = *found + 1;
+  result.step = found;
+  enrollment.last_step = found + 1;
   return result;
 }
 
@@ -286,19 +302,12 @@ Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view cod
   const auto ours = static_cast<std::int64_t>(totp_step(now, enrollment.otp.period));
   const std::int64_t lowest = std::max<std::int64_t>(0, ours - kMaxOffsetSteps);
   const std::int64_t highest = ours + kMaxOffsetSteps;
-  // Every step's code is computed once; code1 at S and code2 at S + 1 is a pair.
-  std::optional<std::uint64_t> found;
-  int pairs = 0;
-  bool previous_matched = false;
-  for (std::int64_t s = lowest; s <= highest; ++s) {
-    auto code = hotp(enrollment.secret.span(), static_cast<std::uint64_t>(s), enrollment.otp);
-    if (!code) return std::unexpected(code.error());
-    if (previous_matched && constant_time_equal(code->view(), *second)) {
-      ++pairs;
-      found = static_cast<std::uint64_t>(s);
-    }
-    previous_matched = constant_time_equal(code->view(), *first);
-  }
+  auto search =
+      find_consecutive_pair(enrollment, *first, *second, static_cast<std::uint64_t>(lowest),
+                            static_cast<std::uint64_t>(highest));
+  if (!search) return std::unexpected(search.error());
+  const int pairs = search->pairs;
+  const std::uint64_t found = search->second_at;
   if (pairs == 0) {
     return fail_said(Errc::not_found,
                      "the two codes are not consecutive codes of this user's authenticator "
@@ -309,9 +318,9 @@ Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view cod
                      "the two codes match the authenticator at more than one time; try two "
                      "later codes");
   }
-  if (*found - 1 <= enrollment.last_step) {
+  if (found - 1 <= enrollment.last_step) {
     // Codes of a time at or before the last one used may have been seen: never accepted.
-    const std::uint64_t wait = (enrollment.last_step - (*found - 1) + 1) *
+    const std::uint64_t wait = (enrollment.last_step - (found - 1) + 1) *
                                static_cast<std::uint64_t>(enrollment.otp.period);
     return fail_said(Errc::conflict,
                      "the two codes are not newer than the last code used (they were used "
@@ -321,10 +330,10 @@ Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view cod
   }
   Resync result;
   result.previous_offset_steps = enrollment.offset_steps;
-  result.offset_steps = static_cast<std::int64_t>(*found) - ours;
-  result.step = *found;
+  result.offset_steps = static_cast<std::int64_t>(found) - ours;
+  result.step = found;
   enrollment.offset_steps = result.offset_steps;
-  enrollment.last_step = *found;
+  enrollment.last_step = found;
   return result;
 }
 

@@ -7,6 +7,7 @@
 #include <string>
 
 #include "admin.hpp"
+#include "auth.hpp"
 #include "base32.hpp"
 #include "enrollment.hpp"
 #include "i18n.hpp"
@@ -19,6 +20,7 @@ namespace {
 // Hex when the text is an even number of hex digits, else base32; blanks are ignored.
 Result<SecretBytes> decode_token_secret(std::string_view typed) {
   std::string text;
+  text.reserve(typed.size());  // no reallocation: no unwiped copy of the secret left behind
   for (const char c : typed) {
     if (c != ' ' && c != '\t' && c != '-') text.push_back(c);
   }
@@ -27,6 +29,7 @@ Result<SecretBytes> decode_token_secret(std::string_view typed) {
   Result<SecretBytes> secret = fail(Errc::invalid, "");
   if (hex) {
     std::vector<std::uint8_t> bytes;
+    bytes.reserve(text.size() / 2);
     for (std::size_t i = 0; i < text.size(); i += 2) {
       bytes.push_back(static_cast<std::uint8_t>(std::stoi(text.substr(i, 2), nullptr, 16)));
     }
@@ -74,9 +77,30 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
                      Exit::refused);
   }
   const bool hotp_token = token.kind == AuthenticatorKind::hotp;
-  // HOTP: the token's next counter. TOTP: every step up to now stays refused, so a code the
-  // token showed before it was added cannot be replayed.
-  const std::uint64_t watermark = hotp_token ? token.counter : totp_step(ctx.now, token.otp.period);
+  // TOTP: every step up to now stays refused, so a code the token showed before it was added
+  // cannot be replayed. HOTP values never expire: the token's two next values (after the
+  // secret, on standard input) set its counter past them, so every value it ever showed
+  // before (on this or another system, or before a reset) stays refused; the search for
+  // them starts at --counter.
+  std::uint64_t watermark = totp_step(ctx.now, token.otp.period);
+  if (hotp_token) {
+    auto first = stdin_line();
+    auto second = first ? stdin_line() : std::nullopt;
+    if (!first || !second) {
+      return ctx.error(action, user,
+                       say("an HOTP token needs its next two values on standard input, after "
+                           "its secret; nothing changed"),
+                       Exit::usage);
+    }
+    Enrollment probe{secret->clone(),        token.otp, ctx.now, token.counter, {}, 0,
+                     AuthenticatorKind::hotp};
+    auto found = resync_authenticator(probe, first->view(), second->view(), ctx.now);
+    if (!found) {
+      return ctx.error(action, user, say("{error}; nothing changed", {{"error", found.error()}}),
+                       Exit::refused);
+    }
+    watermark = probe.last_step;
+  }
   std::vector<SecretString> codes;
   bool replaced = false;
   auto done =
@@ -89,8 +113,8 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
         }
         replaced = state && state->enrollment;
         if (!state) state.emplace();
-        const std::uint64_t first =
-            watermark_replacing(state->enrollment, *secret, token.kind, watermark);
+        const std::uint64_t first = watermark_replacing(state->enrollment, *secret, token.kind,
+                                                        token.otp.period, watermark);
         state->enrollment.reset();
         state->pending =
             PendingEnrollment{secret->clone(), token.otp, ctx.now + ctx.config.pending_lifetime};
@@ -111,7 +135,7 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
   const std::string kind = hotp_token ? "HOTP" : "TOTP";
   const std::string settings = kind + ", " + std::string(otp_algorithm_name(token.otp.algorithm)) +
                                ", " + std::to_string(token.otp.digits) + " digits" +
-                               (hotp_token ? ", counter " + std::to_string(token.counter)
+                               (hotp_token ? ", counter " + std::to_string(watermark)
                                            : ", " + std::to_string(token.otp.period) + " s steps");
   ctx.audit(action, user,
             "token added (" + settings + ")" + (replaced ? ", replacing an enrollment" : "") +

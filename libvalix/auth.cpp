@@ -156,6 +156,7 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
   switch (verdict.shape) {
     case AnswerShape::totp: {
       if (enrollment.kind == AuthenticatorKind::hotp) {
+        verdict.hotp = true;
         auto judged = judge_hotp(enrollment, *as_totp_code(answer, enrollment.otp.digits),
                                  config.hotp_look_ahead);
         if (!judged) return std::unexpected(judged.error());

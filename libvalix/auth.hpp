@@ -43,6 +43,7 @@ struct Verdict {
   std::int64_t locked_for = 0;  // seconds left in a lockout (locked, or just raised)
   std::size_t backup_codes_left = 0;
   std::int64_t drift_seconds = 0;  // clock_drift: how far the code's step is from now (+ ahead)
+  bool hotp = false;               // judged against an HOTP token (for what the user is told)
   bool accepted() const {
     return outcome == Outcome::totp_accepted || outcome == Outcome::hotp_accepted ||
            outcome == Outcome::backup_accepted;

@@ -169,8 +169,9 @@ Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
 }
 
 std::uint64_t watermark_replacing(const std::optional<Enrollment>& old, const SecretBytes& secret,
-                                  AuthenticatorKind kind, std::uint64_t wanted) {
-  if (!old || old->kind != kind || old->secret.size() != secret.size() ||
+                                  AuthenticatorKind kind, int period, std::uint64_t wanted) {
+  if (!old || old->kind != kind || (kind == AuthenticatorKind::totp && old->otp.period != period) ||
+      old->secret.size() != secret.size() ||
       CRYPTO_memcmp(old->secret.data(), secret.data(), secret.size()) != 0) {
     return wanted;
   }

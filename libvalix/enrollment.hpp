@@ -66,10 +66,11 @@ Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
                                        std::string_view token, std::int64_t now);
 
 // The watermark for an enrollment that replaces `old` (an administrator's --force) with
-// secret: `wanted`, but never below old's when it is the same secret and kind, so that a code
-// used before the replacement cannot be used again after it.
+// secret: `wanted`, but never below old's when it is the same secret, kind and period (the
+// watermarks count the same steps or values), so that a code used before the replacement
+// cannot be used again after it.
 std::uint64_t watermark_replacing(const std::optional<Enrollment>& old, const SecretBytes& secret,
-                                  AuthenticatorKind kind, std::uint64_t wanted);
+                                  AuthenticatorKind kind, int period, std::uint64_t wanted);
 
 // Turns state.pending into the active enrollment (first code matched at first_step): new
 // backup codes (returned in clear, once), watermark at first_step, admin flag and failure

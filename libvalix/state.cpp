@@ -244,9 +244,7 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "login_token",
                                                               "login_expires",
                                                               "offset_steps",
-                                                              "login_offset_steps",
-                                                              "kind",
-                                                              "login_kind"};
+                                                              "kind"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
   }
@@ -347,7 +345,10 @@ Result<UserState> parse_state(std::string_view text) {
     }
     // Written only for HOTP: a state without it is TOTP.
     if (auto kind = take(prefix + "kind")) {
-      if (*kind != "hotp" || e.offset_steps != 0) return missing(prefix + "kind");
+      // Far below 2^64: a counter's look-ahead and sync range never wrap.
+      if (*kind != "hotp" || e.offset_steps != 0 || e.last_step > (std::uint64_t{1} << 62)) {
+        return missing(prefix + "kind");
+      }
       e.kind = AuthenticatorKind::hotp;
     }
     return e;

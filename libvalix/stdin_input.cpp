@@ -6,11 +6,15 @@
 namespace valix {
 
 std::optional<SecretString> stdin_line() {
-  char buffer[256];
+  char buffer[1024];
   if (std::fgets(buffer, sizeof buffer, stdin) == nullptr) return std::nullopt;
-  buffer[std::strcspn(buffer, "\r\n")] = '\0';
+  const std::size_t length = std::strcspn(buffer, "\r\n");
+  const bool whole = buffer[length] != '\0' || std::feof(stdin);
+  buffer[length] = '\0';
   SecretString line(buffer);
   wipe(buffer, sizeof buffer);
+  // A line longer than the buffer is refused, never cut into a shorter one.
+  if (!whole) return std::nullopt;
   return line;
 }
 

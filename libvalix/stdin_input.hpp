@@ -9,7 +9,8 @@
 
 namespace valix {
 
-// One line of standard input, its line end removed; nullopt at end of input.
+// One line of standard input, its line end removed; nullopt at end of input, and for a line
+// of 1,023 bytes or more.
 std::optional<SecretString> stdin_line();
 
 // A code given on the command line, or "-": one line from standard input. nullopt at end of

@@ -94,7 +94,10 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
     extra.emplace_back("locked_for", std::to_string(verdict.locked_for));
   }
   log(LogLevel::notice, Event::denied, reason, message, extra);
-  session.tell(verdict.outcome == Outcome::replayed
+  session.tell(verdict.outcome == Outcome::replayed && verdict.hotp
+                   ? tr("This code has already been used. Press your token's button for a new "
+                        "one.")
+               : verdict.outcome == Outcome::replayed
                    ? tr("This code has already been used. Wait for the next code from your "
                         "authenticator app.")
                : verdict.outcome == Outcome::clock_drift

@@ -160,13 +160,13 @@ expect_login fail "... once: host A refuses it" host-a dave "$NEXT"
 # fleet: a value used on host A is used on host B, and the look-ahead counts from there.
 HOTP_HEX=3132333435363738393031323334353637383930
 hotp_value() { oathtool --hotp "$HOTP_HEX" -c "$1"; }
-host_admin host-a add-token bob --hotp --force < <(printf '%s\n' "$HOTP_HEX") >"$SB/token.out" 2>&1 || true
+host_admin host-a add-token bob --hotp --force < <(printf '%s\n%s\n%s\n' "$HOTP_HEX" "$(hotp_value 0)" "$(hotp_value 1)") >"$SB/token.out" 2>&1 || true
 check "add-token bob --hotp through host A" grep -q "bob's authenticator is now the token (HOTP" "$SB/token.out"
 check "... the directory says hotp" [ "$(directory_value bob valixTokenType)" = hotp ]
-expect_login ok "... its value logs in on host B" host-b bob "$(hotp_value 0)"
-expect_login fail "... and is used up on host A" host-a bob "$(hotp_value 0)"
-expect_login ok "... host A takes the token's next value" host-a bob "$(hotp_value 1)"
-check "... the counter is 2 in the directory" [ "$(directory_value bob valixLastStep)" = 2 ]
+expect_login ok "... its next value logs in on host B" host-b bob "$(hotp_value 2)"
+expect_login fail "... and is used up on host A" host-a bob "$(hotp_value 2)"
+expect_login ok "... host A takes the token's next value" host-a bob "$(hotp_value 3)"
+check "... the counter is 4 in the directory" [ "$(directory_value bob valixLastStep)" = 4 ]
 
 # --- who may read the directory -------------------------------------------------------------
 check "an anonymous bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"

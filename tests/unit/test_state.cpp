@@ -111,6 +111,9 @@ void rejections(void**) {
       with(g, "end\n", "kind totp\nend\n"),
       with(g, "end\n", "kind HOTP\nend\n"),
       with(g, "end\n", "kind hotp\noffset_steps 5\nend\n"),
+      with(g, "end\n", "login_kind hotp\nend\n"),  // a login enrollment is a new app's
+      with(with(g, "end\n", "kind hotp\nend\n"), "last_step 28333333",
+           "last_step 9223372036854775807"),
       "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\noffset_steps 3\nend\n",
       "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\nbackup $y$x\nend\n",
       "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\ndigits 6\nend\n",

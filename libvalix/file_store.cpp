@@ -308,7 +308,7 @@ Result<void> FileStateStore::locked_update(const StateKey& key, const RoomMutato
       if (auto ok = within_room(&ahead, StateChange::write); !ok) return ok;
       auto text = checked_text(*name, ahead);
       if (!text) return std::unexpected(text.error());
-      if (!fits_slot(text->size(), file->slot_size) || text->size() > room.bytes) {
+      if (text->size() > room.bytes) {
         return fail(Errc::internal, "a state written ahead does not fit its room");
       }
       if (auto written = write_slot(*name, *text, *file); !written) return written;
@@ -338,23 +338,12 @@ Result<void> FileStateStore::locked_update(const StateKey& key, const RoomMutato
     if (auto ok = within_room(*state ? &**state : nullptr, *change); !ok) {
       return keeping_ahead(ok.error());
     }
-    if (!wrote_ahead) return write_state(*name, **state, &*file, Write::in_place_only);
-    // Over what was written ahead: the same slot, the same sequence number, then one sync.
-    auto text = checked_text(*name, **state);
-    if (!text) return keeping_ahead(text.error());
-    if (text->size() > room.bytes) {
-      return keeping_ahead(Error{Errc::internal, "the new state of " + *name +
-                                                     " does not fit its room; the state "
-                                                     "written ahead stands"});
-    }
-    if (text->view() != ahead_text.view()) {
-      if (auto written = write_slot(*name, *text, *file); !written) {
-        // Whatever the slot holds now, what was written ahead must stand.
-        if (auto again = write_slot(*name, ahead_text, *file); !again) return again;
-        return keeping_ahead(written.error());
-      }
-    }
-    return sync_in_place(file->fd.get(), *name);
+    // Over what was written ahead, if anything: the same slot, the same sequence number.
+    auto written = write_state(*name, **state, &*file, Write::in_place_only);
+    if (written || !wrote_ahead || written.error().code == Errc::unsynced) return written;
+    // Whatever the slot holds now, what was written ahead must stand.
+    if (auto again = write_slot(*name, ahead_text, *file); !again) return again;
+    return keeping_ahead(written.error());
   }
   switch (*change) {
     case StateChange::keep: return {};

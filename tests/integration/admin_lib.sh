@@ -86,6 +86,10 @@ syslog_check() {
     echo "ok - $1 # SKIP no syslog capture"
     return 0
   fi
+  # The capture writes each line as it arrives, a moment after the tool sent it: wait up to
+  # 5 s for the line, so that a loaded machine does not make a sent line look missing.
+  local _
+  for _ in $(seq 50); do grep -qF -- "$2" "$SB/syslog.txt" && break; sleep 0.1; done
   if grep -qF -- "$2" "$SB/syslog.txt"; then pass "$1"; else
     failure "$1"
     sed 's/^/#   syslog: /' "$SB/syslog.txt" | tail -n 10

@@ -92,8 +92,11 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
                            "its secret; nothing changed"),
                        Exit::usage);
     }
-    Enrollment probe{secret->clone(),        token.otp, ctx.now, token.counter, {}, 0,
-                     AuthenticatorKind::hotp};
+    Authenticator probe;
+    probe.secret = secret->clone();
+    probe.otp = token.otp;
+    probe.last_step = token.counter;
+    probe.kind = AuthenticatorKind::hotp;
     auto found = resync_authenticator(probe, first->view(), second->view(), ctx.now);
     if (!found) {
       return ctx.error(action, user, say("{error}; nothing changed", {{"error", found.error()}}),

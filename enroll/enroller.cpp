@@ -83,7 +83,7 @@ class Enroller {
                    tr("you already use 2FA; give the current code from your app with --code"));
       return false;
     }
-    if (!as_totp_code(code->view(), state.enrollment->otp.digits)) {
+    if (answer_shape(code->view(), *state.enrollment) != AnswerShape::totp) {
       std::fprintf(stderr, "valix-enroll: %s\n",
                    fill(tr("enter the {digits}-digit code from your authenticator app (not a "
                            "backup code)"),

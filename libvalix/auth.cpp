@@ -33,12 +33,12 @@ Limit limit_for(UserState& state, AnswerShape shape, const Config& config) {
 
 constexpr std::size_t kLongestAnswer = 256;  // longer answers are refused unparsed
 
-// An HOTP value against a token whose next counter is enrollment.last_step: accepted within
+// An HOTP value against a token whose next counter is its last_step: accepted within
 // [next, next + look_ahead) (the counter moves past it); replayed for one of the look_ahead
 // values before next; out of sync within kHotpSyncRange past the look-ahead (the counter
 // moves past it too: whoever saw the refusal knows a coming value); wrong otherwise. Every
 // value of each range is computed and compared, whatever matches.
-Result<Outcome> judge_hotp(Enrollment& enrollment, std::string_view code, int look_ahead) {
+Result<Outcome> judge_hotp(Authenticator& enrollment, std::string_view code, int look_ahead) {
   const std::uint64_t next = enrollment.last_step;
   const auto ahead = static_cast<std::uint64_t>(look_ahead);
   auto accepted = find_hotp_counter(enrollment.secret.span(), code, next, ahead, enrollment.otp);
@@ -59,6 +59,46 @@ Result<Outcome> judge_hotp(Enrollment& enrollment, std::string_view code, int lo
     return Outcome::out_of_sync;
   }
   return Outcome::wrong;
+}
+
+// A code of the right length against one authenticator, as judge_answer describes.
+Result<Outcome> judge_code(Authenticator& authenticator, std::string_view code, std::int64_t now,
+                           const Config& config, std::int64_t& drift_seconds) {
+  if (authenticator.kind == AuthenticatorKind::hotp)
+    return judge_hotp(authenticator, code, config.hotp_look_ahead);
+  // The authenticator's own step now: ours, moved by the offset a resync recorded.
+  const std::uint64_t current = authenticator.authenticator_step(now);
+  const auto secret = authenticator.secret.span();
+  auto step = find_totp_step(secret, code, current, config.window, authenticator.otp);
+  if (!step) return std::unexpected(step.error());
+  if (*step) {
+    if (**step <= authenticator.last_step) return Outcome::replayed;
+    authenticator.last_step = **step;
+    return Outcome::totp_accepted;
+  }
+  // The user's code for a step a few minutes off: their phone's clock (or ours) is wrong.
+  auto drifted = find_totp_step(secret, code, current, std::max(config.window, kDriftSteps),
+                                authenticator.otp);
+  if (!drifted) return std::unexpected(drifted.error());
+  if (!*drifted) return Outcome::wrong;
+  drift_seconds = (static_cast<std::int64_t>(**drifted) - static_cast<std::int64_t>(current)) *
+                  authenticator.otp.period;
+  // Never usable later: whoever saw this refusal knows a code of a coming step.
+  if (**drifted > authenticator.last_step) authenticator.last_step = **drifted;
+  return Outcome::clock_drift;
+}
+
+// Which of several authenticators' outcomes for one code is the verdict (lowest first).
+constexpr int kOutcomeRanks = 5;
+int outcome_rank(Outcome outcome) {
+  switch (outcome) {
+    case Outcome::totp_accepted:
+    case Outcome::hotp_accepted: return 0;
+    case Outcome::replayed: return 1;
+    case Outcome::out_of_sync:
+    case Outcome::clock_drift: return 2;
+    default: return 3;
+  }
 }
 
 }  // namespace
@@ -109,6 +149,15 @@ AnswerShape answer_shape(std::string_view answer, int digits) {
   return AnswerShape::other;
 }
 
+AnswerShape answer_shape(std::string_view answer, const Enrollment& enrollment) {
+  AnswerShape shape = AnswerShape::other;
+  for (const Authenticator* a : enrollment.authenticators()) {
+    shape = answer_shape(answer, a->otp.digits);
+    if (shape == AnswerShape::totp) return shape;
+  }
+  return shape;
+}
+
 std::string failure_host(std::string_view rhost) {
   if (rhost.empty()) return "-";
   return printable_for_log(rhost, kMaxFailureHostLength - 3);
@@ -152,43 +201,31 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
   if (!state.enrollment) return fail(Errc::invalid, "judge_answer: user is not enrolled");
   Enrollment& enrollment = *state.enrollment;
   Verdict verdict;
-  verdict.shape = answer_shape(answer, enrollment.otp.digits);
+  verdict.shape = answer_shape(answer, enrollment);
   switch (verdict.shape) {
     case AnswerShape::totp: {
-      if (enrollment.kind == AuthenticatorKind::hotp) {
-        verdict.hotp = true;
-        auto judged = judge_hotp(enrollment, *as_totp_code(answer, enrollment.otp.digits),
-                                 config.hotp_look_ahead);
+      // Every authenticator that shows codes of this length is tried, each with its own
+      // watermark: the best outcome is the verdict (accepted, then replayed, then a code of
+      // one of them for another time or count, then wrong), and each one's own findings (a
+      // watermark moved past a code seen) stand whatever the others say.
+      verdict.outcome = Outcome::wrong;
+      int best = kOutcomeRanks;
+      for (Authenticator* authenticator : enrollment.authenticators()) {
+        const auto code = as_totp_code(answer, authenticator->otp.digits);
+        if (!code) continue;
+        std::int64_t drift_seconds = 0;
+        auto judged = judge_code(*authenticator, *code, now, config, drift_seconds);
         if (!judged) return std::unexpected(judged.error());
+        const int rank = outcome_rank(*judged);
+        if (rank >= best) continue;
+        best = rank;
         verdict.outcome = *judged;
-        break;
+        verdict.drift_seconds = drift_seconds;
+        verdict.hotp = authenticator->kind == AuthenticatorKind::hotp;
+        verdict.authenticator = authenticator->name;
+        if (verdict.accepted()) authenticator->last_used = now;
       }
-      const auto code = as_totp_code(answer, enrollment.otp.digits);
-      // The authenticator's own step now: ours, moved by the offset a resync recorded.
-      const std::uint64_t current = enrollment.authenticator_step(now);
-      auto step =
-          find_totp_step(enrollment.secret.span(), *code, current, config.window, enrollment.otp);
-      if (!step) return std::unexpected(step.error());
-      if (!*step) {
-        verdict.outcome = Outcome::wrong;
-        // The user's code for a step a few minutes off: their phone's clock (or ours) is wrong.
-        auto drifted = find_totp_step(enrollment.secret.span(), *code, current,
-                                      std::max(config.window, kDriftSteps), enrollment.otp);
-        if (!drifted) return std::unexpected(drifted.error());
-        if (*drifted) {
-          verdict.outcome = Outcome::clock_drift;
-          verdict.drift_seconds =
-              (static_cast<std::int64_t>(**drifted) - static_cast<std::int64_t>(current)) *
-              enrollment.otp.period;
-          // Never usable later: whoever saw this refusal knows a code of a coming step.
-          if (**drifted > enrollment.last_step) enrollment.last_step = **drifted;
-        }
-      } else if (**step <= enrollment.last_step) {
-        verdict.outcome = Outcome::replayed;
-      } else {
-        enrollment.last_step = **step;
-        verdict.outcome = Outcome::totp_accepted;
-      }
+      if (verdict.outcome == Outcome::wrong) verdict.authenticator.clear();
       break;
     }
     case AnswerShape::backup: {
@@ -217,7 +254,7 @@ Result<Verdict> verify_answer(UserState& state, std::string_view answer, std::in
                               const Config& config, FailureGrace grace, const AnswerOrigin& origin,
                               const AfterCharge& after_charge) {
   if (!state.enrollment) return fail(Errc::invalid, "verify_answer: user is not enrolled");
-  const AnswerShape shape = answer_shape(answer, state.enrollment->otp.digits);
+  const AnswerShape shape = answer_shape(answer, *state.enrollment);
   const FailureRecord before = FailureRecord::of(state);
   const Charge charge = charge_failure(state, shape, now, config, grace, origin.rhost);
   if (charge.locked) {
@@ -249,7 +286,7 @@ struct PairSearch {
   int pairs = 0;
   std::uint64_t second_at = 0;
 };
-Result<PairSearch> find_consecutive_pair(const Enrollment& enrollment, std::string_view first,
+Result<PairSearch> find_consecutive_pair(const Authenticator& enrollment, std::string_view first,
                                          std::string_view second, std::uint64_t lowest,
                                          std::uint64_t highest) {
   PairSearch search;
@@ -266,7 +303,7 @@ Result<PairSearch> find_consecutive_pair(const Enrollment& enrollment, std::stri
   return search;
 }
 
-Result<Resync> resync_hotp(Enrollment& enrollment, std::string_view first,
+Result<Resync> resync_hotp(Authenticator& enrollment, std::string_view first,
                            std::string_view second) {
   const std::uint64_t next = enrollment.last_step;
   auto search = find_consecutive_pair(enrollment, first, second, next, next + kHotpResyncRange - 1);
@@ -291,7 +328,7 @@ Result<Resync> resync_hotp(Enrollment& enrollment, std::string_view first,
 
 }  // namespace
 
-Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view code1,
+Result<Resync> resync_authenticator(Authenticator& enrollment, std::string_view code1,
                                     std::string_view code2, std::int64_t now) {
   const auto first = as_totp_code(code1, enrollment.otp.digits);
   const auto second = as_totp_code(code2, enrollment.otp.digits);

@@ -44,6 +44,9 @@ struct Verdict {
   std::size_t backup_codes_left = 0;
   std::int64_t drift_seconds = 0;  // clock_drift: how far the code's step is from now (+ ahead)
   bool hotp = false;               // judged against an HOTP token (for what the user is told)
+  // The authenticator the code was judged for (accepted, replayed, drift, out of sync): its
+  // name, for the log line; empty for a wrong code, a backup code or no code at all.
+  std::string authenticator;
   bool accepted() const {
     return outcome == Outcome::totp_accepted || outcome == Outcome::hotp_accepted ||
            outcome == Outcome::backup_accepted;
@@ -71,8 +74,10 @@ Reason verdict_reason(const Verdict& verdict);
 // anything else.
 std::optional<std::string_view> as_totp_code(std::string_view answer, int digits);
 
-// The one place that decides an answer's shape (surrounding blanks removed, as everywhere).
+// The one place that decides an answer's shape (surrounding blanks removed, as everywhere):
+// for codes of `digits` digits, or of any of an enrollment's authenticators.
 AnswerShape answer_shape(std::string_view answer, int digits);
+AnswerShape answer_shape(std::string_view answer, const Enrollment& enrollment);
 
 // Whether a failure may start a lockout at its limit (none), or only one failure later
 // (one_more: an answer the user did not type, such as a password an earlier module collected
@@ -131,11 +136,13 @@ std::int64_t count_failure(UserState& state, AnswerShape shape, std::int64_t now
 // kMaxFailureHostLength bytes ("..." at the end when cut), "-" when empty.
 std::string failure_host(std::string_view rhost);
 
-// Judges answer against an enrolled state at time now, assuming its failure was charged. An
-// accepted answer updates the state (watermark or consumed backup code, both failure counts
-// and lockouts cleared, last login); a refused one changes nothing, except a clock_drift code
-// for a step ahead, which moves the watermark to that step. state.enrollment must be set.
-// verdict.locked_for is 0: the charge knows the lockout.
+// Judges answer against an enrolled state at time now, assuming its failure was charged. A
+// code is tried against every authenticator that shows codes of its length, each with its
+// own watermark. An accepted answer updates the state (that authenticator's watermark and
+// last use, or a consumed backup code; both failure counts and lockouts cleared, last login);
+// a refused one changes nothing, except a clock_drift code for a step ahead, which moves its
+// authenticator's watermark to that step (and out_of_sync its counter). state.enrollment must be
+// set. verdict.locked_for is 0: the charge knows the lockout.
 Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int64_t now,
                              const Config& config);
 
@@ -166,7 +173,7 @@ struct Resync {
   std::int64_t previous_offset_steps = 0;
   std::uint64_t step = 0;  // the authenticator's step of code2: the new watermark
 };
-Result<Resync> resync_authenticator(Enrollment& enrollment, std::string_view code1,
+Result<Resync> resync_authenticator(Authenticator& authenticator, std::string_view code1,
                                     std::string_view code2, std::int64_t now);
 
 // Checks a first code for a not-yet-active secret (enrollment). Returns the matching step.

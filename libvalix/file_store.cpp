@@ -233,10 +233,13 @@ Result<void> FileStateStore::write_state(const std::string& name, const UserStat
 
 namespace {
 
-// Every secret a state holds (enrollment, pending, login enrollment).
+// Every secret a state holds (each authenticator, pending, login enrollment).
 std::vector<SecretBytes> secrets_of(const UserState& state) {
   std::vector<SecretBytes> out;
-  if (state.enrollment) out.push_back(state.enrollment->secret.clone());
+  if (state.enrollment) {
+    for (const Authenticator* a : state.enrollment->authenticators())
+      out.push_back(a->secret.clone());
+  }
   if (state.pending) out.push_back(state.pending->secret.clone());
   if (state.login_enrollment) out.push_back(state.login_enrollment->enrollment.secret.clone());
   return out;

@@ -11,8 +11,13 @@
 //   [grace HEX32 UNIX_TIME (repeated, at most 8)]       -- grace periods: key and success time
 //   [secret BASE32, algorithm A, digits D, period P, enrolled_at T, last_step S,
 //    backup_setting CRYPT_SETTING, backup CRYPT_HASH (repeated),
-//    [offset_steps N], [kind hotp]]   -- enrollment; N: the authenticator's clock offset
-//    (resync, TOTP only), not 0; kind hotp: a counter-based token (last_step: its next counter)
+//    [offset_steps N], [kind hotp], [name NAME], [last_used UNIX_TIME]]   -- enrollment, and
+//    its first authenticator; N: the authenticator's clock offset (resync, TOTP only), not 0;
+//    kind hotp: a counter-based token (last_step: its next counter); NAME: absent for
+//    "default"; last_used: absent for 0 (older states lack both)
+//   [authenticator NAME totp|hotp ALGORITHM DIGITS PERIOD ENROLLED_AT OFFSET BASE32 (repeated),
+//    authenticator_use NAME LAST_STEP LAST_USED (one for each)]  -- further authenticators
+//    (at most 7): what is set when one is added, and what its logins change
 //   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
 //    pending_expires T]                                                 -- pending enrollment
 //   [login_secret ... login_backup (the enrollment's keys with "login_" before them),
@@ -57,6 +62,44 @@ void append_enrollment(SecretString& out, const std::string& prefix, const Enrol
   if (e.offset_steps != 0)
     append_line(out, prefix + "offset_steps", std::to_string(e.offset_steps));
   if (e.kind == AuthenticatorKind::hotp) append_line(out, prefix + "kind", "hotp");
+  if (e.name != kDefaultAuthenticatorName) append_line(out, prefix + "name", e.name);
+  if (e.last_used != 0) append_line(out, prefix + "last_used", std::to_string(e.last_used));
+  for (const auto& a : e.more) {
+    SecretString line;
+    line.str().reserve(512);
+    const SecretString encoded = base32_encode(a.secret.span());
+    line.str()
+        .append(a.name)
+        .append(a.kind == AuthenticatorKind::hotp ? " hotp " : " totp ")
+        .append(otp_algorithm_name(a.otp.algorithm))
+        .append(" ")
+        .append(std::to_string(a.otp.digits))
+        .append(" ")
+        .append(std::to_string(a.otp.period))
+        .append(" ")
+        .append(std::to_string(a.enrolled_at))
+        .append(" ")
+        .append(std::to_string(a.offset_steps))
+        .append(" ")
+        .append(encoded.view());
+    append_line(out, prefix + "authenticator", line.view());
+  }
+  for (const auto& a : e.more) {
+    append_line(out, prefix + "authenticator_use",
+                a.name + " " + std::to_string(a.last_step) + " " + std::to_string(a.last_used));
+  }
+}
+
+// Space-separated fields of a line's value.
+std::vector<std::string_view> split_fields(std::string_view value) {
+  std::vector<std::string_view> out;
+  while (!value.empty()) {
+    const auto blank = value.find(' ');
+    out.push_back(value.substr(0, blank));
+    if (blank == std::string_view::npos) break;
+    value.remove_prefix(blank + 1);
+  }
+  return out;
 }
 
 bool valid_token_digest(std::string_view text) {
@@ -73,7 +116,68 @@ bool valid_failure_host(std::string_view text) {
 
 }  // namespace
 
-std::uint64_t Enrollment::authenticator_step(std::int64_t unix_time) const {
+bool valid_authenticator_name(std::string_view name) {
+  if (name.empty() || name.size() > kMaxAuthenticatorNameLength) return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '.' ||
+           c == '_' || c == '-';
+  });
+}
+
+Enrollment make_enrollment(SecretBytes secret, OtpParameters otp, std::int64_t enrolled_at,
+                           std::uint64_t last_step) {
+  Enrollment e;
+  e.secret = std::move(secret);
+  e.otp = otp;
+  e.enrolled_at = enrolled_at;
+  e.last_step = last_step;
+  return e;
+}
+
+Enrollment Enrollment::clone() const {
+  Enrollment copy;
+  static_cast<Authenticator&>(copy) = Authenticator::clone();
+  copy.backup = backup;
+  copy.more.reserve(more.size());
+  for (const auto& a : more) copy.more.push_back(a.clone());
+  return copy;
+}
+
+std::vector<Authenticator*> Enrollment::authenticators() {
+  std::vector<Authenticator*> out{this};
+  for (auto& a : more) out.push_back(&a);
+  return out;
+}
+
+std::vector<const Authenticator*> Enrollment::authenticators() const {
+  std::vector<const Authenticator*> out{this};
+  for (const auto& a : more) out.push_back(&a);
+  return out;
+}
+
+Authenticator* Enrollment::find(std::string_view wanted) {
+  for (Authenticator* a : authenticators()) {
+    if (a->name == wanted) return a;
+  }
+  return nullptr;
+}
+
+const Authenticator* Enrollment::find(std::string_view wanted) const {
+  for (const Authenticator* a : authenticators()) {
+    if (a->name == wanted) return a;
+  }
+  return nullptr;
+}
+
+bool Enrollment::remove(std::string_view wanted) {
+  const auto found = std::find_if(more.begin(), more.end(),
+                                  [&](const Authenticator& a) { return a.name == wanted; });
+  if (found == more.end()) return false;
+  more.erase(found);
+  return true;
+}
+
+std::uint64_t Authenticator::authenticator_step(std::int64_t unix_time) const {
   const auto ours = static_cast<std::int64_t>(totp_step(unix_time, otp.period));
   return static_cast<std::uint64_t>(std::max<std::int64_t>(0, ours + offset_steps));
 }
@@ -144,6 +248,10 @@ Result<UserState> parse_state(std::string_view text) {
   std::optional<SecretBytes> secret, pending_secret, login_secret;
   std::map<std::string, std::string, std::less<>> fields;
   std::vector<std::string> backups, login_backups;
+  // Further authenticators: their "authenticator" lines (they hold a secret) and their
+  // "authenticator_use" lines, in order.
+  std::vector<SecretString> authenticator_lines;
+  std::vector<std::string> authenticator_uses;
 
   auto corrupt = [&](std::string_view why) {
     return fail(Errc::corrupt, "line " + std::to_string(line_number) + ": " + std::string(why));
@@ -172,6 +280,18 @@ Result<UserState> parse_state(std::string_view text) {
     if (key == "backup" || key == "login_backup") {
       if (!valid_crypt_string(value)) return corrupt("bad backup code hash");
       (key == "backup" ? backups : login_backups).emplace_back(value);
+      continue;
+    }
+    if (key == "authenticator") {
+      if (authenticator_lines.size() >= kMaxAuthenticators - 1)
+        return corrupt("too many authenticators");
+      authenticator_lines.emplace_back(value);
+      continue;
+    }
+    if (key == "authenticator_use") {
+      if (authenticator_uses.size() >= kMaxAuthenticators - 1)
+        return corrupt("too many authenticators");
+      authenticator_uses.emplace_back(value);
       continue;
     }
     if (key == "grace") {
@@ -244,7 +364,11 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "login_token",
                                                               "login_expires",
                                                               "offset_steps",
-                                                              "kind"};
+                                                              "kind",
+                                                              "name",
+                                                              "last_used",
+                                                              "login_name",
+                                                              "login_last_used"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
   }
@@ -351,14 +475,81 @@ Result<UserState> parse_state(std::string_view text) {
       }
       e.kind = AuthenticatorKind::hotp;
     }
+    // Written only when not the default.
+    if (auto name = take(prefix + "name")) {
+      if (!valid_authenticator_name(*name) || *name == kDefaultAuthenticatorName)
+        return missing(prefix + "name");
+      e.name = std::move(*name);
+    }
+    if (fields.contains(prefix + "last_used")) {
+      auto last_used = int64_field(prefix + "last_used");
+      if (!last_used || *last_used == 0) return missing(prefix + "last_used");
+      e.last_used = *last_used;
+    }
     return e;
+  };
+  // "NAME totp|hotp ALGORITHM DIGITS PERIOD ENROLLED_AT OFFSET BASE32" and its use line
+  // "NAME LAST_STEP LAST_USED".
+  auto further_authenticator = [&](std::string_view definition,
+                                   std::string_view use) -> Result<Authenticator> {
+    const auto bad = [](std::string_view what) {
+      return fail(Errc::corrupt, "bad authenticator" + std::string(what));
+    };
+    const auto fields_of = split_fields(definition);
+    const auto uses = split_fields(use);
+    if (fields_of.size() != 8) return bad("");
+    if (uses.size() != 3) return bad("_use");
+    Authenticator a;
+    if (!valid_authenticator_name(fields_of[0])) return bad(" name");
+    a.name = fields_of[0];
+    if (uses[0] != fields_of[0]) return bad("_use: not in the authenticators' order");
+    if (fields_of[1] == "hotp") a.kind = AuthenticatorKind::hotp;
+    else if (fields_of[1] != "totp") return bad(" kind");
+    auto algorithm = parse_otp_algorithm(fields_of[2]);
+    auto digits = parse_number<int>(fields_of[3]);
+    auto period = parse_number<int>(fields_of[4]);
+    if (!algorithm || !digits || !period) return bad(" parameters");
+    a.otp = OtpParameters{*algorithm, *digits, *period};
+    if (*digits > 8 || *period > 3600 || !valid_otp_parameters(a.otp)) return bad(" parameters");
+    auto enrolled_at = parse_number<std::int64_t>(fields_of[5]);
+    auto offset = parse_number<std::int64_t>(fields_of[6]);
+    if (!enrolled_at || *enrolled_at < 0) return bad(" time");
+    a.enrolled_at = *enrolled_at;
+    if (!offset || *offset < -kMaxOffsetSteps || *offset > kMaxOffsetSteps ||
+        (*offset != 0 && a.kind == AuthenticatorKind::hotp)) {
+      return bad(" offset");
+    }
+    a.offset_steps = *offset;
+    auto decoded = base32_decode(fields_of[7]);
+    if (!decoded || decoded->size() < kMinSecretBytes || decoded->size() > kMaxSecretBytes)
+      return bad(" secret");
+    a.secret = std::move(*decoded);
+    auto last_step = parse_number<std::uint64_t>(uses[1]);
+    auto last_used = parse_number<std::int64_t>(uses[2]);
+    if (!last_step || !last_used || *last_used < 0) return bad("_use");
+    // As for the first: far below 2^64, so a look-ahead never wraps.
+    if (a.kind == AuthenticatorKind::hotp && *last_step > (std::uint64_t{1} << 62))
+      return bad("_use");
+    a.last_step = *last_step;
+    a.last_used = *last_used;
+    return a;
   };
   if (secret) {
     auto e = enrollment_fields("", std::move(*secret), std::move(backups));
     if (!e) return std::unexpected(e.error());
+    if (authenticator_lines.size() != authenticator_uses.size())
+      return fail(Errc::corrupt, "an authenticator without its authenticator_use, or the reverse");
+    for (std::size_t i = 0; i < authenticator_lines.size(); ++i) {
+      auto a = further_authenticator(authenticator_lines[i].view(), authenticator_uses[i]);
+      if (!a) return std::unexpected(a.error());
+      if (e->find(a->name)) return fail(Errc::corrupt, "two authenticators named " + a->name);
+      e->more.push_back(std::move(*a));
+    }
     state.enrollment = std::move(*e);
   } else if (!backups.empty()) {
     return fail(Errc::corrupt, "backup codes without an enrollment");
+  } else if (!authenticator_lines.empty() || !authenticator_uses.empty()) {
+    return fail(Errc::corrupt, "authenticators without an enrollment");
   }
   if (login_secret) {
     auto e = enrollment_fields("login_", std::move(*login_secret), std::move(login_backups));

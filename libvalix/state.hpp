@@ -31,25 +31,60 @@ inline constexpr std::int64_t kMaxOffsetSteps = 2880;
 // (RFC 6238), or a token whose button shows the next counter-based code (RFC 4226).
 enum class AuthenticatorKind { totp, hotp };
 
-struct Enrollment {
+// The most authenticators one enrollment holds, and the names they may have (the first is
+// named kDefaultAuthenticatorName unless given another): 1 to 32 of [A-Za-z0-9._-], so a name
+// is safe in a log line, a state line and a command line alike.
+inline constexpr std::size_t kMaxAuthenticators = 8;
+inline constexpr std::size_t kMaxAuthenticatorNameLength = 32;
+inline constexpr std::string_view kDefaultAuthenticatorName = "default";
+bool valid_authenticator_name(std::string_view name);
+
+// One device that shows codes: an app, or a hardware token.
+struct Authenticator {
+  std::string name{kDefaultAuthenticatorName};
   SecretBytes secret;
   OtpParameters otp;
-  std::int64_t enrolled_at = 0;
-  // The replay watermark. TOTP: the last accepted step (steps at or below it are refused).
+  std::int64_t enrolled_at = 0;  // when it was added
+  // Its replay watermark. TOTP: the last accepted step (steps at or below it are refused).
   // HOTP: the counter of the next value (values below it are used).
   std::uint64_t last_step = 0;
-  BackupCodeHashes backup;
-  // How far the authenticator's clock runs from ours, in steps (valix-admin resync; within
-  // ±kMaxOffsetSteps): codes are looked for around our step plus this. TOTP only.
+  // How far its clock runs from ours, in steps (valix-admin resync; within ±kMaxOffsetSteps):
+  // codes are looked for around our step plus this. TOTP only.
   std::int64_t offset_steps = 0;
   AuthenticatorKind kind = AuthenticatorKind::totp;
+  std::int64_t last_used = 0;  // its last accepted code (0: none yet, or not recorded)
 
-  Enrollment clone() const {
-    return {secret.clone(), otp, enrolled_at, last_step, backup, offset_steps, kind};
+  Authenticator clone() const {
+    return {name, secret.clone(), otp, enrolled_at, last_step, offset_steps, kind, last_used};
   }
   // The step the authenticator shows at unix_time (ours plus the offset; 0 at the earliest).
   std::uint64_t authenticator_step(std::int64_t unix_time) const;
 };
+
+// An enrollment: its first authenticator (the enrollment itself: its fields are the state's
+// original keys and the directory's original attributes, which the directory's ACL ties to
+// the act of enrolling), the further ones a user added (valix-enroll --add, valix-admin
+// add-token), and the backup codes they share. enrolled_at is the first's: when the user
+// enrolled.
+struct Enrollment : Authenticator {
+  BackupCodeHashes backup;
+  std::vector<Authenticator> more;
+
+  Enrollment clone() const;
+  // Every authenticator, the first first.
+  std::vector<Authenticator*> authenticators();
+  std::vector<const Authenticator*> authenticators() const;
+  // The authenticator of that name (names are unique), or nullptr.
+  Authenticator* find(std::string_view name);
+  const Authenticator* find(std::string_view name) const;
+  // Removes the named further authenticator; the first cannot be removed (false), nor a name
+  // not there. The first may be replaced by promoting another: see remove_authenticator.
+  bool remove(std::string_view name);
+};
+
+// An enrollment of one authenticator, named by default, without backup codes.
+Enrollment make_enrollment(SecretBytes secret, OtpParameters otp, std::int64_t enrolled_at,
+                           std::uint64_t last_step);
 
 // An enrollment started by `valix-enroll --begin` (or at login) and not yet confirmed.
 struct PendingEnrollment {

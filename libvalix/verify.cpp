@@ -25,13 +25,12 @@ Result<void> require_enrolled(const std::optional<UserState>& current) {
 bool outcomes_fit(const UserState& current, AnswerShape shape, std::int64_t now,
                   const Config& config, FailureGrace grace, const AnswerOrigin& origin,
                   std::size_t room) {
-  const Enrollment& enrollment = *current.enrollment;
-  const std::uint64_t furthest =
-      enrollment.kind == AuthenticatorKind::hotp
-          ? enrollment.last_step + static_cast<std::uint64_t>(config.hotp_look_ahead) +
-                kHotpSyncRange
-          : enrollment.authenticator_step(now) +
-                static_cast<std::uint64_t>(std::max(config.window, kDriftSteps));
+  const auto furthest = [&](const Authenticator& a) {
+    return a.kind == AuthenticatorKind::hotp
+               ? a.last_step + static_cast<std::uint64_t>(config.hotp_look_ahead) + kHotpSyncRange
+               : a.authenticator_step(now) +
+                     static_cast<std::uint64_t>(std::max(config.window, kDriftSteps));
+  };
   UserState refused = current.clone();
   (void)charge_failure(refused, shape, now, config, grace, origin.rhost);
   UserState accepted = current.clone();
@@ -39,11 +38,23 @@ bool outcomes_fit(const UserState& current, AnswerShape shape, std::int64_t now,
   accepted.last_login = now;
   if (origin.grace_key) grant_grace(accepted, *origin.grace_key, now);
   for (UserState* outcome : {&refused, &accepted}) {
-    outcome->enrollment->last_step = std::max(outcome->enrollment->last_step, furthest);
+    // Every authenticator at its furthest, and used now: more than any one answer changes.
+    for (Authenticator* a : outcome->enrollment->authenticators()) {
+      a->last_step = std::max(a->last_step, furthest(*a));
+      a->last_used = now;
+    }
     const SecretString text = serialize_state(*outcome);
     if (text.size() > room || !parse_state(text.view())) return false;
   }
   return true;
+}
+
+// Each authenticator's watermark, the first first (an authenticator added or removed changes
+// the list too).
+std::vector<std::uint64_t> watermarks(const Enrollment& enrollment) {
+  std::vector<std::uint64_t> out;
+  for (const Authenticator* a : enrollment.authenticators()) out.push_back(a->last_step);
+  return out;
 }
 
 }  // namespace
@@ -59,13 +70,13 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
   // (another login's, racing this one), it clears every failure count, this answer's charge
   // included, so a wrong answer is then counted again.
   struct Successes {
-    std::uint64_t last_step = 0;
+    std::vector<std::uint64_t> last_steps;
     std::size_t backup_codes = 0;
     std::int64_t enrolled_at = 0;
     bool operator==(const Successes&) const = default;
   };
   auto successes_in = [](const UserState& state) {
-    return Successes{state.enrollment->last_step, state.enrollment->backup.hashes.size(),
+    return Successes{watermarks(*state.enrollment), state.enrollment->backup.hashes.size(),
                      state.enrollment->enrolled_at};
   };
   Successes at_charge;
@@ -94,7 +105,7 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
       [&](std::optional<UserState>& current, StateStore::InPlaceRoom& room) -> Result<StateChange> {
         if (auto enrolled = require_enrolled(current); !enrolled)
           return std::unexpected(enrolled.error());
-        const AnswerShape shape = answer_shape(answer, current->enrollment->otp.digits);
+        const AnswerShape shape = answer_shape(answer, *current->enrollment);
         const std::int64_t locked_until_before = current->locked_until;
         const std::int64_t backup_locked_until_before = current->backup_locked_until;
         const auto lockout_shortened = [&] {
@@ -132,7 +143,7 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
     if (auto enrolled = require_enrolled(current); !enrolled)
       return std::unexpected(enrolled.error());
     const bool success_since_charge = !(successes_in(*current) == at_charge);
-    const std::uint64_t watermark_before = current->enrollment->last_step;
+    const std::vector<std::uint64_t> watermarks_before = watermarks(*current->enrollment);
     const bool untouched_since_charge =
         !success_since_charge && charged_in(*current) == after_charge;
     auto checked = judge_answer(*current, answer, now, config);
@@ -144,8 +155,8 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
       return StateChange::write;
     }
     verdict.locked_for = charge.locked_for;
-    // A clock-drift code for a step ahead moved the watermark past it: that must be stored.
-    const bool burned = current->enrollment->last_step != watermark_before;
+    // A clock-drift code for a step ahead moved a watermark past it: that must be stored.
+    const bool burned = watermarks(*current->enrollment) != watermarks_before;
     if (!success_since_charge) return burned ? StateChange::write : StateChange::keep;
     verdict.locked_for = count_failure(*current, verdict.shape, now, config, grace, origin.rhost);
     return StateChange::write;

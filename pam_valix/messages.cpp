@@ -42,7 +42,12 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
     if (verdict.outcome == Outcome::backup_accepted) {
       extra.emplace_back("backup_codes_left", std::to_string(verdict.backup_codes_left));
     }
-    log(LogLevel::info, Event::success, reason, outcome_name(verdict.outcome), extra);
+    std::string message(outcome_name(verdict.outcome));
+    if (!verdict.authenticator.empty()) {
+      message += " from authenticator " + verdict.authenticator;
+      extra.emplace_back("authenticator", verdict.authenticator);
+    }
+    log(LogLevel::info, Event::success, reason, message, extra);
     if (verdict.outcome == Outcome::backup_accepted) {
       const auto left = static_cast<unsigned long>(verdict.backup_codes_left);
       std::string text =
@@ -84,6 +89,10 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
   }
   std::string message = "denied: " + std::string(outcome_name(verdict.outcome));
   LogFields extra;
+  if (!verdict.authenticator.empty()) {
+    message += " (authenticator " + verdict.authenticator + ")";
+    extra.emplace_back("authenticator", verdict.authenticator);
+  }
   if (verdict.outcome == Outcome::clock_drift && verdict.drift_seconds != 0) {
     message += " of " + std::string(verdict.drift_seconds > 0 ? "+" : "") +
                std::to_string(verdict.drift_seconds) + " s";

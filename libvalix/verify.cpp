@@ -130,8 +130,11 @@ Result<Verdict> verify_and_record(StateStore& store, const StateKey& key, std::s
         charge = charge_failure(*current, shape, now, config, grace, origin.rhost);
         at_charge = successes_in(*current);
         after_charge = charged_in(*current);
-        locked = Verdict{Outcome::locked, shape, charge.locked_for,
-                         current->enrollment->backup.hashes.size()};
+        locked = Verdict{};
+        locked.outcome = Outcome::locked;
+        locked.shape = shape;
+        locked.locked_for = charge.locked_for;
+        locked.backup_codes_left = current->enrollment->backup.hashes.size();
         if (!charge.locked) return StateChange::write;
         return lockout_shortened() ? StateChange::write : StateChange::keep;
       });

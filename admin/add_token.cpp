@@ -116,8 +116,9 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
         }
         replaced = state && state->enrollment;
         if (!state) state.emplace();
-        const std::uint64_t first = watermark_replacing(state->enrollment, *secret, token.kind,
-                                                        token.otp.period, watermark);
+        const std::uint64_t first =
+            watermark_replacing(state->enrollment ? &*state->enrollment : nullptr, *secret,
+                                token.kind, token.otp.period, watermark);
         state->enrollment.reset();
         state->pending =
             PendingEnrollment{secret->clone(), token.otp, ctx.now + ctx.config.pending_lifetime};

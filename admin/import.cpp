@@ -108,8 +108,9 @@ Exit cmd_import_google_authenticator(const Context& ctx, const std::string& type
     }
     replaced = state && state->enrollment;
     if (!state) state.emplace();
-    const std::uint64_t first = watermark_replacing(state->enrollment, ga.secret,
-                                                    AuthenticatorKind::totp, otp.period, watermark);
+    const std::uint64_t first =
+        watermark_replacing(state->enrollment ? &*state->enrollment : nullptr, ga.secret,
+                            AuthenticatorKind::totp, otp.period, watermark);
     state->enrollment.reset();
     state->pending =
         PendingEnrollment{ga.secret.clone(), otp, ctx.now + ctx.config.pending_lifetime};

@@ -7,6 +7,7 @@
 
 #include "backup_codes.hpp"
 #include "base32.hpp"
+#include "i18n.hpp"
 
 namespace valix {
 namespace {
@@ -168,7 +169,7 @@ Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
   });
 }
 
-std::uint64_t watermark_replacing(const std::optional<Enrollment>& old, const SecretBytes& secret,
+std::uint64_t watermark_replacing(const Authenticator* old, const SecretBytes& secret,
                                   AuthenticatorKind kind, int period, std::uint64_t wanted) {
   if (!old || old->kind != kind || (kind == AuthenticatorKind::totp && old->otp.period != period) ||
       old->secret.size() != secret.size() ||
@@ -185,6 +186,54 @@ Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uin
   if (!activation) return std::unexpected(activation.error());
   install_enrollment(state, std::move(activation->enrollment));
   return std::move(activation->backup_codes);
+}
+
+Result<void> add_authenticator(Enrollment& enrollment, Authenticator authenticator) {
+  if (!valid_authenticator_name(authenticator.name)) {
+    return fail_said(Errc::invalid,
+                     "an authenticator's name is 1 to 32 letters, digits, '.', '_' or '-'");
+  }
+  if (enrollment.find(authenticator.name)) {
+    return fail_said(Errc::conflict, "there is an authenticator named {name} already",
+                     {{"name", authenticator.name}});
+  }
+  if (enrollment.more.size() + 1 >= kMaxAuthenticators) {
+    return fail_said(Errc::conflict, "there are {count} authenticators already, the most allowed",
+                     {{"count", std::to_string(kMaxAuthenticators)}});
+  }
+  enrollment.more.push_back(std::move(authenticator));
+  return {};
+}
+
+Result<void> remove_authenticator(Enrollment& enrollment, std::string_view name,
+                                  FirstAuthenticator first) {
+  if (!enrollment.find(name)) {
+    return fail_said(Errc::not_found, "there is no authenticator named {name}",
+                     {{"name", std::string(name)}});
+  }
+  if (enrollment.more.empty()) {
+    return fail_said(Errc::conflict,
+                     "{name} is the only authenticator; to turn 2FA off, reset the user "
+                     "(valix-admin reset)",
+                     {{"name", std::string(name)}});
+  }
+  if (enrollment.name != name) {
+    enrollment.remove(name);
+    return {};
+  }
+  if (first == FirstAuthenticator::keep) {
+    return fail_said(Errc::conflict,
+                     "{name} is the authenticator you enrolled with: only your administrator "
+                     "can remove it (valix-admin remove)",
+                     {{"name", std::string(name)}});
+  }
+  // The next one takes the first's place; the enrollment's own fields (its time, backup
+  // codes) stay.
+  const std::int64_t enrolled_at = enrollment.enrolled_at;
+  static_cast<Authenticator&>(enrollment) = std::move(enrollment.more.front());
+  enrollment.more.erase(enrollment.more.begin());
+  enrollment.enrolled_at = enrolled_at;
+  return {};
 }
 
 SecretString format_backup_codes(const std::vector<SecretString>& codes) {

@@ -69,7 +69,7 @@ Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
 // secret: `wanted`, but never below old's when it is the same secret, kind and period (the
 // watermarks count the same steps or values), so that a code used before the replacement
 // cannot be used again after it.
-std::uint64_t watermark_replacing(const std::optional<Enrollment>& old, const SecretBytes& secret,
+std::uint64_t watermark_replacing(const Authenticator* old, const SecretBytes& secret,
                                   AuthenticatorKind kind, int period, std::uint64_t wanted);
 
 // Turns state.pending into the active enrollment (first code matched at first_step): new
@@ -81,6 +81,20 @@ Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uin
 // Replaces the backup codes of an enrollment; returns the new codes in clear.
 Result<std::vector<SecretString>> replace_backup_codes(Enrollment& enrollment,
                                                        const Config& config);
+
+// Adds a further authenticator to an enrollment (valix-enroll --add, valix-admin add-token
+// NAME). Errc::invalid: its name is not 1 to 32 of [A-Za-z0-9._-]; Errc::conflict: the
+// enrollment has an authenticator of that name, or kMaxAuthenticators already. Messages are
+// made with fail_said.
+Result<void> add_authenticator(Enrollment& enrollment, Authenticator authenticator);
+
+// Removes the named authenticator from an enrollment. The first one (the enrollment's own) is
+// removed only when `first` is may_remove (an administrator: the next one takes its place);
+// the only one never is (valix-admin reset removes an enrollment). Errc::not_found: no such
+// name; Errc::conflict: not removable.
+enum class FirstAuthenticator { keep, may_remove };
+Result<void> remove_authenticator(Enrollment& enrollment, std::string_view name,
+                                  FirstAuthenticator first);
 
 // The text shown with backup codes (numbered list and how to keep them).
 SecretString format_backup_codes(const std::vector<SecretString>& codes);

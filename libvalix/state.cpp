@@ -124,8 +124,8 @@ bool valid_authenticator_name(std::string_view name) {
   });
 }
 
-Enrollment make_enrollment(SecretBytes secret, OtpParameters otp, std::int64_t enrolled_at,
-                           std::uint64_t last_step) {
+Enrollment enrollment_of(SecretBytes secret, OtpParameters otp, std::int64_t enrolled_at,
+                         std::uint64_t last_step) {
   Enrollment e;
   e.secret = std::move(secret);
   e.otp = otp;

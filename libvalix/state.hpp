@@ -83,8 +83,8 @@ struct Enrollment : Authenticator {
 };
 
 // An enrollment of one authenticator, named by default, without backup codes.
-Enrollment make_enrollment(SecretBytes secret, OtpParameters otp, std::int64_t enrolled_at,
-                           std::uint64_t last_step);
+Enrollment enrollment_of(SecretBytes secret, OtpParameters otp, std::int64_t enrolled_at,
+                         std::uint64_t last_step);
 
 // An enrollment started by `valix-enroll --begin` (or at login) and not yet confirmed.
 struct PendingEnrollment {

@@ -195,7 +195,7 @@ void unreadable_state_is_not_written(void**) {
   };
   // What a google-authenticator import of a 200-byte secret used to store.
   refused_with("a 200-byte secret", [](UserState& s) {
-    s.enrollment = make_enrollment(bytes_of(std::string(200, 'k')), OtpParameters{}, 1, 0);
+    s.enrollment = enrollment_of(bytes_of(std::string(200, 'k')), OtpParameters{}, 1, 0);
     s.enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
   });
   refused_with("a 9-byte pending secret", [](UserState& s) {
@@ -204,7 +204,7 @@ void unreadable_state_is_not_written(void**) {
   refused_with("failures out of range", [](UserState& s) { s.failures = 2'000'000; });
   refused_with("a negative lockout", [](UserState& s) { s.locked_until = -1; });
   refused_with("more than the file size limit", [](UserState& s) {
-    s.enrollment = make_enrollment(bytes_of(std::string(20, 'k')), OtpParameters{}, 1, 0);
+    s.enrollment = enrollment_of(bytes_of(std::string(20, 'k')), OtpParameters{}, 1, 0);
     s.enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
     s.enrollment->backup.hashes.assign(1000,
                                        "$y$j9T$abcdefghijklmnopqrstuv$" + std::string(43, 'h'));
@@ -213,7 +213,7 @@ void unreadable_state_is_not_written(void**) {
   // Control: the same enrollment with a 20-byte secret is written and reads back.
   ASSERT_OK(
       store.update(no_account("hank"), [](std::optional<UserState>& s) -> Result<StateChange> {
-        s->enrollment = make_enrollment(bytes_of(std::string(20, 'k')), OtpParameters{}, 1, 0);
+        s->enrollment = enrollment_of(bytes_of(std::string(20, 'k')), OtpParameters{}, 1, 0);
         s->enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
         return StateChange::write;
       }));
@@ -698,7 +698,7 @@ void damage(std::string_view user, off_t offset, std::size_t n = 8) {
 constexpr std::string_view kSecret = "12345678901234567890";
 
 Enrollment test_enrollment() {
-  Enrollment e = make_enrollment(bytes_of(kSecret), OtpParameters{}, 1, 0);
+  Enrollment e = enrollment_of(bytes_of(kSecret), OtpParameters{}, 1, 0);
   e.backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
   return e;
 }

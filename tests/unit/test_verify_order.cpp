@@ -75,7 +75,7 @@ void charge_written_before_any_hmac(void**) {
   if (!store) fail_msg("%s", store.error().message.c_str());
   const StateKey key{"order", std::nullopt};
   ASSERT_OK(store->update(key, [](std::optional<UserState>& s) -> Result<StateChange> {
-    s.emplace().enrollment = make_enrollment(bytes_of(kSecret), OtpParameters{}, 1, 0);
+    s.emplace().enrollment = enrollment_of(bytes_of(kSecret), OtpParameters{}, 1, 0);
     s->enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
     return StateChange::write;
   }));

@@ -44,6 +44,13 @@ constexpr std::array kMappings{
     Mapping{"offset_steps", "valixClockOffset", Form::value},
     // Absent for TOTP: "hotp" for a counter-based token (valix-admin add-token).
     Mapping{"kind", "valixTokenType", Form::value},
+    // The first authenticator's name (absent for "default") and last use (absent for none).
+    Mapping{"name", "valixAuthenticatorName", Form::value},
+    Mapping{"last_used", "valixLastUsed", Form::value},
+    // Further authenticators: each one's definition (its secret included) in one value, and
+    // what its logins change in another, so that a login rewrites only the latter.
+    Mapping{"authenticator", "valixAuthenticator", Form::multi},
+    Mapping{"authenticator_use", "valixAuthenticatorUse", Form::multi},
 };
 
 // Parts of the state kept as their own lines in one attribute.

@@ -30,6 +30,7 @@
 #include <charconv>
 #include <map>
 #include <set>
+#include <tuple>
 
 #include "base32.hpp"
 
@@ -502,7 +503,6 @@ Result<UserState> parse_state(std::string_view text) {
     Authenticator a;
     if (!valid_authenticator_name(fields_of[0])) return bad(" name");
     a.name = fields_of[0];
-    if (uses[0] != fields_of[0]) return bad("_use: not in the authenticators' order");
     if (fields_of[1] == "hotp") a.kind = AuthenticatorKind::hotp;
     else if (fields_of[1] != "totp") return bad(" kind");
     auto algorithm = parse_otp_algorithm(fields_of[2]);
@@ -539,12 +539,26 @@ Result<UserState> parse_state(std::string_view text) {
     if (!e) return std::unexpected(e.error());
     if (authenticator_lines.size() != authenticator_uses.size())
       return fail(Errc::corrupt, "an authenticator without its authenticator_use, or the reverse");
-    for (std::size_t i = 0; i < authenticator_lines.size(); ++i) {
-      auto a = further_authenticator(authenticator_lines[i].view(), authenticator_uses[i]);
+    // Matched by name: a directory keeps a multi-valued attribute's values in no order.
+    for (const auto& line : authenticator_lines) {
+      const std::string_view name = line.view().substr(0, line.view().find(' '));
+      const auto uses = std::count_if(
+          authenticator_uses.begin(), authenticator_uses.end(),
+          [&](const std::string& use) { return use.substr(0, use.find(' ')) == name; });
+      const auto use =
+          std::find_if(authenticator_uses.begin(), authenticator_uses.end(),
+                       [&](const std::string& u) { return u.substr(0, u.find(' ')) == name; });
+      if (uses != 1) return fail(Errc::corrupt, "an authenticator without one authenticator_use");
+      auto a = further_authenticator(line.view(), *use);
       if (!a) return std::unexpected(a.error());
-      if (e->find(a->name)) return fail(Errc::corrupt, "two authenticators named " + a->name);
+      if (e->find(a->name)) return fail(Errc::corrupt, "two authenticators of one name");
       e->more.push_back(std::move(*a));
     }
+    // The order they were added in, whatever order they were read in.
+    std::stable_sort(e->more.begin(), e->more.end(),
+                     [](const Authenticator& x, const Authenticator& y) {
+                       return std::tie(x.enrolled_at, x.name) < std::tie(y.enrolled_at, y.name);
+                     });
     state.enrollment = std::move(*e);
   } else if (!backups.empty()) {
     return fail(Errc::corrupt, "backup codes without an enrollment");

@@ -89,10 +89,6 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
   }
   std::string message = "denied: " + std::string(outcome_name(verdict.outcome));
   LogFields extra;
-  if (!verdict.authenticator.empty()) {
-    message += " (authenticator " + verdict.authenticator + ")";
-    extra.emplace_back("authenticator", verdict.authenticator);
-  }
   if (verdict.outcome == Outcome::clock_drift && verdict.drift_seconds != 0) {
     message += " of " + std::string(verdict.drift_seconds > 0 ? "+" : "") +
                std::to_string(verdict.drift_seconds) + " s";
@@ -101,6 +97,10 @@ int report_verdict(PamSession& session, const LoginLog& log, const Verdict& verd
   if (verdict.locked_for > 0) {
     message += "; locked out for " + std::to_string(verdict.locked_for) + " s";
     extra.emplace_back("locked_for", std::to_string(verdict.locked_for));
+  }
+  if (!verdict.authenticator.empty()) {
+    message += "; authenticator " + verdict.authenticator;
+    extra.emplace_back("authenticator", verdict.authenticator);
   }
   log(LogLevel::notice, Event::denied, reason, message, extra);
   session.tell(verdict.outcome == Outcome::replayed && verdict.hotp

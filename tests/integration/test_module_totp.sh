@@ -15,6 +15,7 @@ check "... and the log holds no error from libpam (such as removing a PAM variab
   bash -c "! grep -a 'SYSLOG(3)' '$SB/err'"
 check "prompt is 'Verification code: '" out_has "Verification code:"
 check "success logged" log_has "totp code accepted"
+check "... naming the authenticator" log_has "totp code accepted from authenticator default"
 check "watermark recorded" [ "$(state_field alice last_step)" -ge $(( now / 30 )) ]
 
 expect_login fail "same code again is a replay" valix alice "$(totp_at "$SECRET" "$now")"

@@ -268,6 +268,38 @@ add: valixTokenType
 valixTokenType: hotp
 -
 EOF
+modify 50 "host-a naming an enrolled user's first authenticator (enrollment's, not a login's)" host-a "$ALICE_STATE" <<EOF
+add: valixAuthenticatorName
+valixAuthenticatorName: phone
+-
+EOF
+modify 0 "host-a adds a further authenticator, its use and the first's last use (valix-enroll --add)" host-a "$ALICE_STATE" <<EOF
+add: valixAuthenticator
+valixAuthenticator: tablet totp SHA1 6 30 $(date +%s) 0 GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ
+-
+add: valixAuthenticatorUse
+valixAuthenticatorUse: tablet 0 0
+-
+add: valixLastUsed
+valixLastUsed: $(date +%s)
+-
+EOF
+modify 0 "host-b advances that authenticator's watermark (a login with it)" host-b "$ALICE_STATE" <<EOF
+delete: valixAuthenticatorUse
+valixAuthenticatorUse: tablet 0 0
+-
+add: valixAuthenticatorUse
+valixAuthenticatorUse: tablet $(( $(date +%s) / 30 )) $(date +%s)
+-
+EOF
+modify 0 "host-a removes it (valix-enroll --remove)" host-a "$ALICE_STATE" <<EOF
+delete: valixAuthenticator
+-
+delete: valixAuthenticatorUse
+-
+delete: valixLastUsed
+-
+EOF
 modify 50 "host-a adding valixRequired" host-a "$ALICE_STATE" <<EOF
 add: valixRequired
 valixRequired: TRUE

@@ -6,6 +6,7 @@
 
 #include "auth.hpp"
 #include "enrollment.hpp"
+#include "grace.hpp"
 #include "ldap_entry.hpp"
 #include "otp.hpp"
 #include "state.hpp"
@@ -256,6 +257,69 @@ void adding_and_removing(void**) {
   assert_int_equal(e.authenticators().size(), 1);
 }
 
+// A server clock that jumps (an hour back, a day ahead) and returns: no code works twice, a
+// lockout set while it was ahead ends within lockout_max_seconds of its return, a grace
+// period granted then does not count, and backup codes keep working throughout.
+void server_clock_jumps_and_returns(void**) {
+  Config config;
+  config.max_failures = 3;
+  config.lockout_seconds = 60;
+  config.lockout_max_seconds = 600;
+  config.grace_seconds = 3600;
+  UserState s = three_authenticators(config);
+  std::vector<SecretString> backup = *replace_backup_codes(*s.enrollment, config);
+  const std::string used = totp_code(kPhone, 0);
+  ASSERT_OK(verify_answer(s, used, kNow, config));
+  assert_int_equal(s.enrollment->last_step, totp_step(kNow, 30));
+
+  // An hour back: the code used, and the code of the time the clock shows, are both refused.
+  const std::int64_t back = kNow - 3600;
+  auto v = verify_answer(s, used, back, config);
+  ASSERT_OK(v);
+  assert_false(v->accepted());
+  const std::string code_of_back =
+      std::string(hotp(bytes_of(kPhone).span(), totp_step(back, 30), OtpParameters{})->view());
+  v = verify_answer(s, code_of_back, back, config);
+  ASSERT_OK(v);
+  assert_true(v->outcome == Outcome::replayed);
+
+  // A day ahead: the user's codes do not match that time; enough of them lock the TOTP limit,
+  // with the lockout's end a day ahead too. A grace period granted then is a day ahead as well.
+  const std::int64_t ahead = kNow + 86400;
+  s.clear_failures();
+  for (int i = 0; i < 5; ++i) (void)verify_answer(s, totp_code(kPhone, 1), ahead, config);
+  assert_true(s.locked_until > ahead);
+  grant_grace(s, "0123456789abcdef0123456789abcdef", ahead);
+
+  // Back to the right time: the lockout ends within lockout_max_seconds, not in a day.
+  const std::int64_t returned = kNow + 60;
+  v = verify_answer(s, totp_code(kPhone, 2), returned, config);
+  ASSERT_OK(v);
+  assert_true(v->outcome == Outcome::locked);
+  assert_true(v->locked_for <= config.lockout_max_seconds);
+  assert_true(s.locked_until <= returned + config.lockout_max_seconds);
+  assert_false(
+      grace_until(s, "0123456789abcdef0123456789abcdef", returned + 700, config).has_value());
+  // A backup code works meanwhile (its own limit), once.
+  v = verify_answer(s, std::string(backup[0].view()), returned + 1, config);
+  ASSERT_OK(v);
+  assert_true(v->outcome == Outcome::backup_accepted);
+  v = verify_answer(s, std::string(backup[0].view()), returned + 2, config);
+  ASSERT_OK(v);
+  assert_false(v->accepted());
+  // After the capped lockout, the next code works, and the one used before the jumps never.
+  const std::int64_t later = returned + config.lockout_max_seconds + 1;
+  v = verify_answer(s, used, later, config);
+  ASSERT_OK(v);
+  assert_false(v->accepted());
+  s.clear_failures();
+  const std::string fresh =
+      std::string(hotp(bytes_of(kPhone).span(), totp_step(later, 30), OtpParameters{})->view());
+  v = verify_answer(s, fresh, later, config);
+  ASSERT_OK(v);
+  assert_true(v->outcome == Outcome::totp_accepted);
+}
+
 }  // namespace
 
 int main() {
@@ -267,6 +331,7 @@ int main() {
       cmocka_unit_test(each_authenticator_logs_in_with_its_own_watermark),
       cmocka_unit_test(codes_of_each_length),
       cmocka_unit_test(adding_and_removing),
+      cmocka_unit_test(server_clock_jumps_and_returns),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -183,7 +183,7 @@ class Login {
   // the user is then asked.
   enum class AnswerKind { typed, maybe_a_password };
 
-  Result<SecretString> collect_answer(int digits, AnswerKind& kind) {
+  Result<SecretString> collect_answer(const Enrollment& enrollment, AnswerKind& kind) {
     kind = AnswerKind::typed;
     switch (options_.source) {
       case AnswerSource::prompt: return session_.ask(prompt(), Echo::off);
@@ -197,7 +197,7 @@ class Login {
       case AnswerSource::try_first_pass: {
         auto token = session_.authtok();
         if (!token) return std::unexpected(token.error());
-        if (*token && answer_shape((*token)->view(), digits) != AnswerShape::other) {
+        if (*token && answer_shape((*token)->view(), enrollment) != AnswerShape::other) {
           kind = AnswerKind::maybe_a_password;
           return std::move(**token);
         }
@@ -220,7 +220,7 @@ class Login {
 
   int challenge(const Enrollment& enrollment) {
     AnswerKind kind = AnswerKind::typed;
-    auto answer = collect_answer(enrollment.otp.digits, kind);
+    auto answer = collect_answer(enrollment, kind);
     if (!answer) {
       log(LogLevel::error, Event::denied, Reason::no_answer, "denied: " + answer.error().message);
       return PAM_AUTH_ERR;

@@ -169,14 +169,19 @@ Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
   });
 }
 
-std::uint64_t watermark_replacing(const Authenticator* old, const SecretBytes& secret,
+std::uint64_t watermark_replacing(const Enrollment* old, const SecretBytes& secret,
                                   AuthenticatorKind kind, int period, std::uint64_t wanted) {
-  if (!old || old->kind != kind || (kind == AuthenticatorKind::totp && old->otp.period != period) ||
-      old->secret.size() != secret.size() ||
-      CRYPTO_memcmp(old->secret.data(), secret.data(), secret.size()) != 0) {
-    return wanted;
+  if (!old) return wanted;
+  std::uint64_t watermark = wanted;
+  for (const Authenticator* a : old->authenticators()) {
+    if (a->kind != kind || (kind == AuthenticatorKind::totp && a->otp.period != period) ||
+        a->secret.size() != secret.size() ||
+        CRYPTO_memcmp(a->secret.data(), secret.data(), secret.size()) != 0) {
+      continue;
+    }
+    watermark = std::max(watermark, a->last_step);
   }
-  return std::max(wanted, old->last_step);
+  return watermark;
 }
 
 Result<std::vector<SecretString>> activate_enrollment(UserState& state, std::uint64_t first_step,
@@ -201,7 +206,18 @@ Result<void> add_authenticator(Enrollment& enrollment, Authenticator authenticat
     return fail_said(Errc::conflict, "there are {count} authenticators already, the most allowed",
                      {{"count", std::to_string(kMaxAuthenticators)}});
   }
-  enrollment.more.push_back(std::move(authenticator));
+  if (holds_secret(enrollment, authenticator)) {
+    return fail_said(Errc::conflict,
+                     "another of the user's authenticators has that secret (one code would "
+                     "work twice)");
+  }
+  // Never before the enrollment or the last one added (a clock set back meanwhile): the state
+  // keeps them in the order added, and one older than its enrollment reads as left behind.
+  for (const Authenticator* a : enrollment.authenticators())
+    authenticator.enrolled_at = std::max(authenticator.enrolled_at, a->enrolled_at);
+  enrollment.more.insert(
+      std::upper_bound(enrollment.more.begin(), enrollment.more.end(), authenticator, added_before),
+      std::move(authenticator));
   return {};
 }
 

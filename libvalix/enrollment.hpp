@@ -65,11 +65,12 @@ Result<void> keep_login_enrollment(StateStore& store, const StateKey& key,
 Result<void> complete_login_enrollment(StateStore& store, const StateKey& key,
                                        std::string_view token, std::int64_t now);
 
-// The watermark for an enrollment that replaces `old` (an administrator's --force) with
-// secret: `wanted`, but never below old's when it is the same secret, kind and period (the
-// watermarks count the same steps or values), so that a code used before the replacement
-// cannot be used again after it.
-std::uint64_t watermark_replacing(const Authenticator* old, const SecretBytes& secret,
+// The watermark for an authenticator with `secret` that replaces `old` or one of its
+// authenticators (an administrator's --force): `wanted`, but never below the watermark of any
+// of old's authenticators with the same secret, kind and period (the watermarks count the same
+// steps or values), so that a code used, or burned, before the replacement cannot be used
+// after it.
+std::uint64_t watermark_replacing(const Enrollment* old, const SecretBytes& secret,
                                   AuthenticatorKind kind, int period, std::uint64_t wanted);
 
 // Turns state.pending into the active enrollment (first code matched at first_step): new

@@ -26,6 +26,8 @@
 // The trailing "end" line makes a truncated file detectable.
 #include "state.hpp"
 
+#include <openssl/crypto.h>
+
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -91,16 +93,26 @@ void append_enrollment(SecretString& out, const std::string& prefix, const Enrol
   }
 }
 
-// Space-separated fields of a line's value.
+// Fields of a line's value separated by single blanks; an empty field (a blank at either end,
+// two in a row) is one too, so that such a value is refused rather than read as another.
 std::vector<std::string_view> split_fields(std::string_view value) {
   std::vector<std::string_view> out;
-  while (!value.empty()) {
+  while (true) {
     const auto blank = value.find(' ');
     out.push_back(value.substr(0, blank));
     if (blank == std::string_view::npos) break;
     value.remove_prefix(blank + 1);
   }
   return out;
+}
+
+// A number as serialize_state writes it (no leading zeros, no "-0", no '+'): a state reads
+// back as exactly the text it was read from.
+template <class Int>
+std::optional<Int> parse_canonical(std::string_view text) {
+  auto value = parse_number<Int>(text);
+  if (!value || std::to_string(*value) != text) return std::nullopt;
+  return value;
 }
 
 bool valid_token_digest(std::string_view text) {
@@ -116,6 +128,17 @@ bool valid_failure_host(std::string_view text) {
 }
 
 }  // namespace
+
+bool added_before(const Authenticator& x, const Authenticator& y) {
+  return std::tie(x.enrolled_at, x.name) < std::tie(y.enrolled_at, y.name);
+}
+
+bool holds_secret(const Enrollment& enrollment, const Authenticator& candidate) {
+  return std::ranges::any_of(enrollment.authenticators(), [&](const Authenticator* a) {
+    return a != &candidate && a->secret.size() == candidate.secret.size() &&
+           CRYPTO_memcmp(a->secret.data(), candidate.secret.data(), a->secret.size()) == 0;
+  });
+}
 
 bool valid_authenticator_name(std::string_view name) {
   if (name.empty() || name.size() > kMaxAuthenticatorNameLength) return false;
@@ -506,13 +529,13 @@ Result<UserState> parse_state(std::string_view text) {
     if (fields_of[1] == "hotp") a.kind = AuthenticatorKind::hotp;
     else if (fields_of[1] != "totp") return bad(" kind");
     auto algorithm = parse_otp_algorithm(fields_of[2]);
-    auto digits = parse_number<int>(fields_of[3]);
-    auto period = parse_number<int>(fields_of[4]);
+    auto digits = parse_canonical<int>(fields_of[3]);
+    auto period = parse_canonical<int>(fields_of[4]);
     if (!algorithm || !digits || !period) return bad(" parameters");
     a.otp = OtpParameters{*algorithm, *digits, *period};
     if (*digits > 8 || *period > 3600 || !valid_otp_parameters(a.otp)) return bad(" parameters");
-    auto enrolled_at = parse_number<std::int64_t>(fields_of[5]);
-    auto offset = parse_number<std::int64_t>(fields_of[6]);
+    auto enrolled_at = parse_canonical<std::int64_t>(fields_of[5]);
+    auto offset = parse_canonical<std::int64_t>(fields_of[6]);
     if (!enrolled_at || *enrolled_at < 0) return bad(" time");
     a.enrolled_at = *enrolled_at;
     if (!offset || *offset < -kMaxOffsetSteps || *offset > kMaxOffsetSteps ||
@@ -524,8 +547,8 @@ Result<UserState> parse_state(std::string_view text) {
     if (!decoded || decoded->size() < kMinSecretBytes || decoded->size() > kMaxSecretBytes)
       return bad(" secret");
     a.secret = std::move(*decoded);
-    auto last_step = parse_number<std::uint64_t>(uses[1]);
-    auto last_used = parse_number<std::int64_t>(uses[2]);
+    auto last_step = parse_canonical<std::uint64_t>(uses[1]);
+    auto last_used = parse_canonical<std::int64_t>(uses[2]);
     if (!last_step || !last_used || *last_used < 0) return bad("_use");
     // As for the first: far below 2^64, so a look-ahead never wraps.
     if (a.kind == AuthenticatorKind::hotp && *last_step > (std::uint64_t{1} << 62))
@@ -554,11 +577,22 @@ Result<UserState> parse_state(std::string_view text) {
       if (e->find(a->name)) return fail(Errc::corrupt, "two authenticators of one name");
       e->more.push_back(std::move(*a));
     }
-    // The order they were added in, whatever order they were read in.
-    std::stable_sort(e->more.begin(), e->more.end(),
-                     [](const Authenticator& x, const Authenticator& y) {
-                       return std::tie(x.enrolled_at, x.name) < std::tie(y.enrolled_at, y.name);
-                     });
+    // The order they were added in (add_authenticator keeps them in it), whatever order they
+    // were read in.
+    std::sort(e->more.begin(), e->more.end(), added_before);
+    for (const Authenticator& a : e->more) {
+      // Added to this enrollment, so never before it: one that is was left behind by a
+      // version that did not know further authenticators (its reset, then an enrollment),
+      // and must not log anyone in.
+      if (a.enrolled_at < e->enrolled_at) {
+        return fail(Errc::corrupt, "authenticator " + a.name +
+                                       " is older than the enrollment (left behind by a reset "
+                                       "of an earlier version?)");
+      }
+      if (holds_secret(*e, a)) {
+        return fail(Errc::corrupt, "authenticator " + a.name + " has another one's secret");
+      }
+    }
     state.enrollment = std::move(*e);
   } else if (!backups.empty()) {
     return fail(Errc::corrupt, "backup codes without an enrollment");

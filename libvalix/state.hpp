@@ -82,6 +82,14 @@ struct Enrollment : Authenticator {
   bool remove(std::string_view name);
 };
 
+// The order further authenticators are kept in: the time each was added, then the name.
+bool added_before(const Authenticator& x, const Authenticator& y);
+
+// Whether an authenticator of enrollment other than candidate itself has candidate's secret
+// (compared in constant time). Two with one secret would accept one code twice: as its
+// 6-digit tail, or at two clock offsets.
+bool holds_secret(const Enrollment& enrollment, const Authenticator& candidate);
+
 // An enrollment of one authenticator, named by default, without backup codes.
 Enrollment enrollment_of(SecretBytes secret, OtpParameters otp, std::int64_t enrolled_at,
                          std::uint64_t last_step);

@@ -41,7 +41,7 @@ bool outcomes_fit(const UserState& current, AnswerShape shape, std::int64_t now,
     // Every authenticator at its furthest, and used now: more than any one answer changes.
     for (Authenticator* a : outcome->enrollment->authenticators()) {
       a->last_step = std::max(a->last_step, furthest(*a));
-      a->last_used = now;
+      a->last_used = std::max(a->last_used, now);
     }
     const SecretString text = serialize_state(*outcome);
     if (text.size() > room || !parse_state(text.view())) return false;

@@ -134,7 +134,8 @@ void bad_authenticator_lines_are_corrupt(void**) {
   // Too many.
   UserState s = three_authenticators(config);
   for (int i = 0; s.enrollment->authenticators().size() < kMaxAuthenticators; ++i) {
-    ASSERT_OK(add_authenticator(*s.enrollment, further("extra" + std::to_string(i), kTablet,
+    const std::string secret = "extra-secret-" + std::to_string(i) + "-0123456";
+    ASSERT_OK(add_authenticator(*s.enrollment, further("extra" + std::to_string(i), secret,
                                                        AuthenticatorKind::totp, kNow)));
   }
   std::string full(serialize_state(s).view());

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "auth.hpp"
+#include "authenticators.hpp"
 #include "backup_codes.hpp"
 #include "base32.hpp"
 #include "enrollment.hpp"
@@ -18,16 +19,15 @@
 #include "outcome.hpp"
 #include "privileges.hpp"
 #include "qr.hpp"
+#include "session.hpp"
 #include "setuid.hpp"
+#include "status.hpp"
 #include "terminal.hpp"
 #include "text.hpp"
 #include "verify.hpp"
 
 namespace valix::enroll {
 namespace {
-
-// How long an interactive run may wait for the first code of the secret it showed.
-constexpr std::int64_t kInteractiveLifetime = 3600;
 
 constexpr const char* kNothingToConfirm = N_("nothing to confirm: run valix-enroll --begin first");
 
@@ -56,7 +56,7 @@ class Enroller {
  private:
   int dispatch() {
     switch (o_.action) {
-      case Options::Action::status: return status();
+      case Options::Action::status: return show_status(session());
       case Options::Action::begin: return begin();
       case Options::Action::confirm: {
         const auto code = code_argument(*o_.confirm_code);
@@ -65,6 +65,8 @@ class Enroller {
       }
       case Options::Action::regenerate: return regenerate();
       case Options::Action::interactive: return interactive();
+      case Options::Action::add: return add_interactively(session(), *o_.add_name);
+      case Options::Action::remove: return remove_interactively(session(), *o_.remove_name);
     }
     return kUsage;
   }
@@ -140,53 +142,6 @@ class Enroller {
     return updated;
   }
 
-  int status() {
-    auto state = load();
-    if (!state) return internal(state.error());
-    drop_privileges_for_good();
-    const UserState empty;
-    const UserState& s = *state ? **state : empty;
-    const bool enrolled = s.enrollment.has_value();
-    const std::size_t left = enrolled ? s.enrollment->backup.hashes.size() : 0;
-    const bool locked = s.locked_until > now();
-    if (o_.json) {
-      std::printf(
-          "{\"user\": %s, \"enrolled\": %s, \"enrolled_at\": %s, \"backup_codes_remaining\": %zu, "
-          "\"pending\": %s, \"required\": %s, \"locked\": %s}\n",
-          json_string(user_).c_str(), enrolled ? "true" : "false",
-          enrolled ? json_string(iso_time(s.enrollment->enrolled_at)).c_str() : "null", left,
-          s.pending ? "true" : "false", s.required ? "true" : "false", locked ? "true" : "false");
-      return kOk;
-    }
-    if (enrolled) {
-      std::printf("%s\n", fill(tr("2FA is on for {user} since {time}.\nBackup codes left: {count}"),
-                               {{"user", user_},
-                                {"time", iso_time(s.enrollment->enrolled_at)},
-                                {"count", std::to_string(left)}})
-                              .c_str());
-    } else {
-      std::printf("%s\n", fill(tr("2FA is not set up for {user}. Run valix-enroll to turn it on."),
-                               {{"user", user_}})
-                              .c_str());
-    }
-    if (s.required && !enrolled)
-      std::printf("%s\n", tr("Your administrator requires 2FA on your next login."));
-    if (s.pending)
-      std::printf("%s\n", tr("An enrollment is pending (valix-enroll --confirm CODE)."));
-    if (locked)
-      std::printf("%s\n", fill(tr("Locked after too many failed attempts until {time}."),
-                               {{"time", iso_time(s.locked_until)}})
-                              .c_str());
-    return kOk;
-  }
-
-  // The enrollment that may_enroll allowed to be replaced: none, or the one it saw.
-  struct SeenEnrollment {
-    bool enrolled = false;
-    SecretBytes secret;
-    std::int64_t enrolled_at = 0;
-  };
-
   // Allowed to (re-)enroll: not enrolled, or enrolled and the current code verifies. seen
   // records which enrollment that decision was about.
   std::optional<int> may_enroll(SeenEnrollment& seen) {
@@ -196,28 +151,9 @@ class Enroller {
       auto ok = current_code_verifies(**state);
       if (!ok) return internal(ok.error());
       if (!*ok) return kRefused;
-      seen = {true, (*state)->enrollment->secret.clone(), (*state)->enrollment->enrolled_at};
+      seen = seen_enrollment(**state);
     }
     return std::nullopt;
-  }
-
-  static std::string_view as_text(const SecretBytes& bytes) {
-    return {reinterpret_cast<const char*>(bytes.span().data()), bytes.span().size()};
-  }
-
-  // Re-checked under the lock before a new enrollment is stored: may_enroll's decision was
-  // made without it, and the interactive run then waits at a prompt (up to an hour). Without
-  // this, a run started before the user enrolled (at login, or in another run) could replace
-  // that enrollment without its code.
-  static Result<void> unchanged_since_seen(const std::optional<UserState>& current,
-                                           const SeenEnrollment& seen) {
-    const bool enrolled = current && current->enrollment;
-    const bool same = enrolled == seen.enrolled &&
-                      (!enrolled || (current->enrollment->enrolled_at == seen.enrolled_at &&
-                                     constant_time_equal(as_text(current->enrollment->secret),
-                                                         as_text(seen.secret))));
-    if (same) return {};
-    return fail_said(Errc::conflict, texts::kToolChangedMeanwhile);
   }
 
   SecretString uri_for(const PendingEnrollment& p) {
@@ -241,9 +177,11 @@ class Enroller {
 
   int begin() {
     SeenEnrollment seen;
-    if (auto refused = may_enroll(seen)) return *refused;
+    if (auto refused = o_.add_name ? may_add(session(), *o_.add_name, seen) : may_enroll(seen))
+      return *refused;
     auto pending = new_pending_enrollment(config_, now());
     if (!pending) return internal(pending.error());
+    pending->name = o_.add_name;  // confirmed, it adds an authenticator of that name
     const SecretString uri = uri_for(*pending);
     const SecretString secret = base32_encode(pending->secret.span());
     // The image first: if it cannot be written, nothing is stored.
@@ -253,8 +191,7 @@ class Enroller {
         return std::unexpected(unchanged.error());
       if (!current) current.emplace();
       // A copy: the store may run this more than once (StateStore::Mutator).
-      current->pending =
-          PendingEnrollment{pending->secret.clone(), pending->otp, pending->expires_at};
+      current->pending = pending->clone();
       return StateChange::write;
     });
     if (!stored) return failed(stored.error());
@@ -311,14 +248,17 @@ class Enroller {
   // Activates the stored pending enrollment (valix-enroll --begin) if code matches it. Returns
   // the backup codes, or nullopt for a wrong code (nothing changed) or an expired enrollment
   // (cleared). Storing it was checked, and every activation since (at login, in another run,
-  // by an import) would have cleared it: no SeenEnrollment guard is needed.
-  Result<std::optional<std::vector<SecretString>>> activate(std::string_view code) {
+  // by an import) would have cleared it: no SeenEnrollment guard is needed. A pending
+  // authenticator's (--add NAME --begin) is added instead: added is its name, codes empty.
+  Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
+                                                            std::optional<std::string>& added) {
     std::optional<std::vector<SecretString>> codes;
     auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
       // Every run starts from nothing: a run whose write lost the compare-and-swap made codes
       // that exist nowhere, and this run may keep the state (the code does not match the
       // pending enrollment it now finds).
       codes.reset();
+      added.reset();
       if (!current || !current->pending) return fail_said(Errc::not_found, kNothingToConfirm);
       if (current->pending->expires_at < now()) {
         current->pending.reset();
@@ -328,6 +268,13 @@ class Enroller {
                                     config_.window);
       if (!step) return std::unexpected(step.error());
       if (!*step) return StateChange::keep;
+      added = current->pending->name;
+      if (added) {
+        if (auto ok = add_pending_authenticator(*current, **step, now()); !ok)
+          return std::unexpected(ok.error());
+        codes.emplace();
+        return StateChange::write;
+      }
       auto activated = activate_enrollment(*current, **step, now(), config_);
       if (!activated) return std::unexpected(activated.error());
       codes = std::move(*activated);
@@ -348,7 +295,7 @@ class Enroller {
         return std::unexpected(unchanged.error());
       if (!current) current.emplace();
       // A copy: the store may run this more than once (StateStore::Mutator).
-      current->pending = PendingEnrollment{pending.secret.clone(), pending.otp, pending.expires_at};
+      current->pending = pending.clone();
       auto activated = activate_enrollment(*current, first_step, now(), config_);
       if (!activated) return std::unexpected(activated.error());
       codes = std::move(*activated);
@@ -359,19 +306,20 @@ class Enroller {
   }
 
   int confirm(std::string_view code) {
+    std::optional<std::string> added;
     auto state = load();
     if (!state) return internal(state.error());
     if (!*state || !(*state)->pending) return refuse(tr(kNothingToConfirm));
     if ((*state)->pending->expires_at < now()) {
-      auto codes = activate(code);  // clears the expired enrollment
+      auto codes = activate(code, added);  // clears the expired enrollment
       if (!codes) return internal(codes.error());
       return refuse(tr("the enrollment expired; run valix-enroll --begin again"));
     }
-    auto codes = activate(code);
-    if (!codes) return internal(codes.error());
+    auto codes = activate(code, added);
+    if (!codes) return added ? refused_change(codes.error()) : internal(codes.error());
     if (!*codes)
       return refuse(tr("that code is not correct; check the time on your phone and try again"));
-    return show_codes(**codes);
+    return added ? announce_added(*added) : show_codes(**codes);
   }
 
   int regenerate() {
@@ -424,6 +372,17 @@ class Enroller {
     show_codes(*codes);
     std::printf("\n%s\n", texts::tool_done(flow->pending.otp.digits).c_str());
     return kOk;
+  }
+
+  // What the actions outside this file use of this run (session.hpp).
+  Session session() {
+    return {o_,
+            config_,
+            user_,
+            [this] { return load(); },
+            [this](const StateStore::Mutator& mutate) { return update(mutate); },
+            [this](const UserState& state) { return current_code_verifies(state); },
+            [this](const SecretString& uri) { return write_svg(uri); }};
   }
 
   const Options& o_;

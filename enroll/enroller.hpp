@@ -1,5 +1,6 @@
-// valix-enroll's flows: status, begin and confirm (scripts), the interactive enrollment on a
-// terminal, and new backup codes. Each runs against the store interface with the account's
+// valix-enroll's flows: begin and confirm (scripts), the interactive enrollment on a terminal,
+// and new backup codes; --status (status.hpp) and --add/--remove (authenticators.hpp) run on
+// the same Session (session.hpp). Each runs against the store interface with the account's
 // StateKey, privileged until the state work is done (privileges.hpp).
 #pragma once
 

@@ -22,10 +22,18 @@ Options:
   --backup-codes-file FILE   also save the backup codes to FILE (a new file, mode 0600)
   --status                   show your 2FA status (no secrets)
   --regenerate-backup-codes  replace your backup codes (asks for a current code)
-  --begin                    scripts: start an enrollment, print the secret and URI
+  --add NAME                 add another authenticator (a second phone, say) named
+                             NAME: asks for a current code, then shows its QR code;
+                             your other authenticators and backup codes stay
+  --remove NAME              remove the authenticator NAME (asks for a current code);
+                             the one you enrolled with cannot be removed
+  --begin                    scripts: start an enrollment (or, with --add NAME, an
+                             authenticator), print the secret and URI
   --confirm CODE             scripts: finish it with the first code, print backup codes
+                             (for --add: add the authenticator; no new backup codes)
   --code CODE                the current code from your app, when you are already
-                             enrolled (re-enrolling, --regenerate-backup-codes)
+                             enrolled (re-enrolling, --add, --remove,
+                             --regenerate-backup-codes)
                              CODE "-" (for both): read it from standard input, where
                              other users cannot see it (they can see arguments)
   --json                     machine-readable output for --begin, --confirm, --status,
@@ -34,6 +42,8 @@ Options:
   --config FILE              valix.conf to use (default: {config};
                              ignored when run setuid)
   --help, --version
+
+Enrolling again (without --add) replaces every authenticator and the backup codes.
 
 Exit status: 0 done; 1 refused (wrong code, not allowed, nothing pending);
 2 bad command line; 3 internal error (see the message; nothing was changed, unless
@@ -48,7 +58,8 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
   auto set_action = [&](Options::Action a) -> Result<void> {
     if (action_set)
       return fail_said(Errc::invalid,
-                       "give only one of --begin, --confirm, --status, --regenerate-backup-codes");
+                       "give only one of --begin, --confirm, --status, --regenerate-backup-codes, "
+                       "--remove");
     action_set = true;
     o.action = a;
     return {};
@@ -72,12 +83,19 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
     else if (arg == "--regenerate-backup-codes") ok = set_action(Options::Action::regenerate);
     else if (arg == "--json") o.json = true;
     else if (arg == "--confirm" || arg == "--code" || arg == "--user" || arg == "--config" ||
-             arg == "--qr-svg" || arg == "--backup-codes-file" || arg == "--qr") {
+             arg == "--qr-svg" || arg == "--backup-codes-file" || arg == "--qr" || arg == "--add" ||
+             arg == "--remove") {
       auto v = value();
       if (!v) return std::unexpected(v.error());
       if (arg == "--confirm") {
         ok = set_action(Options::Action::confirm);
         o.confirm_code = *v;
+      } else if (arg == "--remove") {
+        ok = set_action(Options::Action::remove);
+        o.remove_name = *v;
+      } else if (arg == "--add") {
+        if (o.add_name) return fail_said(Errc::invalid, "give --add only once");
+        o.add_name = *v;
       } else if (arg == "--code") o.current_code = *v;
       else if (arg == "--user") o.user = *v;
       else if (arg == "--config") o.config = *v;
@@ -96,7 +114,13 @@ Result<std::optional<Options>> parse(int argc, char** argv) {
     }
     if (!ok) return std::unexpected(ok.error());
   }
-  if (o.json && o.action == Options::Action::interactive) {
+  if (o.add_name) {
+    if (o.action == Options::Action::interactive) o.action = Options::Action::add;
+    else if (o.action != Options::Action::begin)
+      return fail_said(Errc::invalid, "--add goes alone (on a terminal) or with --begin");
+  }
+  if (o.json && (o.action == Options::Action::interactive || o.action == Options::Action::add ||
+                 o.action == Options::Action::remove)) {
     return fail_said(Errc::invalid,
                      "--json goes with --begin, --confirm, --status or --regenerate-backup-codes");
   }

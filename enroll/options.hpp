@@ -15,9 +15,12 @@ struct Options {
     begin,
     confirm,
     status,
-    regenerate
+    regenerate,
+    add,     // --add NAME on a terminal (with --begin, add_name is set and the action is begin)
+    remove,  // --remove NAME (remove_name)
   } action = Action::interactive;
   std::optional<std::string> confirm_code, current_code, user, config, qr_svg, codes_file;
+  std::optional<std::string> add_name, remove_name;
   std::optional<QrStyle> qr;
   bool json = false;
 };

@@ -19,7 +19,8 @@
 //    authenticator_use NAME LAST_STEP LAST_USED (one for each)]  -- further authenticators
 //    (at most 7): what is set when one is added, and what its logins change
 //   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
-//    pending_expires T]                                                 -- pending enrollment
+//    pending_expires T, [pending_name NAME]]    -- pending enrollment; NAME: that of the
+//    authenticator it adds when confirmed (valix-enroll --add), absent for an enrollment
 //   [login_secret ... login_backup (the enrollment's keys with "login_" before them),
 //    login_token SHA256_HEX, login_expires T]    -- an enrollment awaiting its login's end
 //   end
@@ -210,8 +211,7 @@ UserState UserState::clone() const {
   UserState copy;
   copy.uid = uid;
   if (enrollment) copy.enrollment = enrollment->clone();
-  if (pending)
-    copy.pending = PendingEnrollment{pending->secret.clone(), pending->otp, pending->expires_at};
+  if (pending) copy.pending = pending->clone();
   if (login_enrollment) copy.login_enrollment = login_enrollment->clone();
   copy.required = required;
   copy.failures = failures;
@@ -253,6 +253,7 @@ SecretString serialize_state(const UserState& state) {
     append_line(out, "pending_digits", std::to_string(p->otp.digits));
     append_line(out, "pending_period", std::to_string(p->otp.period));
     append_line(out, "pending_expires", std::to_string(p->expires_at));
+    if (p->name) append_line(out, "pending_name", *p->name);
   }
   if (const auto& l = state.login_enrollment) {
     append_enrollment(out, "login_", l->enrollment);
@@ -377,6 +378,7 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "pending_digits",
                                                               "pending_period",
                                                               "pending_expires",
+                                                              "pending_name",
                                                               "backup_failures",
                                                               "backup_locked_until",
                                                               "login_algorithm",
@@ -619,6 +621,10 @@ Result<UserState> parse_state(std::string_view text) {
     auto expires = int64_field("pending_expires");
     if (!expires) return missing("pending_expires");
     p.expires_at = *expires;
+    if (auto name = take("pending_name")) {
+      if (!valid_authenticator_name(*name)) return missing("pending_name");
+      p.name = std::move(*name);
+    }
     state.pending = std::move(p);
   }
   if (!fields.empty()) {

@@ -95,10 +95,15 @@ Enrollment enrollment_of(SecretBytes secret, OtpParameters otp, std::int64_t enr
                          std::uint64_t last_step);
 
 // An enrollment started by `valix-enroll --begin` (or at login) and not yet confirmed.
+// With a name (valix-enroll --add NAME --begin), its confirmation adds an authenticator of
+// that name to the enrollment; without one, it is a first enrollment or a re-enrollment.
 struct PendingEnrollment {
   SecretBytes secret;
   OtpParameters otp;
   std::int64_t expires_at = 0;
+  std::optional<std::string> name = std::nullopt;
+
+  PendingEnrollment clone() const { return {secret.clone(), otp, expires_at, name}; }
 };
 
 // An enrollment made at login (verified, its backup codes shown) that takes effect only when

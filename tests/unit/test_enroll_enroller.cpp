@@ -17,9 +17,9 @@ namespace {
 const std::string kUser = "alice";
 constexpr uid_t kUid = 1001;
 
-std::string code_now() {
+std::string code_now(const char* secret = "12345678901234567890") {
   const auto step = totp_step(static_cast<std::int64_t>(std::time(nullptr)), 30);
-  auto code = hotp(bytes_of("12345678901234567890").span(), step, OtpParameters{});
+  auto code = hotp(bytes_of(secret).span(), step, OtpParameters{});
   if (!code) fail_msg("%s", code.error().message.c_str());
   return std::string(code->view());
 }
@@ -78,12 +78,133 @@ void regenerate_replaces_the_codes(void**) {
   assert_true(store.at(kUser).enrollment->backup.hashes.front() != old_first);
 }
 
+constexpr const char* kSecond = "abcdefghijabcdefghij";
+
+// Enrolled, with a pending authenticator named phone2 (valix-enroll --add phone2 --begin).
+void pending_add_in(MemoryStore& store, const Config& config) {
+  enroll_in(store, config);
+  UserState state = store.at(kUser).clone();
+  state.pending = PendingEnrollment{bytes_of(kSecond), OtpParameters{},
+                                    static_cast<std::int64_t>(std::time(nullptr)) + 600, "phone2"};
+  store.put(kUser, state);
+}
+
+int run(MemoryStore& store, const Config& config, const enroll::Options& options) {
+  return enroll::run_enroller(options, config, BorrowedStore::of(store), kUser, kUid, std::nullopt);
+}
+
+// --confirm of a pending authenticator adds it (every run of the mutator from the state it is
+// given: the store runs it twice), clears the pending one, and leaves the backup codes.
+void confirm_adds_the_pending_authenticator(void**) {
+  Config config;
+  MemoryStore store;
+  pending_add_in(store, config);
+  const auto backup = store.at(kUser).enrollment->backup.hashes;
+  enroll::Options options;
+  options.action = enroll::Options::Action::confirm;
+  options.confirm_code = code_now(kSecond);
+  assert_int_equal(run(store, config, options), enroll::kOk);
+  const UserState& after = store.at(kUser);
+  assert_false(after.pending.has_value());
+  assert_int_equal(after.enrollment->more.size(), 1);
+  const Authenticator* added = after.enrollment->find("phone2");
+  assert_non_null(added);
+  assert_true(added->secret.size() == 20);
+  assert_true(added->last_step != 0);  // its first code is used
+  assert_true(after.enrollment->backup.hashes == backup);
+  assert_true(after.enrollment->secret.size() == 20);  // the first one stays
+}
+
+// The name was taken meanwhile (by another run): --confirm refuses with add_authenticator's
+// reason (exit 1), and the pending authenticator stays.
+void confirm_refused_when_the_name_is_taken(void**) {
+  Config config;
+  MemoryStore store;
+  pending_add_in(store, config);
+  UserState state = store.at(kUser).clone();
+  Authenticator other;
+  other.name = "phone2";
+  other.secret = bytes_of("zyxwvutsrqzyxwvutsrq");
+  ASSERT_OK(add_authenticator(*state.enrollment, std::move(other)));
+  store.put(kUser, state);
+  enroll::Options options;
+  options.action = enroll::Options::Action::confirm;
+  options.confirm_code = code_now(kSecond);
+  assert_int_equal(run(store, config, options), enroll::kRefused);
+  assert_true(store.at(kUser).pending.has_value());
+  assert_int_equal(store.at(kUser).enrollment->more.size(), 1);
+}
+
+// A pending authenticator whose enrollment was reset since --begin is not made an enrollment.
+void confirm_refused_when_reset_since_begin(void**) {
+  Config config;
+  MemoryStore store;
+  pending_add_in(store, config);
+  UserState state = store.at(kUser).clone();
+  state.enrollment.reset();
+  store.put(kUser, state);
+  enroll::Options options;
+  options.action = enroll::Options::Action::confirm;
+  options.confirm_code = code_now(kSecond);
+  assert_int_equal(run(store, config, options), enroll::kRefused);
+  assert_false(store.at(kUser).enrollment.has_value());
+}
+
+void enroll_with_phone2(MemoryStore& store, const Config& config) {
+  enroll_in(store, config);
+  UserState state = store.at(kUser).clone();
+  Authenticator phone2;
+  phone2.name = "phone2";
+  phone2.secret = bytes_of(kSecond);
+  ASSERT_OK(add_authenticator(*state.enrollment, std::move(phone2)));
+  store.put(kUser, state);
+}
+
+void remove_removes_it(void**) {
+  Config config;
+  MemoryStore store;
+  enroll_with_phone2(store, config);
+  const auto backup = store.at(kUser).enrollment->backup.hashes;
+  enroll::Options options;
+  options.action = enroll::Options::Action::remove;
+  options.remove_name = "phone2";
+  options.current_code = code_now(kSecond);  // a code of any authenticator, this one's too
+  assert_int_equal(run(store, config, options), enroll::kOk);
+  assert_true(store.at(kUser).enrollment->more.empty());
+  assert_true(store.at(kUser).enrollment->backup.hashes == backup);
+}
+
+// Reset (and enrolled again) after the current code was checked: the enrollment is not the one
+// the code was for, so nothing is removed from the new one (exit 1).
+void remove_refused_when_replaced_meanwhile(void**) {
+  Config config;
+  MemoryStore store;
+  enroll_with_phone2(store, config);
+  store.before_update_at = 3;  // the charge, the judging, then the removal
+  store.before_update = [&] {
+    UserState state = store.at(kUser).clone();
+    state.enrollment->enrolled_at += 1;  // another enrollment
+    store.put(kUser, state);
+  };
+  enroll::Options options;
+  options.action = enroll::Options::Action::remove;
+  options.remove_name = "phone2";
+  options.current_code = code_now();
+  assert_int_equal(run(store, config, options), enroll::kRefused);
+  assert_non_null(store.at(kUser).enrollment->find("phone2"));
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(regenerate_refused_when_reset_meanwhile),
       cmocka_unit_test(regenerate_replaces_the_codes),
+      cmocka_unit_test(confirm_adds_the_pending_authenticator),
+      cmocka_unit_test(confirm_refused_when_the_name_is_taken),
+      cmocka_unit_test(confirm_refused_when_reset_since_begin),
+      cmocka_unit_test(remove_removes_it),
+      cmocka_unit_test(remove_refused_when_replaced_meanwhile),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -1,5 +1,7 @@
 // The fleet store's mapping of a state to directory attributes: round trips, what is absent,
 // and the values a directory could hold that must never read as a state (or as another one).
+#include <cstring>
+
 #include "enrollment.hpp"
 #include "ldap_entry.hpp"
 #include "unit.hpp"
@@ -64,6 +66,16 @@ void round_trip(void**) {
   auto token_back = attributes_to_state(t);
   ASSERT_OK(token_back);
   assert_true((*token_back)->enrollment->kind == AuthenticatorKind::hotp);
+  // A pending authenticator's name (valix-enroll --add NAME --begin) is one of valixPending's
+  // lines.
+  UserState named = full_state();
+  named.pending->name = "phone2";
+  const LdapAttributes n = state_to_attributes(named);
+  assert_non_null(
+      std::strstr(values(n, "valixPending").front().c_str(), "\npending_name phone2\n"));
+  auto named_back = attributes_to_state(n);
+  ASSERT_OK(named_back);
+  assert_string_equal((*named_back)->pending->name.value_or("").c_str(), "phone2");
   // Zero counters are absent, not "0": a success clears them by deleting them.
   assert_true(a.find("valixBackupLockedUntil") == a.end());
   auto back = attributes_to_state(a);

@@ -169,14 +169,51 @@ void uid_recorded(void**) {
   }
 }
 
+// A pending enrollment that adds an authenticator (valix-enroll --add NAME --begin) carries
+// its name: written only when there is one, read back as it was, refused when it is not a
+// valid authenticator name, twice, or without the pending secret it belongs to.
+void pending_name(void**) {
+  UserState s = full_state();
+  assert_null(std::strstr(serialize_state(s).c_str(), "pending_name"));
+  auto unnamed = parse_state(serialize_state(s).view());
+  ASSERT_OK(unnamed);
+  assert_false(unnamed->pending->name.has_value());
+
+  s.pending->name = "phone2";
+  const SecretString text = serialize_state(s);
+  assert_non_null(std::strstr(text.c_str(), "\npending_name phone2\n"));
+  auto back = parse_state(text.view());
+  ASSERT_OK(back);
+  assert_string_equal(back->pending->name.value_or("").c_str(), "phone2");
+  assert_string_equal(back->clone().pending->name.value_or("").c_str(), "phone2");
+  assert_string_equal(serialize_state(*back).c_str(), text.c_str());
+
+  const std::string g(text.view());
+  UserState without_pending = full_state();
+  without_pending.pending.reset();
+  const std::string cases[] = {
+      with(g, "pending_name phone2", "pending_name "),
+      with(g, "pending_name phone2", "pending_name phone 2"),
+      with(g, "pending_name phone2", "pending_name phone/2"),
+      with(g, "pending_name phone2", "pending_name " + std::string(33, 'a')),
+      with(g, "pending_name phone2\n", "pending_name phone2\npending_name phone3\n"),
+      with(std::string(serialize_state(without_pending).view()), "end\n",
+           "pending_name phone2\nend\n"),
+  };
+  for (const auto& bad : cases) {
+    auto parsed = parse_state(bad);
+    if (parsed) fail_msg("parsed:\n%s", bad.c_str());
+    assert_true(parsed.error().code == Errc::corrupt);
+  }
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(round_trip),
-      cmocka_unit_test(every_truncation_is_an_error),
-      cmocka_unit_test(rejections),
-      cmocka_unit_test(uid_recorded),
+      cmocka_unit_test(round_trip),   cmocka_unit_test(every_truncation_is_an_error),
+      cmocka_unit_test(rejections),   cmocka_unit_test(uid_recorded),
+      cmocka_unit_test(pending_name),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

@@ -168,6 +168,38 @@ expect_login fail "... and is used up on host A" host-a bob "$(hotp_value 2)"
 expect_login ok "... host A takes the token's next value" host-a bob "$(hotp_value 3)"
 check "... the counter is 4 in the directory" [ "$(directory_value bob valixLastStep)" = 4 ]
 
+# --- several authenticators, fleet-wide ------------------------------------------------------
+# dave enrolls his phone through host A and adds a tablet through host B (after a current code
+# from the phone); each logs in on the other host and is used up on both; the tablet removed
+# through host A no longer logs in on host B, and the phone still does.
+host_admin host-a reset dave >/dev/null 2>&1
+wait_fresh_step
+fleet_enroll host-a dave
+PHONE=$SECRET
+enroll_as_dave() {  # enroll_as_dave HOST ARGS...
+  local host=$1
+  shift
+  pam_env "$VALIX_ENROLL" --config "$SB/etc/$host.conf" --user dave "$@"
+}
+begin=$(code_ahead "$PHONE" 1 | enroll_as_dave host-b --add tablet --begin --code - --json)
+TABLET=$(printf '%s' "$begin" | python3 -c 'import json,sys; print(json.load(sys.stdin)["secret"])')
+totp_now "$TABLET" | enroll_as_dave host-b --confirm - >"$SB/add.out" 2>&1 || true
+check "dave adds a tablet through host B" grep -q "Authenticator tablet added" "$SB/add.out"
+check "... it is in the directory, with its watermark" [ -n "$(directory_value dave valixAuthenticator | grep '^tablet totp ')" -a -n "$(directory_value dave valixAuthenticatorUse | grep '^tablet ')" ]
+code=$(code_ahead "$TABLET" 1)
+expect_login ok "... the tablet's code logs in on host A" host-a dave "$code"
+check "... logged with its name" log_has "totp code accepted from authenticator tablet"
+expect_login fail "... once: host B refuses it" host-b dave "$code"
+check "... as a replay of the tablet" log_has "authenticator=tablet"
+code=$(code_ahead "$PHONE" 2)
+expect_login ok "... the phone's next code logs in on host B" host-b dave "$code"
+expect_login fail "... once: host A refuses it" host-a dave "$code"
+code_ahead "$PHONE" 3 | enroll_as_dave host-a --remove tablet --code - >"$SB/remove.out" 2>&1 || true
+check "dave removes the tablet through host A" grep -q "tablet" "$SB/remove.out"
+check "... nothing of it is left in the directory" [ -z "$(directory_value dave valixAuthenticator)" -a -z "$(directory_value dave valixAuthenticatorUse)" ]
+expect_login fail "... its next code is refused on host B" host-b dave "$(code_ahead "$TABLET" 3)"
+expect_login ok "... the phone's works there" host-b dave "$(code_ahead "$PHONE" 4)"
+
 # --- who may read the directory -------------------------------------------------------------
 check "an anonymous bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"
 check "a user's own bind reads no secret" bash -c "! LDAPNOINIT=1 ldapsearch -LLL -x -H '$VALIX_LDAPI_URI' -D '$VALIX_LDAP_USER_DN' -y '$SLAPD_DIR/alice.password' -b '$VALIX_LDAP_BASE' '(objectClass=*)' valixSecret valixBackupHash 2>/dev/null | grep -q '^valix'"

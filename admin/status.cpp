@@ -27,6 +27,11 @@ Result<StatusRow> make_row(const Context& ctx, const std::string& user,
       row.enrolled_at = state->enrollment->enrolled_at;
       row.backup_codes = state->enrollment->backup.hashes.size();
       row.clock_offset_seconds = state->enrollment->offset_steps * state->enrollment->otp.period;
+      for (const Authenticator* a : state->enrollment->authenticators()) {
+        row.authenticators.push_back(AuthenticatorRow{a->name, a->kind, a->otp, a->enrolled_at,
+                                                      a->last_used,
+                                                      a->offset_steps * a->otp.period});
+      }
     }
     if (state->pending && state->pending->expires_at > ctx.now) {
       row.pending = true;
@@ -221,6 +226,7 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       result = worse(result, ctx.error(action, t.name, row.error(), Exit::failed));
       continue;
     }
+    row->details = !listing;
     rows.push_back(std::move(*row));
   }
   const std::string text = format == OutputFormat::json ? status_json(rows) : status_table(rows);

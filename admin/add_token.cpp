@@ -113,6 +113,7 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed,
   // enrollment (added, or replacing the one of that name).
   enum class Became { enrollment, added, replaced_one } became = Became::enrollment;
   bool replaced = false;
+  std::uint64_t stored_watermark = watermark;  // raised to a replaced one's
   auto done =
       ctx.store.update(target->key(), [&](std::optional<UserState>& state) -> Result<StateChange> {
         codes.clear();
@@ -136,6 +137,7 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed,
           added.last_step =
               watermark_replacing(old, *secret, token.kind, token.otp.period, watermark);
           added.kind = token.kind;
+          stored_watermark = added.last_step;
           if (!old) {
             auto done_adding = add_authenticator(enrollment, std::move(added));
             if (!done_adding) return std::unexpected(done_adding.error());
@@ -165,6 +167,7 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed,
                 first, watermark_replacing(a, *secret, token.kind, token.otp.period, watermark));
           }
         }
+        stored_watermark = first;
         state->enrollment.reset();
         state->pending =
             PendingEnrollment{secret->clone(), token.otp, ctx.now + ctx.config.pending_lifetime};
@@ -186,7 +189,7 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed,
   const std::string kind = hotp_token ? "HOTP" : "TOTP";
   const std::string settings = kind + ", " + std::string(otp_algorithm_name(token.otp.algorithm)) +
                                ", " + std::to_string(token.otp.digits) + " digits" +
-                               (hotp_token ? ", counter " + std::to_string(watermark)
+                               (hotp_token ? ", counter " + std::to_string(stored_watermark)
                                            : ", " + std::to_string(token.otp.period) + " s steps");
   if (became == Became::enrollment) {
     ctx.audit(action, user,

@@ -138,7 +138,7 @@ expect_login ok "... the token's next value logs in" valix alice "$(value 2002)"
 # --- add-token NAME --force: the token again, its used values stay used --------------------------
 add_hotp alice 0 yubikey --force
 check "add-token alice yubikey --force, from the token's first values (exit 0)" [ "$ADMIN_RC" -eq 0 ]
-check "... says it was replaced" stdout_has "alice's authenticator yubikey is now the token"
+check "... says it was replaced, with the counter kept" stdout_has "alice's authenticator yubikey is now the token (HOTP, SHA1, 6 digits, counter 2003)."
 check "... the counter stays past the values it accepted" [ "$(further_step alice yubikey)" = 2003 ]
 check "... the backup codes are the same" [ "$(backup_lines alice)" = "$BACKUP_BEFORE" ]
 check "... still two authenticators" [ "$(auth_names alice)" = "default yubikey" ]

@@ -1,7 +1,9 @@
 // valix-admin add-token: a hardware OATH token (HOTP, RFC 4226, or TOTP with the token's own
-// algorithm, digits and period) becomes the user's authenticator. Token vendors ship each
-// token's secret in a seed file, in hex (YubiKey, most vendors) or base32; it is read from
-// standard input, never from the command line, which every user can read.
+// algorithm, digits and period) becomes the user's authenticator, or (add-token USER NAME, for
+// an enrolled user) one more of their authenticators. Token vendors ship each token's secret
+// in a seed file, in hex (YubiKey, most vendors) or base32; it is read from standard input,
+// never from the command line, which every user can read.
+#include <algorithm>
 #include <cctype>
 #include <cstdio>
 #include <string>
@@ -52,7 +54,8 @@ Result<SecretBytes> decode_token_secret(std::string_view typed) {
 
 }  // namespace
 
-Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSettings& token,
+Exit cmd_add_token(const Context& ctx, const std::string& typed,
+                   const std::optional<std::string>& name, const TokenSettings& token,
                    BackupCodesOnImport backup, ExistingEnrollment existing) {
   constexpr std::string_view action = "add-token";
   auto target = resolve_user(ctx.store, typed);
@@ -105,9 +108,53 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
     watermark = probe.last_step;
   }
   std::vector<SecretString> codes;
+  // What the token became, recomputed from the state given on every run of the mutator: the
+  // enrollment (replacing an earlier one, or not), or a further authenticator NAME of an
+  // enrollment (added, or replacing the one of that name).
+  enum class Became { enrollment, added, replaced_one } became = Became::enrollment;
   bool replaced = false;
+  std::uint64_t stored_watermark = watermark;  // raised to a replaced one's
   auto done =
       ctx.store.update(target->key(), [&](std::optional<UserState>& state) -> Result<StateChange> {
+        codes.clear();
+        replaced = false;
+        became = Became::enrollment;
+        if (name && state && state->enrollment) {
+          Enrollment& enrollment = *state->enrollment;
+          Authenticator* old = enrollment.find(*name);
+          if (old && existing == ExistingEnrollment::refuse) {
+            return fail_said(Errc::conflict,
+                             "{user} has an authenticator named {name} already; nothing changed "
+                             "(use --force to replace it)",
+                             {{"user", user}, {"name", *name}});
+          }
+          Authenticator added;
+          added.name = *name;
+          added.secret = secret->clone();
+          added.otp = token.otp;
+          added.enrolled_at = ctx.now;
+          // Replacing one: a value it accepted stays refused when it is the same token.
+          added.last_step =
+              watermark_replacing(&enrollment, *secret, token.kind, token.otp.period, watermark);
+          added.kind = token.kind;
+          stored_watermark = added.last_step;
+          if (!old) {
+            auto done_adding = add_authenticator(enrollment, std::move(added));
+            if (!done_adding) return std::unexpected(done_adding.error());
+            became = Became::added;
+            return StateChange::write;
+          }
+          // The first keeps the enrollment's time (when the user enrolled), as a removal does.
+          if (old == &enrollment) added.enrolled_at = enrollment.enrolled_at;
+          *old = std::move(added);
+          if (holds_secret(enrollment, *old)) {
+            return fail_said(Errc::conflict,
+                             "another of {user}'s authenticators has that secret; nothing changed",
+                             {{"user", user}});
+          }
+          became = Became::replaced_one;
+          return StateChange::write;
+        }
         if (state && state->enrollment && existing == ExistingEnrollment::refuse) {
           return fail_said(Errc::conflict,
                            "{user} is already enrolled; nothing changed (use --force to replace "
@@ -116,15 +163,18 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
         }
         replaced = state && state->enrollment;
         if (!state) state.emplace();
+        // A code any replaced authenticator accepted stays refused if the token is one of them.
         const std::uint64_t first =
             watermark_replacing(state->enrollment ? &*state->enrollment : nullptr, *secret,
                                 token.kind, token.otp.period, watermark);
+        stored_watermark = first;
         state->enrollment.reset();
         state->pending =
             PendingEnrollment{secret->clone(), token.otp, ctx.now + ctx.config.pending_lifetime};
         auto activated = activate_enrollment(*state, first, ctx.now, ctx.config);
         if (!activated) return std::unexpected(activated.error());
         state->enrollment->kind = token.kind;
+        if (name) state->enrollment->name = *name;
         codes = std::move(*activated);
         if (backup == BackupCodesOnImport::none) {
           state->enrollment->backup.hashes.clear();
@@ -139,15 +189,30 @@ Exit cmd_add_token(const Context& ctx, const std::string& typed, const TokenSett
   const std::string kind = hotp_token ? "HOTP" : "TOTP";
   const std::string settings = kind + ", " + std::string(otp_algorithm_name(token.otp.algorithm)) +
                                ", " + std::to_string(token.otp.digits) + " digits" +
-                               (hotp_token ? ", counter " + std::to_string(watermark)
+                               (hotp_token ? ", counter " + std::to_string(stored_watermark)
                                            : ", " + std::to_string(token.otp.period) + " s steps");
-  ctx.audit(action, user,
-            "token added (" + settings + ")" + (replaced ? ", replacing an enrollment" : "") +
-                "; " + std::to_string(codes.size()) + " new backup codes");
-  std::printf("%s\n", fill(tr("{user}'s authenticator is now the token ({settings})."),
-                           {{"user", user}, {"settings", settings}})
-                          .c_str());
-  if (replaced) std::printf("%s\n", tr("Their previous Valix enrollment has been replaced."));
+  if (became == Became::enrollment) {
+    ctx.audit(action, user,
+              "token added (" + settings + ")" + (name ? " as authenticator " + *name : "") +
+                  (replaced ? ", replacing an enrollment" : "") + "; " +
+                  std::to_string(codes.size()) + " new backup codes");
+    std::printf("%s\n", fill(tr("{user}'s authenticator is now the token ({settings})."),
+                             {{"user", user}, {"settings", settings}})
+                            .c_str());
+    if (replaced) std::printf("%s\n", tr("Their previous Valix enrollment has been replaced."));
+  } else {
+    const bool added = became == Became::added;
+    ctx.audit(action, user,
+              "token " + std::string(added ? "added as" : "replaced") + " authenticator " + *name +
+                  " (" + settings + "); other authenticators and backup codes unchanged");
+    std::printf("%s\n",
+                fill(added ? tr("The token ({settings}) has been added to {user}'s "
+                                "authenticators as {name}.")
+                           : tr("{user}'s authenticator {name} is now the token ({settings})."),
+                     {{"user", user}, {"name", *name}, {"settings", settings}})
+                    .c_str());
+    std::printf("%s\n", tr("Their other authenticators and their backup codes are unchanged."));
+  }
   if (!codes.empty()) {
     print_new_backup_codes(user, codes);
   }

@@ -104,10 +104,15 @@ LogLine admin_line(Reason reason, std::string_view action, std::string_view user
 // account's: after a rename (usermod -l) or when another login name comes first for the uid.
 Exit cmd_rename(const Context& ctx, const std::string& from, const std::string& to);
 
-// Sets the clock offset of the user's authenticator from two consecutive codes it shows now
-// (resync_authenticator), each given as CODE or "-" (a line of standard input).
-Exit cmd_resync(const Context& ctx, const std::string& user, const std::string& code1,
-                const std::string& code2);
+// Sets the clock offset of the user's authenticator named name (nullopt: their only one) from
+// two consecutive codes it shows now (resync_authenticator), each given as CODE or "-" (a
+// line of standard input).
+Exit cmd_resync(const Context& ctx, const std::string& user, const std::optional<std::string>& name,
+                const std::string& code1, const std::string& code2);
+
+// Removes the user's authenticator named name (remove_authenticator: any one but the only
+// one); their other authenticators and backup codes stay.
+Exit cmd_remove(const Context& ctx, const std::string& user, const std::string& name);
 
 enum class OutputFormat { table, json };
 Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, OutputFormat format);
@@ -127,8 +132,12 @@ struct TokenSettings {
 };
 // Makes a hardware token, its secret read from standard input (hex or base32), the user's
 // authenticator, with new backup codes (unless backup is none); an existing enrollment is
-// replaced only when existing is replace.
-Exit cmd_add_token(const Context& ctx, const std::string& user, const TokenSettings& token,
+// replaced only when existing is replace. With a name, for an enrolled user: the token is
+// added as a further authenticator of that name (backup codes untouched), and one of that
+// name is replaced only when existing is replace; for a user not enrolled, the enrollment's
+// authenticator gets the name.
+Exit cmd_add_token(const Context& ctx, const std::string& user,
+                   const std::optional<std::string>& name, const TokenSettings& token,
                    BackupCodesOnImport backup, ExistingEnrollment existing);
 
 // Copies the state files under state_dir (default: valix.conf's) into the directory of

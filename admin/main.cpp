@@ -12,6 +12,7 @@
 #include "check.hpp"
 #include "i18n.hpp"
 #include "log.hpp"
+#include "state.hpp"
 #include "username.hpp"
 
 using namespace valix;
@@ -34,21 +35,30 @@ Commands:
         lockout, so they can set it up again. A 'require' flag stays.
   unlock USER
         Clear a lockout after too many wrong codes.
-  add-token USER --hotp|--totp [--algorithm A] [--digits 6|8] [--period S]
-            [--counter N] [--force] [--no-backup-codes]
+  add-token USER [NAME] --hotp|--totp [--algorithm A] [--digits 6|8]
+            [--period S] [--counter N] [--force] [--no-backup-codes]
         Make a hardware OATH token the user's authenticator: its secret (hex,
         as token vendors ship it, or base32) is read from standard input. HOTP
         tokens (counter-based; --counter: the counter of its next value, 0 for
         a new token) or TOTP tokens with their own algorithm (SHA1), digits (6)
         and period (30). New backup codes are printed (--no-backup-codes:
-        none). --force replaces an existing enrollment.
-  resync USER CODE1 CODE2
+        none). --force replaces an existing enrollment. With NAME, for an
+        enrolled user: the token is added as one more authenticator named NAME
+        (at most 8 in all), their others and their backup codes stay; --force
+        replaces the one named NAME. Without an enrollment, NAME names the
+        token (default: "default").
+  remove USER NAME
+        Remove one of the user's authenticators (a lost phone or token): its
+        codes stop working; their other authenticators and backup codes stay.
+        The only one is never removed (use reset).
+  resync USER [NAME] CODE1 CODE2
         Measure how far the user's authenticator (a hardware token, a phone)
         runs from this host's clock from two consecutive codes it shows now, and
         allow for it on every login (up to 2,880 time steps either way: a day
         at 30 s). For an HOTP token: two consecutive values within 10,000
         presses of its counter set the counter past them. Give a code as "-"
         to read it from standard input (other users can see the command line).
+        NAME: which authenticator, needed when the user has several.
   rename OLD NEW
         Move the 2FA state filed under OLD to the account NEW, after the account
         was renamed (usermod -l) or when another login name for its uid comes
@@ -57,6 +67,8 @@ Commands:
   status [USER...] [--json]
         Show enrollment, requirement (and why), pending enrollment, backup codes
         left, lockout and last 2FA login. Without USER: every user with 2FA state.
+        Each authenticator (name, kind, when added, last used, clock offset) on
+        a line of its own under a USER named, or under any user with several.
   import-google-authenticator USER [FILE] [--force] [--no-backup-codes]
         Import the user's ~/.google_authenticator (or FILE), so their phone keeps
         working. Scratch codes are not imported: new backup codes are printed
@@ -88,9 +100,11 @@ Exit status:
      output could not be written; (check) an error was found
   2  bad command line
   3  refused: a user or group is invalid or unknown, a user has no 2FA state,
-     a user's state is misfiled (see rename), (import) is already enrolled,
-     (rename) the state is not NEW's, or (resync) the codes are not two new
-     consecutive codes of the user's; nothing was changed for that user
+     a user's state is misfiled (see rename), (import, add-token) is already
+     enrolled or has an authenticator NAME, (remove) has no authenticator
+     NAME or only that one, (rename) the state is not NEW's, or (resync) the
+     codes are not two new consecutive codes of the user's, or NAME is needed
+     or not theirs; nothing was changed for that user
   4  not run as root
 
 Every action is logged to syslog (authpriv) with who ran it. See valix-admin(8).
@@ -216,6 +230,14 @@ std::optional<Exit> parse(int argc, char** argv, CommandLine& cl) {
   return std::nullopt;
 }
 
+// An authenticator's NAME as given: 1 to 32 of [A-Za-z0-9._-] (valid_authenticator_name).
+std::optional<Exit> check_authenticator_name(const std::string& name) {
+  if (valid_authenticator_name(name)) return std::nullopt;
+  return usage_error(fill(tr("'{name}' is not an authenticator name (1 to 32 letters, digits, "
+                             "'.', '_' or '-')"),
+                          {{"name", shown(name)}}));
+}
+
 // Which options and how many arguments each command takes.
 std::optional<Exit> check_usage(const CommandLine& cl) {
   const std::string& c = cl.command;
@@ -249,8 +271,12 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
     if (cl.args.size() != 1)
       return usage_error(fill(tr("{command} takes exactly one USER"), {{"command", c}}));
   } else if (c == "add-token") {
-    if (cl.args.size() != 1 || !cl.token_kind) {
-      return usage_error(fill(tr("{command} takes USER and --hotp or --totp"), {{"command", c}}));
+    if (cl.args.empty() || cl.args.size() > 2 || !cl.token_kind) {
+      return usage_error(
+          fill(tr("{command} takes USER [NAME] and --hotp or --totp"), {{"command", c}}));
+    }
+    if (cl.args.size() == 2) {
+      if (auto bad = check_authenticator_name(cl.args[1])) return bad;
     }
     if (cl.counter && cl.token_kind != AuthenticatorKind::hotp) {
       return usage_error(tr("--counter only goes with --hotp"));
@@ -259,8 +285,15 @@ std::optional<Exit> check_usage(const CommandLine& cl) {
       return usage_error(tr("--period only goes with --totp"));
     }
   } else if (c == "resync") {
-    if (cl.args.size() != 3)
-      return usage_error(fill(tr("{command} takes USER CODE1 CODE2"), {{"command", c}}));
+    if (cl.args.size() != 3 && cl.args.size() != 4)
+      return usage_error(fill(tr("{command} takes USER [NAME] CODE1 CODE2"), {{"command", c}}));
+    if (cl.args.size() == 4) {
+      if (auto bad = check_authenticator_name(cl.args[1])) return bad;
+    }
+  } else if (c == "remove") {
+    if (cl.args.size() != 2)
+      return usage_error(fill(tr("{command} takes USER NAME"), {{"command", c}}));
+    if (auto bad = check_authenticator_name(cl.args[1])) return bad;
   } else if (c == "rename") {
     if (cl.args.size() != 2)
       return usage_error(fill(tr("{command} takes OLD NEW"), {{"command", c}}));
@@ -375,11 +408,18 @@ int run(int argc, char** argv) {
     auto token = token_settings(cl);
     if (!token) return static_cast<int>(usage_error(token.error().message));
     result = cmd_add_token(
-        ctx, cl.args.front(), *token,
+        ctx, cl.args.front(),
+        cl.args.size() > 1 ? std::optional<std::string>(cl.args[1]) : std::nullopt, *token,
         cl.no_backup_codes ? BackupCodesOnImport::none : BackupCodesOnImport::generate,
         cl.force ? ExistingEnrollment::replace : ExistingEnrollment::refuse);
   } else if (cl.command == "resync") {
-    result = cmd_resync(ctx, cl.args[0], cl.args[1], cl.args[2]);
+    if (cl.args.size() == 4) {
+      result = cmd_resync(ctx, cl.args[0], cl.args[1], cl.args[2], cl.args[3]);
+    } else {
+      result = cmd_resync(ctx, cl.args[0], std::nullopt, cl.args[1], cl.args[2]);
+    }
+  } else if (cl.command == "remove") {
+    result = cmd_remove(ctx, cl.args[0], cl.args[1]);
   } else if (cl.command == "rename") {
     result = cmd_rename(ctx, cl.args[0], cl.args[1]);
   } else if (cl.command == "status") {

@@ -1,4 +1,6 @@
 // valix-admin status: one row per user, as an aligned table or a JSON array.
+#include "status.hpp"
+
 #include <pwd.h>
 
 #include <algorithm>
@@ -13,27 +15,10 @@
 namespace valix::admin {
 namespace {
 
-struct Row {
-  std::string user;
-  bool has_account = false;
-  bool enrolled = false;
-  std::int64_t enrolled_at = 0;
-  RequiredBy required_by = RequiredBy::nobody;
-  bool pending = false;
-  std::int64_t pending_expires = 0;
-  std::size_t backup_codes = 0;
-  int failures = 0;
-  bool locked = false;
-  std::int64_t locked_until = 0;
-  std::int64_t last_login = 0;
-  std::int64_t last_failure = 0;
-  std::string last_failure_rhost;         // "" for none
-  std::int64_t clock_offset_seconds = 0;  // valix-admin resync
-};
-
-Result<Row> make_row(const Context& ctx, const std::string& user,
-                     const std::optional<Account>& account, const std::optional<UserState>& state) {
-  Row row;
+Result<StatusRow> make_row(const Context& ctx, const std::string& user,
+                           const std::optional<Account>& account,
+                           const std::optional<UserState>& state) {
+  StatusRow row;
   row.user = user;
   row.has_account = account.has_value();
   if (state) {
@@ -42,6 +27,11 @@ Result<Row> make_row(const Context& ctx, const std::string& user,
       row.enrolled_at = state->enrollment->enrolled_at;
       row.backup_codes = state->enrollment->backup.hashes.size();
       row.clock_offset_seconds = state->enrollment->offset_steps * state->enrollment->otp.period;
+      for (const Authenticator* a : state->enrollment->authenticators()) {
+        row.authenticators.push_back(AuthenticatorRow{a->name, a->kind, a->otp, a->enrolled_at,
+                                                      a->last_used,
+                                                      a->offset_steps * a->otp.period});
+      }
     }
     if (state->pending && state->pending->expires_at > ctx.now) {
       row.pending = true;
@@ -62,138 +52,6 @@ Result<Row> make_row(const Context& ctx, const std::string& user,
   if (!why) return std::unexpected(why.error());
   row.required_by = *why;
   return row;
-}
-
-void json_time(std::string& out, std::int64_t t) {
-  if (t == 0) {
-    out += "null";
-  } else {
-    append_json_string(out, iso_time(t));
-  }
-}
-
-std::string to_json(const std::vector<Row>& rows) {
-  std::string out = "[";
-  out.reserve(rows.size() * 300 + 4);
-  bool first = true;
-  for (const Row& r : rows) {
-    out += first ? "\n  {" : ",\n  {";
-    first = false;
-    out += "\"user\": ";
-    append_json_string(out, r.user);
-    out += ", \"account\": ";
-    out += r.has_account ? "true" : "false";
-    out += ", \"enrolled\": ";
-    out += r.enrolled ? "true" : "false";
-    out += ", \"enrolled_at\": ";
-    json_time(out, r.enrolled ? r.enrolled_at : 0);
-    out += ", \"required\": ";
-    out += r.required_by != RequiredBy::nobody ? "true" : "false";
-    out += ", \"required_by\": ";
-    if (r.required_by == RequiredBy::nobody) {
-      out += "null";
-    } else {
-      append_json_string(out, required_by_name(r.required_by));
-    }
-    out += ", \"pending\": ";
-    out += r.pending ? "true" : "false";
-    out += ", \"pending_expires\": ";
-    json_time(out, r.pending_expires);
-    out += ", \"backup_codes_remaining\": " + std::to_string(r.backup_codes);
-    out += ", \"clock_offset_seconds\": " + std::to_string(r.clock_offset_seconds);
-    out += ", \"failures\": " + std::to_string(r.failures);
-    out += ", \"locked\": ";
-    out += r.locked ? "true" : "false";
-    out += ", \"locked_until\": ";
-    json_time(out, r.locked_until);
-    out += ", \"last_login\": ";
-    json_time(out, r.last_login);
-    out += ", \"last_failure\": ";
-    json_time(out, r.last_failure);
-    out += ", \"last_failure_rhost\": ";
-    if (r.last_failure_rhost.empty()) {
-      out += "null";
-    } else {
-      append_json_string(out, r.last_failure_rhost);
-    }
-    out += "}";
-  }
-  out += rows.empty() ? "]\n" : "\n]\n";
-  return out;
-}
-
-// " (clock +600 s)" for an authenticator a resync found off, "" otherwise.
-std::string clock_note(const Row& r) {
-  if (r.clock_offset_seconds == 0) return {};
-  // TRANSLATORS: status table, after the enrollment time: how far the authenticator's clock
-  // runs from this host's (valix-admin resync), in seconds, with its sign.
-  return " " + fill(tr("(clock {seconds} s)"),
-                    {{"seconds", std::string(r.clock_offset_seconds > 0 ? "+" : "") +
-                                     std::to_string(r.clock_offset_seconds)}});
-}
-
-// The columns a cell takes on a terminal: one per character (translations may hold UTF-8;
-// user names and times are ASCII).
-std::size_t columns(std::string_view cell) {
-  return static_cast<std::size_t>(std::count_if(cell.begin(), cell.end(), [](char c) {
-    return (static_cast<unsigned char>(c) & 0xc0) != 0x80;
-  }));
-}
-
-std::string required_cell(RequiredBy why) {
-  switch (why) {
-    case RequiredBy::nobody: break;
-    // TRANSLATORS: status table, REQUIRED column: an administrator's 'require' flag.
-    case RequiredBy::admin_flag: return tr("yes (flag)");
-    // TRANSLATORS: status table, REQUIRED column: require = all in valix.conf.
-    case RequiredBy::host_policy: return tr("yes (host)");
-    // TRANSLATORS: status table, REQUIRED column: require = groups in valix.conf.
-    case RequiredBy::group_policy: return tr("yes (group)");
-  }
-  return tr("no");
-}
-
-std::string to_table(const std::vector<Row>& rows) {
-  using Cells = std::vector<std::string>;
-  std::vector<Cells> lines;
-  lines.reserve(rows.size() + 1);
-  // TRANSLATORS: the column headings of valix-admin status, one word each (no blanks).
-  lines.push_back({tr("USER"), tr("ENROLLED"), tr("REQUIRED"), tr("PENDING"), tr("BACKUP-CODES"),
-                   tr("LOCKED"), tr("LAST-2FA-LOGIN")});
-  const auto until = [](std::int64_t t) {
-    return fill(tr("until {time}"), {{"time", iso_time(t)}});
-  };
-  for (const Row& r : rows) {
-    std::string locked = r.locked ? until(r.locked_until) : std::string(tr("no"));
-    if (!r.locked && r.failures > 0) {
-      // TRANSLATORS: status table, LOCKED column: not locked, with this many failed attempts.
-      locked = fill(
-          trn("no ({count} failed)", "no ({count} failed)", static_cast<unsigned long>(r.failures)),
-          {{"count", std::to_string(r.failures)}});
-    }
-    lines.push_back(
-        {r.has_account ? r.user : fill(tr("{user} (no account)"), {{"user", r.user}}),
-         r.enrolled ? fill(tr("since {time}"), {{"time", iso_time(r.enrolled_at)}}) + clock_note(r)
-                    : std::string(tr("no")),
-         required_cell(r.required_by), r.pending ? until(r.pending_expires) : std::string(tr("no")),
-         r.enrolled ? std::to_string(r.backup_codes) : "-", locked,
-         r.last_login != 0 ? iso_time(r.last_login) : std::string(tr("never"))});
-  }
-  std::vector<std::size_t> width(lines.front().size(), 0);
-  for (const Cells& cells : lines) {
-    for (std::size_t i = 0; i < cells.size(); ++i) width[i] = std::max(width[i], columns(cells[i]));
-  }
-  std::string out;
-  out.reserve(lines.size() * 120);
-  for (const Cells& cells : lines) {
-    std::string line;
-    for (std::size_t i = 0; i < cells.size(); ++i) {
-      line += cells[i];
-      if (i + 1 < cells.size()) line.append(width[i] - columns(cells[i]) + 2, ' ');
-    }
-    out += line + "\n";
-  }
-  return out;
 }
 
 // Above this many users, status reads the passwd database once instead of looking each user
@@ -330,7 +188,7 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
     targets.push_back(std::move(*target));
   }
 
-  std::vector<Row> rows;
+  std::vector<StatusRow> rows;
   rows.reserve(targets.size());
   for (const Target& t : targets) {
     // A listed file is shown as it is, whoever it records; it is judged below.
@@ -368,9 +226,10 @@ Exit cmd_status(const Context& ctx, const std::vector<std::string>& users, Outpu
       result = worse(result, ctx.error(action, t.name, row.error(), Exit::failed));
       continue;
     }
+    row->details = !listing;
     rows.push_back(std::move(*row));
   }
-  const std::string text = format == OutputFormat::json ? to_json(rows) : to_table(rows);
+  const std::string text = format == OutputFormat::json ? status_json(rows) : status_table(rows);
   if (std::fwrite(text.data(), 1, text.size(), stdout) != text.size() || std::fflush(stdout) != 0) {
     return ctx.error(action, "-", say("cannot write the output"), Exit::failed);
   }

@@ -12,7 +12,8 @@ source "$(dirname "$0")/admin_lib.sh"
 require_root "valix-admin"
 sandbox_init admin_authenticators
 SECRET=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ       # the app's
-HEX=3132333435363738393031323334353637383930  # the token's (RFC 4226's test secret)
+HEX=6162636465666768696a6162636465666768696a  # the token's ("abcdefghijabcdefghij")
+SAME_AS_APP=3132333435363738393031323334353637383930  # the app's secret, in hex
 syslog_start
 
 value() { oathtool --hotp "$HEX" -c "$1"; }
@@ -69,6 +70,9 @@ BACKUP_BEFORE=$(backup_lines alice)
 expect_admin 2 "an invalid name is refused before anything is read" add-token alice 'bad name!' --hotp
 check "... says what a name is" stderr_has "is not an authenticator name"
 expect_admin 2 "add-token takes at most USER NAME" add-token alice yubikey extra --hotp
+admin add-token alice twin --hotp < <(printf '%s\n%s\n%s\n' "$SAME_AS_APP" "$(oathtool --hotp "$SAME_AS_APP" -c 0)" "$(oathtool --hotp "$SAME_AS_APP" -c 1)")
+check "a token with the app's secret is refused (exit 3: one code would work twice)" [ "$ADMIN_RC" -eq 3 ]
+check "... says why" stderr_has "another of the user's authenticators has that secret"
 add_hotp alice 0 yubikey
 check "add-token alice yubikey --hotp (exit 0)" [ "$ADMIN_RC" -eq 0 ]
 check "... says it was added" stdout_has "The token (HOTP, SHA1, 6 digits, counter 2) has been added to alice's authenticators as yubikey."
@@ -190,18 +194,19 @@ check "... named keyfob" [ "$(auth_names dave)" = keyfob ]
 expect_login ok "... its next value logs in" valix dave "$(value 2)"
 
 # --- at most 8 authenticators ------------------------------------------------------------------------
+tsecret() { printf 'valix-test-token-%03d' "$1" | base32; }  # one secret each: 20 bytes
 for i in 1 2 3 4 5 6 7; do
-  admin add-token dave "t$i" --totp < <(printf '%s\n' "$SECRET")
+  admin add-token dave "t$i" --totp < <(tsecret "$i")
   [ "$ADMIN_RC" -eq 0 ] || failure "add-token dave t$i (exit $ADMIN_RC)"
 done
 check "dave has 8 authenticators" [ "$(auth_names dave)" = "keyfob t1 t2 t3 t4 t5 t6 t7" ]
-admin add-token dave t8 --totp < <(printf '%s\n' "$SECRET")
+admin add-token dave t8 --totp < <(tsecret 8)
 check "a ninth is refused (exit 3)" [ "$ADMIN_RC" -eq 3 ]
 check "... says why" stderr_has "there are 8 authenticators already, the most allowed"
 
 # --- resync NAME of a further TOTP authenticator: a clock 20 minutes ahead -----------------------
 wait_fresh_step
-ahead() { totp_at "$SECRET" $(( $(date +%s) + 1200 + $1 )); }
+ahead() { totp_at "$(tsecret 3)" $(( $(date +%s) + 1200 + $1 )); }
 admin resync dave t3 "$(ahead -30)" "$(ahead 0)"
 check "resync dave t3, a TOTP one, codes as arguments (exit 0)" [ "$ADMIN_RC" -eq 0 ]
 check "... says which and how far" stdout_has "dave's authenticator t3 runs 1200 s ahead of this host's clock"

@@ -348,7 +348,7 @@ void sound_removed_secret_leaves_the_file(void**) {
   assert_true(after.size() > 0);
   assert_true(after.find(lost.view()) == std::string::npos);
   assert_true(after.find("tablet") == std::string::npos);
-  (void)std::system(("rm -rf '" + std::string(dir) + "'").c_str());
+  if (std::system(("rm -rf '" + std::string(dir) + "'").c_str()) != 0) fail_msg("rm -rf %s", dir);
 }
 
 }  // namespace

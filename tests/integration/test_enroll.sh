@@ -7,22 +7,7 @@ require_root "valix-enroll acts for other users only as root (--user)"
 sandbox_init enroll
 printf 'account required %s acct=success\n' "$VALIX_TEST_AUTHTOK_MODULE" > "$SB/pam.d/valix-enroll"
 
-# enroll ARGS...: valix-enroll for the sandbox; sets RC; stdout in $SB/eout, stderr in $SB/eerr.
-enroll() {
-  set +e
-  pam_env "$VALIX_ENROLL" --config "$SB/etc/valix.conf" "$@" >"$SB/eout" 2>"$SB/eerr" </dev/null
-  RC=$?
-  set -e
-}
-json() { python3 -c "import json,sys; d=json.load(open('$SB/eout')); print($1)"; }
-expect_rc() {  # expect_rc RC DESCRIPTION ARGS...
-  local want=$1 description=$2
-  shift 2
-  enroll "$@"
-  if [ "$RC" -eq "$want" ]; then pass "$description"; else
-    failure "$description (exit $RC, wanted $want)"; sed 's/^/#   /' "$SB/eout" "$SB/eerr" | head -20; fi
-}
-eerr_has() { grep -qF -- "$1" "$SB/eerr"; }
+source "$(dirname "$0")/enroll_lib.sh"
 # Codes of the steps up to the next one were used already: wait for a new step.
 wait_next_step() {
   local step=$(( $(date +%s) / 30 ))

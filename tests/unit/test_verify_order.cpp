@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <string>
 
+#include "enrollment.hpp"
 #include "file_store.hpp"
 #include "otp.hpp"
 #include "unit.hpp"
@@ -108,11 +109,83 @@ void charge_written_before_any_hmac(void**) {
   }
 }
 
+constexpr char kEight[] = "abcdefghijabcdefghij";
+constexpr char kToken[] = "ABCDEFGHIJKLMNOPQRST";
+std::string code_of(const char* secret, std::uint64_t step, int digits = 6) {
+  OtpParameters p;
+  p.digits = digits;
+  auto code = hotp(bytes_of(secret).span(), step, p);
+  if (!code) fail_msg("%s", code.error().message.c_str());
+  return std::string(code->view());
+}
+
+// The same with three authenticators: a 6-digit and an 8-digit TOTP one and an HOTP token,
+// answers for each and for none.
+void charge_written_before_any_hmac_several(void**) {
+  auto store = FileStateStore::open(g_dir, geteuid());
+  if (!store) fail_msg("%s", store.error().message.c_str());
+  const StateKey key{"several", std::nullopt};
+  ASSERT_OK(store->update(key, [](std::optional<UserState>& s) -> Result<StateChange> {
+    s.emplace().enrollment = enrollment_of(bytes_of(kSecret), OtpParameters{}, 1, 0);
+    s->enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
+    Authenticator eight;
+    eight.name = "eight";
+    eight.secret = bytes_of(kEight);
+    eight.otp.digits = 8;
+    eight.enrolled_at = 2;
+    Authenticator token;
+    token.name = "token";
+    token.secret = bytes_of(kToken);
+    token.kind = AuthenticatorKind::hotp;
+    token.last_step = 5;
+    token.enrolled_at = 3;
+    if (!add_authenticator(*s->enrollment, std::move(eight))) fail_msg("add");
+    if (!add_authenticator(*s->enrollment, std::move(token))) fail_msg("add");
+    return StateChange::write;
+  }));
+  Config config;
+  config.max_failures = 100;
+  const std::uint64_t step = totp_step(kNow, 30);
+  struct Case {
+    const char* what;
+    std::string answer;
+    Outcome outcome;
+  };
+  const Case cases[] = {
+      {"right", code_of(kSecret, step), Outcome::totp_accepted},
+      {"replayed", code_of(kSecret, step), Outcome::replayed},
+      {"wrong", "000000", Outcome::wrong},
+      {"wrong 8", "00000000", Outcome::wrong},
+      {"clock drift", code_of(kSecret, step - 6), Outcome::clock_drift},
+      {"right 8", code_of(kEight, step, 8), Outcome::totp_accepted},
+      {"replayed 8", code_of(kEight, step, 8), Outcome::replayed},
+      {"hotp", code_of(kToken, 7), Outcome::hotp_accepted},
+      {"hotp replayed", code_of(kToken, 7), Outcome::replayed},
+      {"hotp out of sync", code_of(kToken, 100), Outcome::out_of_sync},
+      {"right again", code_of(kSecret, step + 1), Outcome::totp_accepted},
+  };
+  for (const Case& c : cases) {
+    g_hmacs = g_pwrites = g_syncs = 0;
+    g_hmacs_before_first_pwrite = -1;
+    auto verdict = verify_and_record(*store, key, c.answer, kNow, config);
+    ASSERT_OK(verdict);
+    if (verdict->outcome != c.outcome)
+      fail_msg("%s: unexpected verdict %s", c.what,
+               std::string(outcome_name(verdict->outcome)).c_str());
+    if (g_hmacs == 0) fail_msg("%s: no HMAC computed", c.what);
+    if (g_hmacs_before_first_pwrite != 0) {
+      fail_msg("%s: %d HMACs before the first write", c.what, g_hmacs_before_first_pwrite);
+    }
+    if (g_syncs != 1) fail_msg("%s: %d syncs, not one", c.what, g_syncs);
+  }
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(charge_written_before_any_hmac),
+      cmocka_unit_test(charge_written_before_any_hmac_several),
   };
   return cmocka_run_group_tests(tests, make_dir, remove_dir);
 }

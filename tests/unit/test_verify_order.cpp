@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include <cstdlib>
+#include <span>
 #include <string>
 
 #include "enrollment.hpp"
@@ -71,6 +72,33 @@ std::string code_at(std::uint64_t step) {
   return std::string(code->view());
 }
 
+struct Case {
+  const char* what;
+  std::string answer;
+  Outcome outcome;
+};
+
+// Each answer in turn: its verdict, at least one HMAC, none before the first write, one sync.
+void check_order(StateStore& store, const StateKey& key, std::span<const Case> cases) {
+  Config config;
+  config.max_failures = 100;
+  for (const Case& c : cases) {
+    g_hmacs = g_pwrites = g_syncs = 0;
+    g_hmacs_before_first_pwrite = -1;
+    auto verdict = verify_and_record(store, key, c.answer, kNow, config);
+    ASSERT_OK(verdict);
+    if (verdict->outcome != c.outcome) {
+      fail_msg("%s: unexpected verdict %s", c.what,
+               std::string(outcome_name(verdict->outcome)).c_str());
+    }
+    if (g_hmacs == 0) fail_msg("%s: no HMAC computed", c.what);
+    if (g_hmacs_before_first_pwrite != 0) {
+      fail_msg("%s: %d HMACs before the first write", c.what, g_hmacs_before_first_pwrite);
+    }
+    if (g_syncs != 1) fail_msg("%s: %d syncs, not one", c.what, g_syncs);
+  }
+}
+
 void charge_written_before_any_hmac(void**) {
   auto store = FileStateStore::open(g_dir, geteuid());
   if (!store) fail_msg("%s", store.error().message.c_str());
@@ -80,14 +108,7 @@ void charge_written_before_any_hmac(void**) {
     s->enrollment->backup.setting = "$y$j9T$abcdefghijklmnopqrstuv";
     return StateChange::write;
   }));
-  Config config;
-  config.max_failures = 100;
   const std::uint64_t step = totp_step(kNow, 30);
-  struct Case {
-    const char* what;
-    std::string answer;
-    Outcome outcome;
-  };
   const Case cases[] = {
       {"right", code_at(step), Outcome::totp_accepted},
       {"replayed", code_at(step), Outcome::replayed},
@@ -95,18 +116,7 @@ void charge_written_before_any_hmac(void**) {
       {"clock drift", code_at(step - 6), Outcome::clock_drift},
       {"right again", code_at(step + 1), Outcome::totp_accepted},
   };
-  for (const Case& c : cases) {
-    g_hmacs = g_pwrites = g_syncs = 0;
-    g_hmacs_before_first_pwrite = -1;
-    auto verdict = verify_and_record(*store, key, c.answer, kNow, config);
-    ASSERT_OK(verdict);
-    if (verdict->outcome != c.outcome) fail_msg("%s: unexpected verdict", c.what);
-    if (g_hmacs == 0) fail_msg("%s: no HMAC computed", c.what);
-    if (g_hmacs_before_first_pwrite != 0) {
-      fail_msg("%s: %d HMACs before the first write", c.what, g_hmacs_before_first_pwrite);
-    }
-    if (g_syncs != 1) fail_msg("%s: %d syncs, not one", c.what, g_syncs);
-  }
+  check_order(*store, key, cases);
 }
 
 constexpr char kEight[] = "abcdefghijabcdefghij";
@@ -143,14 +153,7 @@ void charge_written_before_any_hmac_several(void**) {
     if (!add_authenticator(*s->enrollment, std::move(token))) fail_msg("add");
     return StateChange::write;
   }));
-  Config config;
-  config.max_failures = 100;
   const std::uint64_t step = totp_step(kNow, 30);
-  struct Case {
-    const char* what;
-    std::string answer;
-    Outcome outcome;
-  };
   const Case cases[] = {
       {"right", code_of(kSecret, step), Outcome::totp_accepted},
       {"replayed", code_of(kSecret, step), Outcome::replayed},
@@ -164,20 +167,7 @@ void charge_written_before_any_hmac_several(void**) {
       {"hotp out of sync", code_of(kToken, 100), Outcome::out_of_sync},
       {"right again", code_of(kSecret, step + 1), Outcome::totp_accepted},
   };
-  for (const Case& c : cases) {
-    g_hmacs = g_pwrites = g_syncs = 0;
-    g_hmacs_before_first_pwrite = -1;
-    auto verdict = verify_and_record(*store, key, c.answer, kNow, config);
-    ASSERT_OK(verdict);
-    if (verdict->outcome != c.outcome)
-      fail_msg("%s: unexpected verdict %s", c.what,
-               std::string(outcome_name(verdict->outcome)).c_str());
-    if (g_hmacs == 0) fail_msg("%s: no HMAC computed", c.what);
-    if (g_hmacs_before_first_pwrite != 0) {
-      fail_msg("%s: %d HMACs before the first write", c.what, g_hmacs_before_first_pwrite);
-    }
-    if (g_syncs != 1) fail_msg("%s: %d syncs, not one", c.what, g_syncs);
-  }
+  check_order(*store, key, cases);
 }
 
 }  // namespace

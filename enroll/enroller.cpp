@@ -181,7 +181,8 @@ class Enroller {
       return *refused;
     auto pending = new_pending_enrollment(config_, now());
     if (!pending) return internal(pending.error());
-    pending->name = o_.add_name;  // confirmed, it adds an authenticator of that name
+    pending->name = o_.add_name;           // confirmed, it adds an authenticator of that name
+    pending->made_for = seen.fingerprint;  // and only over the enrollment this decision saw
     const SecretString uri = uri_for(*pending);
     const SecretString secret = base32_encode(pending->secret.span());
     // The image first: if it cannot be written, nothing is stored.
@@ -247,11 +248,12 @@ class Enroller {
 
   // Activates the stored pending enrollment (valix-enroll --begin) if code matches it. Returns
   // the backup codes, or nullopt for a wrong code (nothing changed) or an expired enrollment
-  // (cleared). Storing it was checked, and every activation since (at login, in another run,
-  // by an import) would have cleared it: no SeenEnrollment guard is needed. A pending
+  // (cleared). It was begun over the enrollment its made_for names (none, or the one whose
+  // current code --begin took); over any other (stale) it is cleared, unjudged. A pending
   // authenticator's (--add NAME --begin) is added instead: added is its name, codes empty.
   Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
-                                                            std::optional<std::string>& added) {
+                                                            std::optional<std::string>& added,
+                                                            bool& stale) {
     std::optional<std::vector<SecretString>> codes;
     auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
       // Every run starts from nothing: a run whose write lost the compare-and-swap made codes
@@ -259,8 +261,19 @@ class Enroller {
       // pending enrollment it now finds).
       codes.reset();
       added.reset();
+      stale = false;
       if (!current || !current->pending) return fail_said(Errc::not_found, kNothingToConfirm);
       if (current->pending->expires_at < now()) {
+        current->pending.reset();
+        return StateChange::write;
+      }
+      // Begun over another enrollment than the one there now (an authenticator revoked, a
+      // reset or a new enrollment since): whoever began it may have held what was revoked.
+      auto fingerprint =
+          enrollment_fingerprint(current->enrollment ? &*current->enrollment : nullptr);
+      if (!fingerprint) return std::unexpected(fingerprint.error());
+      stale = !constant_time_equal(*fingerprint, current->pending->made_for);
+      if (stale) {
         current->pending.reset();
         return StateChange::write;
       }
@@ -307,16 +320,23 @@ class Enroller {
 
   int confirm(std::string_view code) {
     std::optional<std::string> added;
+    bool stale = false;
     auto state = load();
     if (!state) return internal(state.error());
     if (!*state || !(*state)->pending) return refuse(tr(kNothingToConfirm));
     if ((*state)->pending->expires_at < now()) {
-      auto codes = activate(code, added);  // clears the expired enrollment
+      auto codes = activate(code, added, stale);  // clears the expired enrollment
       if (!codes) return internal(codes.error());
       return refuse(tr("the enrollment expired; run valix-enroll --begin again"));
     }
-    auto codes = activate(code, added);
+    auto codes = activate(code, added, stale);
     if (!codes) return added ? refused_change(codes.error()) : internal(codes.error());
+    if (stale) {
+      return refuse(
+          tr("your 2FA changed since valix-enroll --begin (an authenticator was added, "
+             "removed or replaced, or 2FA was reset): nothing was confirmed; run "
+             "valix-enroll --begin again"));
+    }
     if (!*codes)
       return refuse(tr("that code is not correct; check the time on your phone and try again"));
     return added ? announce_added(*added) : show_codes(**codes);

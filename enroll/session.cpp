@@ -7,27 +7,19 @@
 #include "outcome.hpp"
 
 namespace valix::enroll {
-namespace {
-
-std::string_view as_text(const SecretBytes& bytes) {
-  return {reinterpret_cast<const char*>(bytes.span().data()), bytes.span().size()};
-}
-
-}  // namespace
 
 SeenEnrollment seen_enrollment(const UserState& state) {
-  if (!state.enrollment) return {};
-  return {true, state.enrollment->secret.clone(), state.enrollment->enrolled_at};
+  auto fingerprint = enrollment_fingerprint(state.enrollment ? &*state.enrollment : nullptr);
+  // Without a digest (OpenSSL failed) nothing matches what was seen: the change is refused.
+  return {fingerprint ? std::move(*fingerprint) : std::string("unavailable")};
 }
 
 Result<void> unchanged_since_seen(const std::optional<UserState>& current,
                                   const SeenEnrollment& seen) {
-  const bool enrolled = current && current->enrollment;
-  const bool same = enrolled == seen.enrolled &&
-                    (!enrolled || (current->enrollment->enrolled_at == seen.enrolled_at &&
-                                   constant_time_equal(as_text(current->enrollment->secret),
-                                                       as_text(seen.secret))));
-  if (same) return {};
+  auto fingerprint =
+      enrollment_fingerprint(current && current->enrollment ? &*current->enrollment : nullptr);
+  if (!fingerprint) return std::unexpected(fingerprint.error());
+  if (constant_time_equal(*fingerprint, seen.fingerprint)) return {};
   return fail_said(Errc::conflict, texts::kToolChangedMeanwhile);
 }
 

@@ -36,11 +36,10 @@ struct Session {
   std::function<std::optional<int>(const SecretString& uri)> write_svg;
 };
 
-// The enrollment a decision to change it was about: none, or the one seen.
+// The enrollment a decision to change it was about: none (an empty fingerprint), or the one
+// seen, every authenticator of it (enrollment_fingerprint).
 struct SeenEnrollment {
-  bool enrolled = false;
-  SecretBytes secret;
-  std::int64_t enrolled_at = 0;
+  std::string fingerprint;
 };
 SeenEnrollment seen_enrollment(const UserState& state);
 

@@ -19,8 +19,9 @@
 //    authenticator_use NAME LAST_STEP LAST_USED (one for each)]  -- further authenticators
 //    (at most 7): what is set when one is added, and what its logins change
 //   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
-//    pending_expires T, [pending_name NAME]]    -- pending enrollment; NAME: that of the
-//    authenticator it adds when confirmed (valix-enroll --add), absent for an enrollment
+//    pending_expires T, [pending_name NAME], [pending_for SHA256_HEX]]    -- pending
+//    enrollment; NAME: that of the authenticator it adds when confirmed (valix-enroll --add),
+//    absent for an enrollment; pending_for: the enrollment it was begun over, absent for none
 //   [login_secret ... login_backup (the enrollment's keys with "login_" before them),
 //    login_token SHA256_HEX, login_expires T]    -- an enrollment awaiting its login's end
 //   end
@@ -129,6 +130,28 @@ bool valid_failure_host(std::string_view text) {
 }
 
 }  // namespace
+
+Result<std::string> enrollment_fingerprint(const Enrollment* enrollment) {
+  if (!enrollment) return std::string();
+  SecretString text;
+  text.str().reserve(4096);  // no reallocation: no unwiped copy of a secret left behind
+  text.str().append(std::to_string(enrollment->enrolled_at)).append("\n");
+  for (const Authenticator* a : enrollment->authenticators()) {
+    const SecretString secret = base32_encode(a->secret.span());
+    text.str()
+        .append(a->name)
+        .append(a->kind == AuthenticatorKind::hotp ? " hotp " : " totp ")
+        .append(otp_algorithm_name(a->otp.algorithm))
+        .append(" ")
+        .append(std::to_string(a->otp.digits))
+        .append(" ")
+        .append(std::to_string(a->otp.period))
+        .append(" ")
+        .append(secret.view())
+        .append("\n");
+  }
+  return sha256_hex(text.view());
+}
 
 bool added_before(const Authenticator& x, const Authenticator& y) {
   return std::tie(x.enrolled_at, x.name) < std::tie(y.enrolled_at, y.name);
@@ -253,6 +276,7 @@ SecretString serialize_state(const UserState& state) {
     append_line(out, "pending_digits", std::to_string(p->otp.digits));
     append_line(out, "pending_period", std::to_string(p->otp.period));
     append_line(out, "pending_expires", std::to_string(p->expires_at));
+    if (!p->made_for.empty()) append_line(out, "pending_for", p->made_for);
     if (p->name) append_line(out, "pending_name", *p->name);
   }
   if (const auto& l = state.login_enrollment) {
@@ -394,6 +418,7 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "name",
                                                               "last_used",
                                                               "login_name",
+                                                              "pending_for",
                                                               "login_last_used"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
@@ -624,6 +649,10 @@ Result<UserState> parse_state(std::string_view text) {
     if (auto name = take("pending_name")) {
       if (!valid_authenticator_name(*name)) return missing("pending_name");
       p.name = std::move(*name);
+    }
+    if (auto made_for = take("pending_for")) {
+      if (!valid_token_digest(*made_for)) return missing("pending_for");
+      p.made_for = std::move(*made_for);
     }
     state.pending = std::move(p);
   }

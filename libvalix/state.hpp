@@ -102,9 +102,18 @@ struct PendingEnrollment {
   OtpParameters otp;
   std::int64_t expires_at = 0;
   std::optional<std::string> name = std::nullopt;
+  // The enrollment it was begun over (enrollment_fingerprint; empty: none): it is confirmed
+  // only over that one, so an authenticator revoked (or a reset, a re-enrollment) since
+  // --begin takes what was begun with its codes along.
+  std::string made_for = {};
 
-  PendingEnrollment clone() const { return {secret.clone(), otp, expires_at, name}; }
+  PendingEnrollment clone() const { return {secret.clone(), otp, expires_at, name, made_for}; }
 };
+
+// What identifies an enrollment for a change decided on it: hex SHA-256 over its time and
+// every authenticator's name, kind, parameters and secret; empty for none. Any authenticator
+// added, removed or replaced changes it; a login does not.
+Result<std::string> enrollment_fingerprint(const Enrollment* enrollment);
 
 // An enrollment made at login (verified, its backup codes shown) that takes effect only when
 // that login completes: pam_sm_setcred, which applications call once the whole auth stack and

@@ -1,5 +1,6 @@
 // valix-enroll's flows (enroll/enroller.cpp) against the in-memory store, which runs every
 // mutator twice: how a change of the state between a decision and its write is reported.
+#include <algorithm>
 #include <ctime>
 #include <memory>
 
@@ -86,6 +87,10 @@ void pending_add_in(MemoryStore& store, const Config& config) {
   UserState state = store.at(kUser).clone();
   state.pending = PendingEnrollment{bytes_of(kSecond), OtpParameters{},
                                     static_cast<std::int64_t>(std::time(nullptr)) + 600, "phone2"};
+  // Begun over this enrollment (as --begin records it).
+  auto fingerprint = enrollment_fingerprint(&*state.enrollment);
+  ASSERT_OK(fingerprint);
+  state.pending->made_for = *fingerprint;
   store.put(kUser, state);
 }
 
@@ -115,8 +120,8 @@ void confirm_adds_the_pending_authenticator(void**) {
   assert_true(after.enrollment->secret.size() == 20);  // the first one stays
 }
 
-// The name was taken meanwhile (by another run): --confirm refuses with add_authenticator's
-// reason (exit 1), and the pending authenticator stays.
+// The name was taken meanwhile (by another run): the enrollment is not the one --begin was
+// run over, so --confirm refuses (exit 1), adds nothing and drops the pending authenticator.
 void confirm_refused_when_the_name_is_taken(void**) {
   Config config;
   MemoryStore store;
@@ -131,11 +136,15 @@ void confirm_refused_when_the_name_is_taken(void**) {
   options.action = enroll::Options::Action::confirm;
   options.confirm_code = code_now(kSecond);
   assert_int_equal(run(store, config, options), enroll::kRefused);
-  assert_true(store.at(kUser).pending.has_value());
+  assert_false(store.at(kUser).pending.has_value());
   assert_int_equal(store.at(kUser).enrollment->more.size(), 1);
+  assert_true(store.at(kUser).enrollment->find("phone2")->secret.size() == 20);
+  assert_false(std::ranges::equal(store.at(kUser).enrollment->find("phone2")->secret.span(),
+                                  bytes_of(kSecond).span()));
 }
 
-// A pending authenticator whose enrollment was reset since --begin is not made an enrollment.
+// A pending authenticator whose enrollment was reset since --begin is not made an enrollment,
+// and is dropped.
 void confirm_refused_when_reset_since_begin(void**) {
   Config config;
   MemoryStore store;
@@ -147,7 +156,10 @@ void confirm_refused_when_reset_since_begin(void**) {
   options.action = enroll::Options::Action::confirm;
   options.confirm_code = code_now(kSecond);
   assert_int_equal(run(store, config, options), enroll::kRefused);
-  assert_false(store.at(kUser).enrollment.has_value());
+  // Nothing is made of it: the pending authenticator is dropped, and with it the state.
+  auto after = store.load(StateKey{kUser, kUid});
+  ASSERT_OK(after);
+  assert_true(!*after || (!(*after)->enrollment && !(*after)->pending));
 }
 
 void enroll_with_phone2(MemoryStore& store, const Config& config) {

@@ -34,6 +34,29 @@ std::string code_now(const char* secret) {
   return code_at(bytes_of(secret), totp_step(wall(), 30));
 }
 
+// The command lines of the tests: --begin [--add NAME] --code CODE, --confirm CODE,
+// --remove NAME --code CODE.
+enroll::Options begin_with(std::string code, std::optional<std::string> add_name = {}) {
+  enroll::Options o;
+  o.action = enroll::Options::Action::begin;
+  o.add_name = std::move(add_name);
+  o.current_code = std::move(code);
+  return o;
+}
+enroll::Options confirm_with(std::string code) {
+  enroll::Options o;
+  o.action = enroll::Options::Action::confirm;
+  o.confirm_code = std::move(code);
+  return o;
+}
+enroll::Options remove_with(std::string name, std::string code) {
+  enroll::Options o;
+  o.action = enroll::Options::Action::remove;
+  o.remove_name = std::move(name);
+  o.current_code = std::move(code);
+  return o;
+}
+
 int run(MemoryStore& store, const Config& config, const enroll::Options& options) {
   return enroll::run_enroller(options, config, BorrowedStore::of(store), kUser, kUid, std::nullopt);
 }
@@ -79,10 +102,7 @@ void pending_add_outlives_admin_remove(void**) {
   Config config;
   MemoryStore store;
   enroll_with_phone2(store, config);
-  enroll::Options begin;
-  begin.action = enroll::Options::Action::begin;
-  begin.add_name = "evil";
-  begin.current_code = code_now(kStolen);
+  const enroll::Options begin = begin_with(code_now(kStolen), std::string("evil"));
   assert_int_equal(run(store, config, begin), enroll::kOk);
   assert_true(store.at(kUser).pending.has_value());
   const SecretBytes pending_secret = store.at(kUser).pending->secret.clone();
@@ -90,9 +110,7 @@ void pending_add_outlives_admin_remove(void**) {
   admin_removes(store, "phone2");  // phone2 is revoked
   assert_null(store.at(kUser).enrollment->find("phone2"));
 
-  enroll::Options confirm;
-  confirm.action = enroll::Options::Action::confirm;
-  confirm.confirm_code = code_at(pending_secret, totp_step(wall(), 30));
+  const enroll::Options confirm = confirm_with(code_at(pending_secret, totp_step(wall(), 30)));
   const int exit_status = run(store, config, confirm);
   assert_int_equal(exit_status, enroll::kRefused);
   assert_null(store.at(kUser).enrollment->find("evil"));
@@ -107,17 +125,13 @@ void pending_reenrollment_outlives_admin_remove(void**) {
   Config config;
   MemoryStore store;
   enroll_with_phone2(store, config);
-  enroll::Options begin;
-  begin.action = enroll::Options::Action::begin;
-  begin.current_code = code_now(kStolen);
+  const enroll::Options begin = begin_with(code_now(kStolen));
   assert_int_equal(run(store, config, begin), enroll::kOk);
   const SecretBytes pending_secret = store.at(kUser).pending->secret.clone();
 
   admin_removes(store, "phone2");
 
-  enroll::Options confirm;
-  confirm.action = enroll::Options::Action::confirm;
-  confirm.confirm_code = code_at(pending_secret, totp_step(wall(), 30));
+  const enroll::Options confirm = confirm_with(code_at(pending_secret, totp_step(wall(), 30)));
   const int exit_status = run(store, config, confirm);
   assert_int_equal(exit_status, enroll::kRefused);
   // alice's app is still her authenticator
@@ -134,10 +148,7 @@ void pending_add_outlives_own_remove(void**) {
   Config config;
   MemoryStore store;
   enroll_with_phone2(store, config);
-  enroll::Options begin;
-  begin.action = enroll::Options::Action::begin;
-  begin.add_name = "evil";
-  begin.current_code = code_now(kStolen);
+  const enroll::Options begin = begin_with(code_now(kStolen), std::string("evil"));
   assert_int_equal(run(store, config, begin), enroll::kOk);
   const SecretBytes pending_secret = store.at(kUser).pending->secret.clone();
 
@@ -147,15 +158,10 @@ void pending_add_outlives_own_remove(void**) {
     s.enrollment->last_step = 0;
     store.put(kUser, s);
   }
-  enroll::Options remove;
-  remove.action = enroll::Options::Action::remove;
-  remove.remove_name = "phone2";
-  remove.current_code = code_now(kApp);
+  enroll::Options remove = remove_with("phone2", code_now(kApp));
   assert_int_equal(run(store, config, remove), enroll::kOk);
 
-  enroll::Options confirm;
-  confirm.action = enroll::Options::Action::confirm;
-  confirm.confirm_code = code_at(pending_secret, totp_step(wall(), 30));
+  const enroll::Options confirm = confirm_with(code_at(pending_secret, totp_step(wall(), 30)));
   assert_int_equal(run(store, config, confirm), enroll::kRefused);
   assert_null(store.at(kUser).enrollment->find("evil"));
 }
@@ -169,10 +175,8 @@ void add_begin_wrong_code_is_charged(void**) {
   Config config;
   MemoryStore store;
   enroll_with_phone2(store, config);
-  enroll::Options begin;
-  begin.action = enroll::Options::Action::begin;
-  begin.add_name = "evil";
-  begin.current_code = code_at(bytes_of(kApp), totp_step(wall(), 30) + 7);  // wrong
+  const enroll::Options begin =
+      begin_with(code_at(bytes_of(kApp), totp_step(wall(), 30) + 7), std::string("evil"));  // wrong
   config.fail_delay_ms = 0;
   assert_int_equal(run(store, config, begin), enroll::kRefused);
   assert_int_equal(store.at(kUser).failures, 1);
@@ -185,10 +189,8 @@ void remove_wrong_code_is_charged(void**) {
   config.fail_delay_ms = 0;
   MemoryStore store;
   enroll_with_phone2(store, config);
-  enroll::Options remove;
-  remove.action = enroll::Options::Action::remove;
-  remove.remove_name = "phone2";
-  remove.current_code = code_at(bytes_of(kApp), totp_step(wall(), 30) + 7);
+  enroll::Options remove =
+      remove_with("phone2", code_at(bytes_of(kApp), totp_step(wall(), 30) + 7));
   assert_int_equal(run(store, config, remove), enroll::kRefused);
   assert_int_equal(store.at(kUser).failures, 1);
   assert_non_null(store.at(kUser).enrollment->find("phone2"));
@@ -203,15 +205,10 @@ void confirm_twice(void**) {
   Config config;
   MemoryStore store;
   enroll_with_phone2(store, config);
-  enroll::Options begin;
-  begin.action = enroll::Options::Action::begin;
-  begin.add_name = "phone3";
-  begin.current_code = code_now(kStolen);
+  const enroll::Options begin = begin_with(code_now(kStolen), std::string("phone3"));
   assert_int_equal(run(store, config, begin), enroll::kOk);
   const SecretBytes secret = store.at(kUser).pending->secret.clone();
-  enroll::Options confirm;
-  confirm.action = enroll::Options::Action::confirm;
-  confirm.confirm_code = code_at(secret, totp_step(wall(), 30));
+  const enroll::Options confirm = confirm_with(code_at(secret, totp_step(wall(), 30)));
   assert_int_equal(run(store, config, confirm), enroll::kOk);
   assert_int_equal(run(store, config, confirm), enroll::kRefused);
   assert_int_equal(store.at(kUser).enrollment->more.size(), 2);
@@ -228,10 +225,8 @@ void add_bad_name_refused(void**) {
   Config config;
   MemoryStore store;
   enroll_with_phone2(store, config);
-  enroll::Options begin;
-  begin.action = enroll::Options::Action::begin;
-  begin.add_name = "x\x1b[2J\",\"enrolled\":true";
-  begin.current_code = code_now(kStolen);
+  const enroll::Options begin =
+      begin_with(code_now(kStolen), std::string("x\x1b[2J\",\"enrolled\":true"));
   assert_int_equal(run(store, config, begin), enroll::kRefused);
   assert_false(store.at(kUser).pending.has_value());
   assert_int_equal(store.at(kUser).failures, 0);

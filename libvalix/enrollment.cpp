@@ -1,6 +1,5 @@
 #include "enrollment.hpp"
 
-#include <openssl/crypto.h>
 #include <unistd.h>
 
 #include <climits>
@@ -175,8 +174,7 @@ std::uint64_t watermark_replacing(const Enrollment* old, const SecretBytes& secr
   std::uint64_t watermark = wanted;
   for (const Authenticator* a : old->authenticators()) {
     if (a->kind != kind || (kind == AuthenticatorKind::totp && a->otp.period != period) ||
-        a->secret.size() != secret.size() ||
-        CRYPTO_memcmp(a->secret.data(), secret.data(), secret.size()) != 0) {
+        !constant_time_equal(a->secret, secret)) {
       continue;
     }
     watermark = std::max(watermark, a->last_step);

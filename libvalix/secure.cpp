@@ -102,6 +102,11 @@ bool constant_time_equal(std::string_view a, std::string_view b) noexcept {
   return CRYPTO_memcmp(a.data(), b.data(), a.size()) == 0;
 }
 
+bool constant_time_equal(const SecretBytes& a, const SecretBytes& b) noexcept {
+  return constant_time_equal(std::string_view(reinterpret_cast<const char*>(a.data()), a.size()),
+                             std::string_view(reinterpret_cast<const char*>(b.data()), b.size()));
+}
+
 Result<std::string> sha256_hex(std::string_view data) {
   unsigned char digest[EVP_MAX_MD_SIZE];
   unsigned int length = 0;

@@ -75,6 +75,7 @@ Result<std::uint32_t> random_below(std::uint32_t bound);
 // True when a and b have the same length and the same bytes. Time depends only on the
 // lengths, never on where the contents differ.
 bool constant_time_equal(std::string_view a, std::string_view b) noexcept;
+bool constant_time_equal(const SecretBytes& a, const SecretBytes& b) noexcept;
 
 // Lower-case hex of bytes, in a buffer that is wiped (the bytes may be a secret).
 SecretString hex_encode(std::span<const std::uint8_t> bytes);

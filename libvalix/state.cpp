@@ -28,8 +28,6 @@
 // The trailing "end" line makes a truncated file detectable.
 #include "state.hpp"
 
-#include <openssl/crypto.h>
-
 #include <algorithm>
 #include <charconv>
 #include <map>
@@ -159,8 +157,7 @@ bool added_before(const Authenticator& x, const Authenticator& y) {
 
 bool holds_secret(const Enrollment& enrollment, const Authenticator& candidate) {
   return std::ranges::any_of(enrollment.authenticators(), [&](const Authenticator* a) {
-    return a != &candidate && a->secret.size() == candidate.secret.size() &&
-           CRYPTO_memcmp(a->secret.data(), candidate.secret.data(), a->secret.size()) == 0;
+    return a != &candidate && constant_time_equal(a->secret, candidate.secret);
   });
 }
 

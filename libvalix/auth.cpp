@@ -89,7 +89,6 @@ Result<Outcome> judge_code(Authenticator& authenticator, std::string_view code, 
 }
 
 // Which of several authenticators' outcomes for one code is the verdict (lowest first).
-constexpr int kOutcomeRanks = 5;
 int outcome_rank(Outcome outcome) {
   switch (outcome) {
     case Outcome::totp_accepted:
@@ -209,7 +208,7 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
       // one of them for another time or count, then wrong), and each one's own findings (a
       // watermark moved past a code seen) stand whatever the others say.
       verdict.outcome = Outcome::wrong;
-      int best = kOutcomeRanks;
+      int best = outcome_rank(Outcome::wrong);
       for (Authenticator* authenticator : enrollment.authenticators()) {
         const auto code = as_totp_code(answer, authenticator->otp.digits);
         if (!code) continue;
@@ -225,7 +224,6 @@ Result<Verdict> judge_answer(UserState& state, std::string_view answer, std::int
         verdict.authenticator = authenticator->name;
         if (verdict.accepted()) authenticator->last_used = now;
       }
-      if (verdict.outcome == Outcome::wrong) verdict.authenticator.clear();
       break;
     }
     case AnswerShape::backup: {

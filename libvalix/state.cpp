@@ -557,7 +557,7 @@ Result<UserState> parse_state(std::string_view text) {
     auto period = parse_canonical<int>(fields_of[4]);
     if (!algorithm || !digits || !period) return bad(" parameters");
     a.otp = OtpParameters{*algorithm, *digits, *period};
-    if (*digits > 8 || *period > 3600 || !valid_otp_parameters(a.otp)) return bad(" parameters");
+    if (!valid_otp_parameters(a.otp)) return bad(" parameters");
     auto enrolled_at = parse_canonical<std::int64_t>(fields_of[5]);
     auto offset = parse_canonical<std::int64_t>(fields_of[6]);
     if (!enrolled_at || *enrolled_at < 0) return bad(" time");

@@ -111,7 +111,9 @@ Result<void> add_pending_authenticator(UserState& state, std::uint64_t first_ste
                                        std::int64_t now) {
   if (!state.pending || !state.pending->name)
     return fail(Errc::invalid, "no pending authenticator");
-  // Reset since --begin (an enrollment made since would have cleared the pending one).
+  // No enrollment to add to: a named pending one is begun over an enrollment, so this is a
+  // reset since --begin (which the check of what it was begun over refuses first) or a state
+  // not written by valix-enroll.
   if (!state.enrollment) return fail_said(Errc::conflict, texts::kToolChangedMeanwhile);
   auto added = add_authenticator(
       *state.enrollment, authenticator_of(*state.pending, *state.pending->name, first_step, now));

@@ -269,10 +269,9 @@ class Enroller {
       }
       // Begun over another enrollment than the one there now (an authenticator revoked, a
       // reset or a new enrollment since): whoever began it may have held what was revoked.
-      auto fingerprint =
-          enrollment_fingerprint(current->enrollment ? &*current->enrollment : nullptr);
-      if (!fingerprint) return std::unexpected(fingerprint.error());
-      stale = !constant_time_equal(*fingerprint, current->pending->made_for);
+      auto begun_over = enrollment_is(current, current->pending->made_for);
+      if (!begun_over) return std::unexpected(begun_over.error());
+      stale = !*begun_over;
       if (stale) {
         current->pending.reset();
         return StateChange::write;

@@ -14,12 +14,18 @@ SeenEnrollment seen_enrollment(const UserState& state) {
   return {fingerprint ? std::move(*fingerprint) : std::string("unavailable")};
 }
 
+Result<bool> enrollment_is(const std::optional<UserState>& current, std::string_view fingerprint) {
+  auto now =
+      enrollment_fingerprint(current && current->enrollment ? &*current->enrollment : nullptr);
+  if (!now) return std::unexpected(now.error());
+  return constant_time_equal(*now, fingerprint);
+}
+
 Result<void> unchanged_since_seen(const std::optional<UserState>& current,
                                   const SeenEnrollment& seen) {
-  auto fingerprint =
-      enrollment_fingerprint(current && current->enrollment ? &*current->enrollment : nullptr);
-  if (!fingerprint) return std::unexpected(fingerprint.error());
-  if (constant_time_equal(*fingerprint, seen.fingerprint)) return {};
+  auto same = enrollment_is(current, seen.fingerprint);
+  if (!same) return std::unexpected(same.error());
+  if (*same) return {};
   return fail_said(Errc::conflict, texts::kToolChangedMeanwhile);
 }
 

@@ -43,6 +43,10 @@ struct SeenEnrollment {
 };
 SeenEnrollment seen_enrollment(const UserState& state);
 
+// Whether current's enrollment (or none) is the one with that fingerprint
+// (enrollment_fingerprint; empty: none).
+Result<bool> enrollment_is(const std::optional<UserState>& current, std::string_view fingerprint);
+
 // Re-checked under the lock before a change the decision allowed is stored: the decision was
 // made without it, and an interactive run then waits at a prompt (up to an hour). Without
 // this, a run started before the user enrolled (at login, or in another run) could replace

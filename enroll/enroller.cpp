@@ -11,6 +11,7 @@
 #include "authenticators.hpp"
 #include "backup_codes.hpp"
 #include "base32.hpp"
+#include "confirm.hpp"
 #include "enrollment.hpp"
 #include "enrollment_flow.hpp"
 #include "enrollment_texts.hpp"
@@ -28,8 +29,6 @@
 
 namespace valix::enroll {
 namespace {
-
-constexpr const char* kNothingToConfirm = N_("nothing to confirm: run valix-enroll --begin first");
 
 class Enroller {
  public:
@@ -61,7 +60,7 @@ class Enroller {
       case Options::Action::confirm: {
         const auto code = code_argument(*o_.confirm_code);
         if (!code) return refuse(tr("no code on standard input"));
-        return confirm(code->view());
+        return confirm_pending(session(), code->view());
       }
       case Options::Action::regenerate: return regenerate();
       case Options::Action::interactive: return interactive();
@@ -130,11 +129,15 @@ class Enroller {
   // account's state filed under this one, as a login does.
   Result<std::optional<UserState>> load() { return store_->load(StateKey{user_, uid_}); }
 
+  Result<void> update_durably(const StateStore::Mutator& mutate) {
+    const QuietSignals quiet;
+    return store_->update(StateKey{user_, uid_}, mutate);
+  }
+
   // A state that was replaced but whose directory could not be synced is in use: it counts as
   // written, so the codes it holds are shown, and run() reports the error at the end.
   Result<void> update(const StateStore::Mutator& mutate) {
-    const QuietSignals quiet;
-    auto updated = store_->update(StateKey{user_, uid_}, mutate);
+    auto updated = update_durably(mutate);
     if (!updated && updated.error().code == Errc::unsynced) {
       unsynced_ = shown_message(updated.error());
       return {};
@@ -246,56 +249,6 @@ class Enroller {
     return kOk;
   }
 
-  // Activates the stored pending enrollment (valix-enroll --begin) if code matches it. Returns
-  // the backup codes, or nullopt for a wrong code (nothing changed) or an expired enrollment
-  // (cleared). It was begun over the enrollment its made_for names (none, or the one whose
-  // current code --begin took); over any other (stale) it is cleared, unjudged. A pending
-  // authenticator's (--add NAME --begin) is added instead: added is its name, codes empty.
-  Result<std::optional<std::vector<SecretString>>> activate(std::string_view code,
-                                                            std::optional<std::string>& added,
-                                                            bool& stale) {
-    std::optional<std::vector<SecretString>> codes;
-    auto updated = update([&](std::optional<UserState>& current) -> Result<StateChange> {
-      // Every run starts from nothing: a run whose write lost the compare-and-swap made codes
-      // that exist nowhere, and this run may keep the state (the code does not match the
-      // pending enrollment it now finds).
-      codes.reset();
-      added.reset();
-      stale = false;
-      if (!current || !current->pending) return fail_said(Errc::not_found, kNothingToConfirm);
-      if (current->pending->expires_at < now()) {
-        current->pending.reset();
-        return StateChange::write;
-      }
-      // Begun over another enrollment than the one there now (an authenticator revoked, a
-      // reset or a new enrollment since): whoever began it may have held what was revoked.
-      auto begun_over = enrollment_is(current, current->pending->made_for);
-      if (!begun_over) return std::unexpected(begun_over.error());
-      stale = !*begun_over;
-      if (stale) {
-        current->pending.reset();
-        return StateChange::write;
-      }
-      auto step = verify_new_secret(current->pending->secret, current->pending->otp, code, now(),
-                                    config_.window);
-      if (!step) return std::unexpected(step.error());
-      if (!*step) return StateChange::keep;
-      added = current->pending->name;
-      if (added) {
-        if (auto ok = add_pending_authenticator(*current, **step, now()); !ok)
-          return std::unexpected(ok.error());
-        codes.emplace();
-        return StateChange::write;
-      }
-      auto activated = activate_enrollment(*current, **step, now(), config_);
-      if (!activated) return std::unexpected(activated.error());
-      codes = std::move(*activated);
-      return StateChange::write;
-    });
-    if (!updated) return std::unexpected(updated.error());
-    return codes;
-  }
-
   // Stores the interactive run's enrollment (never stored as pending), its first code verified
   // at first_step, unless the state changed since may_enroll's decision (seen).
   Result<std::vector<SecretString>> activate_verified(const PendingEnrollment& pending,
@@ -315,30 +268,6 @@ class Enroller {
     });
     if (!updated) return std::unexpected(updated.error());
     return codes;
-  }
-
-  int confirm(std::string_view code) {
-    std::optional<std::string> added;
-    bool stale = false;
-    auto state = load();
-    if (!state) return internal(state.error());
-    if (!*state || !(*state)->pending) return refuse(tr(kNothingToConfirm));
-    if ((*state)->pending->expires_at < now()) {
-      auto codes = activate(code, added, stale);  // clears the expired enrollment
-      if (!codes) return internal(codes.error());
-      return refuse(tr("the enrollment expired; run valix-enroll --begin again"));
-    }
-    auto codes = activate(code, added, stale);
-    if (!codes) return added ? refused_change(codes.error()) : internal(codes.error());
-    if (stale) {
-      return refuse(
-          tr("your 2FA changed since valix-enroll --begin (an authenticator was added, "
-             "removed or replaced, or 2FA was reset): nothing was confirmed; run "
-             "valix-enroll --begin again"));
-    }
-    if (!*codes)
-      return refuse(tr("that code is not correct; check the time on your phone and try again"));
-    return added ? announce_added(*added) : show_codes(**codes);
   }
 
   int regenerate() {
@@ -400,8 +329,10 @@ class Enroller {
             user_,
             [this] { return load(); },
             [this](const StateStore::Mutator& mutate) { return update(mutate); },
+            [this](const StateStore::Mutator& mutate) { return update_durably(mutate); },
             [this](const UserState& state) { return current_code_verifies(state); },
-            [this](const SecretString& uri) { return write_svg(uri); }};
+            [this](const SecretString& uri) { return write_svg(uri); },
+            [this](const std::vector<SecretString>& codes) { return show_codes(codes); }};
   }
 
   const Options& o_;

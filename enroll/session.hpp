@@ -7,6 +7,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "config.hpp"
 #include "error.hpp"
@@ -28,12 +29,18 @@ struct Session {
   // synced counts as written: the run reports it at its end).
   std::function<Result<std::optional<UserState>>()> load;
   std::function<Result<void>(const StateStore::Mutator&)> update;
+  // The same, but durable or an error (Errc::unsynced included): for a charge that must be on
+  // disk before what it pays for is judged.
+  std::function<Result<void>(const StateStore::Mutator&)> update_durably;
   // For an enrolled user: the current code (from --code, or asked for) verifies, charged,
   // with replay protection and the lockout rules of a login; false (the refusal told) when not.
   std::function<Result<bool>(const UserState&)> current_code_verifies;
   // The --qr-svg image, if asked for: nullopt when written (or not asked for), else the exit
   // status.
   std::function<std::optional<int>(const SecretString& uri)> write_svg;
+  // Shows (and saves, --backup-codes-file) new backup codes once the state work is done,
+  // without privilege; the exit status.
+  std::function<int(const std::vector<SecretString>& codes)> show_codes;
 };
 
 // The enrollment a decision to change it was about: none (an empty fingerprint), or the one

@@ -49,8 +49,6 @@ struct EnrollmentFlow {
   bool refuse_every_code = false;
 };
 
-inline constexpr int kEnrollmentTries = 3;
-
 enum class EnrollmentEnd {
   verified,     // a code matched: first_step
   wrong_codes,  // kEnrollmentTries codes, none right (each but the last was told so)

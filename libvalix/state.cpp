@@ -19,9 +19,10 @@
 //    authenticator_use NAME LAST_STEP LAST_USED (one for each)]  -- further authenticators
 //    (at most 7): what is set when one is added, and what its logins change
 //   [pending_secret BASE32, pending_algorithm A, pending_digits D, pending_period P,
-//    pending_expires T, [pending_name NAME], [pending_for SHA256_HEX]]    -- pending
-//    enrollment; NAME: that of the authenticator it adds when confirmed (valix-enroll --add),
-//    absent for an enrollment; pending_for: the enrollment it was begun over, absent for none
+//    pending_expires T, [pending_name NAME], [pending_for SHA256_HEX], [pending_attempts N]]
+//    -- pending enrollment; NAME: that of the authenticator it adds when confirmed
+//    (valix-enroll --add), absent for an enrollment; pending_for: the enrollment it was begun
+//    over, absent for none; N: the codes --confirm tried at it (1 to 3), absent for none
 //   [login_secret ... login_backup (the enrollment's keys with "login_" before them),
 //    login_token SHA256_HEX, login_expires T]    -- an enrollment awaiting its login's end
 //   end
@@ -275,6 +276,7 @@ SecretString serialize_state(const UserState& state) {
     append_line(out, "pending_expires", std::to_string(p->expires_at));
     if (!p->made_for.empty()) append_line(out, "pending_for", p->made_for);
     if (p->name) append_line(out, "pending_name", *p->name);
+    if (p->attempts != 0) append_line(out, "pending_attempts", std::to_string(p->attempts));
   }
   if (const auto& l = state.login_enrollment) {
     append_enrollment(out, "login_", l->enrollment);
@@ -416,6 +418,7 @@ Result<UserState> parse_state(std::string_view text) {
                                                               "last_used",
                                                               "login_name",
                                                               "pending_for",
+                                                              "pending_attempts",
                                                               "login_last_used"};
     if (!kKnown.contains(key)) return corrupt("unknown key");
     fields.emplace(std::string(key), std::string(value));
@@ -650,6 +653,13 @@ Result<UserState> parse_state(std::string_view text) {
     if (auto made_for = take("pending_for")) {
       if (!valid_token_digest(*made_for)) return missing("pending_for");
       p.made_for = std::move(*made_for);
+    }
+    // Written only when not 0.
+    if (auto attempts_text = take("pending_attempts")) {
+      auto attempts = parse_canonical<int>(*attempts_text);
+      if (!attempts || *attempts < 1 || *attempts > kEnrollmentTries)
+        return missing("pending_attempts");
+      p.attempts = static_cast<int>(*attempts);
     }
     state.pending = std::move(p);
   }

@@ -97,6 +97,10 @@ Enrollment enrollment_of(SecretBytes secret, OtpParameters otp, std::int64_t enr
 // An enrollment started by `valix-enroll --begin` (or at login) and not yet confirmed.
 // With a name (valix-enroll --add NAME --begin), its confirmation adds an authenticator of
 // that name to the enrollment; without one, it is a first enrollment or a re-enrollment.
+// Codes one shown secret may be tried with before it is dropped: at login and in valix-enroll
+// (its interactive run, and --confirm of a pending enrollment).
+inline constexpr int kEnrollmentTries = 3;
+
 struct PendingEnrollment {
   SecretBytes secret;
   OtpParameters otp;
@@ -106,8 +110,14 @@ struct PendingEnrollment {
   // only over that one, so an authenticator revoked (or a reset, a re-enrollment) since
   // --begin takes what was begun with its codes along.
   std::string made_for = {};
+  // Codes tried at it (valix-enroll --confirm), 0 to kEnrollmentTries. Each is counted, and
+  // the count durable, before the code is judged, so a pending enrollment cannot be guessed
+  // at for its whole lifetime; one that used its tries is dropped.
+  int attempts = 0;
 
-  PendingEnrollment clone() const { return {secret.clone(), otp, expires_at, name, made_for}; }
+  PendingEnrollment clone() const {
+    return {secret.clone(), otp, expires_at, name, made_for, attempts};
+  }
 };
 
 // What identifies an enrollment for a change decided on it: hex SHA-256 over its time and

@@ -104,6 +104,26 @@ expect_login fail "... the codes it replaced stop working" valix alice "$unused_
 expect_login ok "... a code from the JSON works" valix alice "${codes3[0]}"
 expect_rc 2 "--json without --begin, --confirm, --status or --regenerate-backup-codes" --user alice --json
 
+# --- a pending enrollment cannot be guessed at -------------------------------------------
+# Whoever has alice's shell but not her phone tries codes at the re-enrollment she began:
+# every try is counted before it is judged, and after three the pending enrollment is gone,
+# the right code with it. Her enrollment stays as it was.
+wait_next_step
+expect_rc 0 "alice begins a re-enrollment" --user alice --begin --code "$(totp_at "$secret2" $(( $(date +%s) + 30 )))" --json
+secret3=$(json 'd["secret"]')
+wrong3=$(printf '%06d' $(( (10#$(totp_now "$secret3") + 500000) % 1000000 )))
+expect_rc 1 "a wrong code at the pending enrollment" --user alice --confirm "$wrong3"
+check "... is counted" [ "$(state_field alice pending_attempts)" = 1 ]
+INPUT="$wrong3" expect_rc 1 "a second wrong code" --user alice --confirm -
+check "... is counted (a code on standard input too)" [ "$(state_field alice pending_attempts)" = 2 ]
+expect_rc 1 "a third wrong code" --user alice --confirm "$wrong3"
+check "... drops the pending enrollment" eerr_has "too many wrong codes: the pending enrollment was dropped"
+check "... nothing pending, still enrolled" [ "$(state_field alice pending)/$(state_field alice enrolled)" = "0/1" ]
+expect_rc 1 "the right code then confirms nothing" --user alice --confirm "$(totp_now "$secret3")"
+check "... told to --begin first" eerr_has "run valix-enroll --begin first"
+check "... the enrollment is the one before" [ "$(state_field alice enrolled)/$(state_field alice pending)" = "1/0" ]
+expect_login ok "... and its backup codes still work" valix alice "${codes3[1]}"
+
 # --- expiry -------------------------------------------------------------------------------
 expect_rc 0 "bob begins" --user bob --begin --json
 bsecret=$(json 'd["secret"]')

@@ -100,8 +100,8 @@ int main(int argc, char** argv) {
     std::printf("exists=1\nenrolled=%d\nrequired=%d\nfailures=%d\nlocked_until=%lld\n",
                 s.enrollment ? 1 : 0, s.required ? 1 : 0, s.failures,
                 static_cast<long long>(s.locked_until));
-    std::printf("pending=%d\nlast_login=%lld\n", s.pending ? 1 : 0,
-                static_cast<long long>(s.last_login));
+    std::printf("pending=%d\npending_attempts=%d\nlast_login=%lld\n", s.pending ? 1 : 0,
+                s.pending ? s.pending->attempts : 0, static_cast<long long>(s.last_login));
     std::printf("backup_failures=%d\nbackup_locked_until=%lld\n", s.backup_failures,
                 static_cast<long long>(s.backup_locked_until));
     if (s.enrollment) {

@@ -206,6 +206,112 @@ void remove_refused_when_replaced_meanwhile(void**) {
   assert_non_null(store.at(kUser).enrollment->find("phone2"));
 }
 
+// Not enrolled, with a pending enrollment (valix-enroll --begin) of secret kSecond.
+void pending_in(MemoryStore& store) {
+  UserState state;
+  state.pending = PendingEnrollment{bytes_of(kSecond), OtpParameters{},
+                                    static_cast<std::int64_t>(std::time(nullptr)) + 600};
+  store.put(kUser, state);
+}
+
+enroll::Options confirming(std::string code) {
+  enroll::Options options;
+  options.action = enroll::Options::Action::confirm;
+  options.confirm_code = std::move(code);
+  options.json = true;
+  return options;
+}
+
+std::string wrong_code_for(const char* secret) {
+  const std::string right = code_now(secret);
+  return right == "000000" ? "000001" : "000000";
+}
+
+// Every code --confirm judges was counted first, in an update of its own that is committed
+// before the one that judges it: at the judging update the try is in the store.
+void confirm_counts_the_try_before_judging(void**) {
+  Config config;
+  config.fail_delay_ms = 0;
+  MemoryStore store;
+  pending_in(store);
+  int counted_when_judged = -1;
+  store.before_update_at = 2;  // the count, then the judging
+  store.before_update = [&] { counted_when_judged = store.at(kUser).pending->attempts; };
+  assert_int_equal(run(store, config, confirming(wrong_code_for(kSecond))), enroll::kRefused);
+  assert_int_equal(counted_when_judged, 1);
+  assert_int_equal(store.at(kUser).pending->attempts, 1);  // counted once, though run twice
+  assert_false(store.at(kUser).enrollment.has_value());
+}
+
+// After kEnrollmentTries wrong codes the pending enrollment is gone: the right code then
+// confirms nothing, and no backup codes are made.
+void confirm_drops_the_pending_enrollment_after_its_tries(void**) {
+  Config config;
+  config.fail_delay_ms = 0;
+  MemoryStore store;
+  pending_in(store);
+  for (int i = 1; i <= kEnrollmentTries; ++i) {
+    assert_int_equal(run(store, config, confirming(wrong_code_for(kSecond))), enroll::kRefused);
+    if (i < kEnrollmentTries) assert_int_equal(store.at(kUser).pending->attempts, i);
+  }
+  auto after = store.load(StateKey{kUser, kUid});
+  ASSERT_OK(after);
+  assert_true(!*after || !(*after)->pending);
+  assert_int_equal(run(store, config, confirming(code_now(kSecond))), enroll::kRefused);
+  after = store.load(StateKey{kUser, kUid});
+  ASSERT_OK(after);
+  assert_true(!*after || (!(*after)->pending && !(*after)->enrollment));
+}
+
+// The right code on the last try still confirms.
+void confirm_accepts_the_right_code_on_the_last_try(void**) {
+  Config config;
+  config.fail_delay_ms = 0;
+  MemoryStore store;
+  pending_in(store);
+  for (int i = 1; i < kEnrollmentTries; ++i)
+    assert_int_equal(run(store, config, confirming(wrong_code_for(kSecond))), enroll::kRefused);
+  assert_int_equal(run(store, config, confirming(code_now(kSecond))), enroll::kOk);
+  assert_true(store.at(kUser).enrollment.has_value());
+  assert_false(store.at(kUser).pending.has_value());
+}
+
+// Its last try was counted but never judged (the run was killed after the count): the next
+// --confirm drops it unjudged, the right code included.
+void confirm_refuses_a_pending_enrollment_whose_tries_are_used(void**) {
+  Config config;
+  config.fail_delay_ms = 0;
+  MemoryStore store;
+  pending_in(store);
+  UserState state = store.at(kUser).clone();
+  state.pending->attempts = kEnrollmentTries;
+  store.put(kUser, state);
+  assert_int_equal(run(store, config, confirming(code_now(kSecond))), enroll::kRefused);
+  auto after = store.load(StateKey{kUser, kUid});
+  ASSERT_OK(after);
+  assert_true(!*after || (!(*after)->pending && !(*after)->enrollment));
+}
+
+// Another --begin replaced the pending enrollment between the count and the judging: the
+// code is not judged against the new one, whose tries were not counted, and nothing changes.
+void confirm_refused_when_the_pending_enrollment_was_replaced(void**) {
+  Config config;
+  config.fail_delay_ms = 0;
+  MemoryStore store;
+  pending_in(store);
+  constexpr const char* kThird = "ABCDEFGHIJABCDEFGHIJ";
+  store.before_update_at = 2;
+  store.before_update = [&] {
+    UserState replaced = store.at(kUser).clone();
+    replaced.pending->secret = bytes_of(kThird);
+    replaced.pending->attempts = 0;
+    store.put(kUser, replaced);
+  };
+  assert_int_equal(run(store, config, confirming(code_now(kThird))), enroll::kRefused);
+  assert_false(store.at(kUser).enrollment.has_value());
+  assert_int_equal(store.at(kUser).pending->attempts, 0);
+}
+
 }  // namespace
 
 int main() {
@@ -215,6 +321,11 @@ int main() {
       cmocka_unit_test(confirm_adds_the_pending_authenticator),
       cmocka_unit_test(confirm_refused_when_the_name_is_taken),
       cmocka_unit_test(confirm_refused_when_reset_since_begin),
+      cmocka_unit_test(confirm_counts_the_try_before_judging),
+      cmocka_unit_test(confirm_drops_the_pending_enrollment_after_its_tries),
+      cmocka_unit_test(confirm_accepts_the_right_code_on_the_last_try),
+      cmocka_unit_test(confirm_refuses_a_pending_enrollment_whose_tries_are_used),
+      cmocka_unit_test(confirm_refused_when_the_pending_enrollment_was_replaced),
       cmocka_unit_test(remove_removes_it),
       cmocka_unit_test(remove_refused_when_replaced_meanwhile),
   };

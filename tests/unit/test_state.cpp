@@ -207,13 +207,48 @@ void pending_name(void**) {
   }
 }
 
+// The tries --confirm counted at a pending enrollment: written only when there are any, read
+// back as they were, refused when 0, above kEnrollmentTries, not canonical, twice, or without
+// the pending secret they belong to.
+void pending_attempts(void**) {
+  UserState s = full_state();
+  assert_null(std::strstr(serialize_state(s).c_str(), "pending_attempts"));
+  s.pending->attempts = kEnrollmentTries;
+  const SecretString text = serialize_state(s);
+  assert_non_null(std::strstr(text.c_str(), "\npending_attempts 3\n"));
+  auto back = parse_state(text.view());
+  ASSERT_OK(back);
+  assert_int_equal(back->pending->attempts, kEnrollmentTries);
+  assert_int_equal(back->clone().pending->attempts, kEnrollmentTries);
+  assert_string_equal(serialize_state(*back).c_str(), text.c_str());
+
+  const std::string g(text.view());
+  UserState without_pending = full_state();
+  without_pending.pending.reset();
+  const std::string cases[] = {
+      with(g, "pending_attempts 3", "pending_attempts 0"),
+      with(g, "pending_attempts 3", "pending_attempts 4"),
+      with(g, "pending_attempts 3", "pending_attempts 03"),
+      with(g, "pending_attempts 3", "pending_attempts -1"),
+      with(g, "pending_attempts 3", "pending_attempts "),
+      with(g, "pending_attempts 3\n", "pending_attempts 3\npending_attempts 2\n"),
+      with(std::string(serialize_state(without_pending).view()), "end\n",
+           "pending_attempts 1\nend\n"),
+  };
+  for (const auto& bad : cases) {
+    auto parsed = parse_state(bad);
+    if (parsed) fail_msg("parsed:\n%s", bad.c_str());
+    assert_true(parsed.error().code == Errc::corrupt);
+  }
+}
+
 }  // namespace
 
 int main() {
   const struct CMUnitTest tests[] = {
       cmocka_unit_test(round_trip),   cmocka_unit_test(every_truncation_is_an_error),
       cmocka_unit_test(rejections),   cmocka_unit_test(uid_recorded),
-      cmocka_unit_test(pending_name),
+      cmocka_unit_test(pending_name), cmocka_unit_test(pending_attempts),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

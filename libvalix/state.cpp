@@ -22,7 +22,7 @@
 //    pending_expires T, [pending_name NAME], [pending_for SHA256_HEX], [pending_attempts N]]
 //    -- pending enrollment; NAME: that of the authenticator it adds when confirmed
 //    (valix-enroll --add), absent for an enrollment; pending_for: the enrollment it was begun
-//    over, absent for none; N: the codes --confirm tried at it (1 to 3), absent for none
+//    over, absent for none; N: the codes --confirm tried at it (0 to 3; absent in older states)
 //   [login_secret ... login_backup (the enrollment's keys with "login_" before them),
 //    login_token SHA256_HEX, login_expires T]    -- an enrollment awaiting its login's end
 //   end
@@ -276,7 +276,9 @@ SecretString serialize_state(const UserState& state) {
     append_line(out, "pending_expires", std::to_string(p->expires_at));
     if (!p->made_for.empty()) append_line(out, "pending_for", p->made_for);
     if (p->name) append_line(out, "pending_name", *p->name);
-    if (p->attempts != 0) append_line(out, "pending_attempts", std::to_string(p->attempts));
+    // Always, so that a version that does not count the tries refuses the pending enrollment
+    // (an unknown key) rather than judge codes at it without limit.
+    append_line(out, "pending_attempts", std::to_string(p->attempts));
   }
   if (const auto& l = state.login_enrollment) {
     append_enrollment(out, "login_", l->enrollment);
@@ -654,10 +656,10 @@ Result<UserState> parse_state(std::string_view text) {
       if (!valid_token_digest(*made_for)) return missing("pending_for");
       p.made_for = std::move(*made_for);
     }
-    // Written only when not 0.
+    // Absent in a pending enrollment an earlier version wrote: no try counted.
     if (auto attempts_text = take("pending_attempts")) {
       auto attempts = parse_canonical<int>(*attempts_text);
-      if (!attempts || *attempts < 1 || *attempts > kEnrollmentTries)
+      if (!attempts || *attempts < 0 || *attempts > kEnrollmentTries)
         return missing("pending_attempts");
       p.attempts = static_cast<int>(*attempts);
     }

@@ -76,9 +76,11 @@ Result<UniqueFd> open_trusted_file(int dirfd, std::string_view name, int flags, 
   if (auto ok = check_file(fd.get(), name, trusted_uid, access); !ok) {
     return std::unexpected(ok.error());
   }
-  // Regular file confirmed; blocking I/O from here on.
-  const int fl = fcntl(fd.get(), F_GETFL);
-  if (fl < 0 || fcntl(fd.get(), F_SETFL, fl & ~O_NONBLOCK) != 0) {
+  // Regular file confirmed; blocking I/O from here on. F_SETFL sets only the file status
+  // flags (O_APPEND, O_ASYNC, O_DIRECT, O_NOATIME, O_NONBLOCK) and ignores the others, so
+  // the flags it was opened with less O_NONBLOCK leave it as F_GETFL's would (one syscall
+  // fewer per file, four per login).
+  if (fcntl(fd.get(), F_SETFL, flags & ~O_NONBLOCK) != 0) {
     return fail_errno("fcntl " + quoted(name), errno);
   }
   return fd;
@@ -86,39 +88,42 @@ Result<UniqueFd> open_trusted_file(int dirfd, std::string_view name, int flags, 
 
 Result<SecretString> read_all(int fd, std::size_t max_size) {
   // The buffer is sized from fstat rather than max_size, because all of it is wiped when it
-  // is freed (a state file is about 1 KiB, its limit 64 KiB, and a login reads it twice).
+  // is freed (a state file is 8 KiB, its limit 64 KiB, and a login reads it twice). The file
+  // is read straight into it, one byte more than fstat said, so that a file of the size
+  // fstat saw takes one read and one that says end of file.
   struct stat st {};
   std::size_t expected = 4096;
   if (fstat(fd, &st) == 0 && st.st_size > 0) {
     expected = std::min(static_cast<std::size_t>(st.st_size), max_size);
   }
+  // Sized without filling: every byte is read into or cut off below (and the whole buffer is
+  // wiped when it is freed).
+  const auto unfilled = [](char*, std::size_t n) { return n; };
   SecretString out;
-  out.str().reserve(expected + 1);
-  char buffer[4096];
+  out.str().resize_and_overwrite(expected + 1, unfilled);
+  std::size_t have = 0;
   for (;;) {
-    const ssize_t n = read(fd, buffer, sizeof buffer);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      wipe(buffer, sizeof buffer);
-      return fail_errno("read failed", errno);
-    }
-    if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > max_size) {
-      wipe(buffer, sizeof buffer);
-      return fail_said(Errc::unsafe, "file is larger than {size} bytes",
-                       {{"size", std::to_string(max_size)}});
-    }
-    if (out.size() + static_cast<std::size_t>(n) + 1 > out.str().capacity()) {
+    if (have == out.size()) {
       // The file grew while being read. Never let std::string reallocate: that would free
       // the old buffer unwiped. Move to a bigger one; `bigger` wipes the old one on its way.
       SecretString bigger;
-      bigger.str().reserve(std::min(max_size, 2 * (out.size() + static_cast<std::size_t>(n))) + 1);
-      bigger.str().append(out.view());
+      bigger.str().resize_and_overwrite(std::min(max_size, 2 * have) + 1, unfilled);
+      std::copy_n(out.str().data(), have, bigger.str().data());
       out.str().swap(bigger.str());
     }
-    out.str().append(buffer, static_cast<std::size_t>(n));
+    const ssize_t n = read(fd, out.str().data() + have, out.size() - have);
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return fail_errno("read failed", errno);
+    }
+    if (n == 0) break;
+    have += static_cast<std::size_t>(n);
+    if (have > max_size) {
+      return fail_said(Errc::unsafe, "file is larger than {size} bytes",
+                       {{"size", std::to_string(max_size)}});
+    }
   }
-  wipe(buffer, sizeof buffer);
+  out.str().resize(have);
   return out;
 }
 

@@ -51,18 +51,17 @@ SecretString::SecretString(std::string_view text) {
 
 SecretString::~SecretString() { reset(); }
 
-SecretString::SecretString(SecretString&& other) noexcept {
-  // Moving a short string copies its inline buffer, so copy and wipe the source explicitly.
-  text_.reserve(other.text_.size() + 1);
-  text_.assign(other.text_);
+// A heap buffer changes hands without a copy; a short string's inline buffer is copied, so
+// other is wiped afterwards (whatever it still holds: that copy, or the buffer this one gave
+// it in an assignment).
+SecretString::SecretString(SecretString&& other) noexcept : text_(std::move(other.text_)) {
   other.reset();
 }
 
 SecretString& SecretString::operator=(SecretString&& other) noexcept {
   if (this != &other) {
     reset();
-    text_.reserve(other.text_.size() + 1);
-    text_.assign(other.text_);
+    text_ = std::move(other.text_);
     other.reset();
   }
   return *this;

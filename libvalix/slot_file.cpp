@@ -4,6 +4,10 @@
 #include <array>
 #include <cstring>
 
+#if defined(__x86_64__)
+#include <cpuid.h>
+#endif
+
 namespace valix {
 namespace {
 
@@ -77,10 +81,9 @@ bool has_magic(std::string_view slot) {
 
 }  // namespace
 
-std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
-  crc = ~crc;
-  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
-  std::size_t n = data.size();
+namespace {
+
+std::uint32_t crc32c_by_tables(const unsigned char* p, std::size_t n, std::uint32_t crc) {
   while (n >= 8) {
     const std::uint32_t lo = crc ^ (std::uint32_t{p[0]} | std::uint32_t{p[1]} << 8 |
                                     std::uint32_t{p[2]} << 16 | std::uint32_t{p[3]} << 24);
@@ -90,7 +93,47 @@ std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
     n -= 8;
   }
   while (n-- > 0) crc = (crc >> 8) ^ kCrc[0][(crc ^ *p++) & 0xff];
-  return ~crc;
+  return crc;
+}
+
+#if defined(__x86_64__)
+// SSE 4.2's crc32 instruction computes exactly CRC32C (Castagnoli, reflected), 8 bytes at a
+// time: the same value as the tables, several times faster (a login checksums six slots).
+__attribute__((target("sse4.2"))) std::uint32_t crc32c_by_instruction(const unsigned char* p,
+                                                                      std::size_t n,
+                                                                      std::uint32_t crc) {
+  std::uint64_t c = crc;
+  while (n >= 8) {
+    std::uint64_t word;
+    std::memcpy(&word, p, sizeof word);
+    c = __builtin_ia32_crc32di(c, word);
+    p += 8;
+    n -= 8;
+  }
+  auto c32 = static_cast<std::uint32_t>(c);
+  while (n-- > 0) c32 = __builtin_ia32_crc32qi(c32, *p++);
+  return c32;
+}
+
+bool has_crc32_instruction() {
+  unsigned eax = 0, ebx = 0, ecx = 0, edx = 0;
+  return __get_cpuid(1, &eax, &ebx, &ecx, &edx) != 0 && (ecx & bit_SSE4_2) != 0;
+}
+#endif
+
+}  // namespace
+
+std::uint32_t crc32c(std::string_view data, std::uint32_t crc) {
+  const auto* p = reinterpret_cast<const unsigned char*>(data.data());
+#if defined(__x86_64__)
+  static const bool by_instruction = has_crc32_instruction();
+  if (by_instruction) return ~crc32c_by_instruction(p, data.size(), ~crc);
+#endif
+  return ~crc32c_by_tables(p, data.size(), ~crc);
+}
+
+std::uint32_t crc32c_portable(std::string_view data, std::uint32_t crc) {
+  return ~crc32c_by_tables(reinterpret_cast<const unsigned char*>(data.data()), data.size(), ~crc);
 }
 
 std::size_t slot_size_for(std::size_t payload_size) {

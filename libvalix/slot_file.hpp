@@ -47,7 +47,10 @@ inline constexpr std::size_t kMaxSlotSize =
     (kMaxStateTextSize + kSlotTrailerSize + kSlotHeadroom + kSlotPage - 1) / kSlotPage * kSlotPage;
 inline constexpr std::size_t kMaxSlotFileSize = 2 * kMaxSlotSize;
 
+// CRC32C of data, continuing crc: by the CPU's crc32 instruction where it has one (x86-64 with
+// SSE 4.2), otherwise by tables. crc32c_portable always uses the tables (for tests).
 std::uint32_t crc32c(std::string_view data, std::uint32_t crc = 0);
+std::uint32_t crc32c_portable(std::string_view data, std::uint32_t crc = 0);
 
 // The slot size of a file created for a payload of payload_size bytes.
 std::size_t slot_size_for(std::size_t payload_size);

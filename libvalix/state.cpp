@@ -30,10 +30,11 @@
 #include "state.hpp"
 
 #include <algorithm>
+#include <array>
+#include <bitset>
 #include <charconv>
-#include <map>
-#include <set>
 #include <tuple>
+#include <utility>
 
 #include "base32.hpp"
 
@@ -52,6 +53,113 @@ std::optional<Int> parse_number(std::string_view text) {
   if (ec != std::errc{} || ptr != text.data() + text.size()) return std::nullopt;
   return value;
 }
+
+// Every key a state line may hold once (all but backup, login_backup, authenticator,
+// authenticator_use and grace), sorted: parse_state keeps what it has seen and the values not
+// yet checked by a key's place here, without a map or a set (each a heap node and a copied key
+// per line, on every read of every login).
+constexpr std::array<std::string_view, 39> kSingleKeys = {
+    "algorithm",
+    "backup_failures",
+    "backup_locked_until",
+    "backup_setting",
+    "digits",
+    "enrolled_at",
+    "failures",
+    "kind",
+    "last_failure",
+    "last_failure_rhost",
+    "last_login",
+    "last_step",
+    "last_used",
+    "locked_until",
+    "login_algorithm",
+    "login_backup_setting",
+    "login_digits",
+    "login_enrolled_at",
+    "login_expires",
+    "login_last_step",
+    "login_last_used",
+    "login_name",
+    "login_period",
+    "login_secret",
+    "login_token",
+    "name",
+    "offset_steps",
+    "pending_algorithm",
+    "pending_attempts",
+    "pending_digits",
+    "pending_expires",
+    "pending_for",
+    "pending_name",
+    "pending_period",
+    "pending_secret",
+    "period",
+    "required",
+    "secret",
+    "uid",
+};
+static_assert(std::ranges::is_sorted(kSingleKeys));
+
+// kSingleKeys' places grouped by key length: a lookup compares only keys of its own length
+// (at most a few), where a binary search compared strings five or six times. A login looks a
+// key up about 330 times (six parses of some 55 lookups).
+constexpr std::size_t kLongestSingleKey =
+    std::ranges::max(kSingleKeys, {}, [](std::string_view k) { return k.size(); }).size();
+struct KeysByLength {
+  std::array<std::uint8_t, kSingleKeys.size()> places{};
+  std::array<std::uint8_t, kLongestSingleKey + 2> first{};  // places[first[n]..first[n+1])
+};
+constexpr KeysByLength make_keys_by_length() {
+  KeysByLength out;
+  std::size_t next = 0;
+  for (std::size_t length = 0; length <= kLongestSingleKey; ++length) {
+    out.first[length] = static_cast<std::uint8_t>(next);
+    for (std::size_t i = 0; i < kSingleKeys.size(); ++i) {
+      if (kSingleKeys[i].size() == length) out.places[next++] = static_cast<std::uint8_t>(i);
+    }
+  }
+  out.first[kLongestSingleKey + 1] = static_cast<std::uint8_t>(next);
+  return out;
+}
+constexpr KeysByLength kKeysByLength = make_keys_by_length();
+
+std::optional<std::size_t> single_key_index(std::string_view key) {
+  if (key.size() > kLongestSingleKey) return std::nullopt;
+  for (std::size_t i = kKeysByLength.first[key.size()]; i < kKeysByLength.first[key.size() + 1];
+       ++i) {
+    const std::size_t place = kKeysByLength.places[i];
+    if (kSingleKeys[place] == key) return place;
+  }
+  return std::nullopt;
+}
+
+// The values of single keys not yet checked, as views into the text being parsed: each is
+// taken (and then checked) by the part of the state it belongs to, and one left at the end
+// belongs to nothing.
+class SingleFields {
+ public:
+  void put(std::size_t index, std::string_view value) { values_[index] = value; }
+  bool contains(std::string_view key) const {
+    const auto index = single_key_index(key);
+    return index && values_[*index].has_value();
+  }
+  std::optional<std::string_view> take(std::string_view key) {
+    const auto index = single_key_index(key);
+    if (!index) return std::nullopt;
+    return std::exchange(values_[*index], std::nullopt);
+  }
+  // The first key (in sorted order) still holding a value, nullopt when none does.
+  std::optional<std::string_view> first_left() const {
+    for (std::size_t i = 0; i < kSingleKeys.size(); ++i) {
+      if (values_[i]) return kSingleKeys[i];
+    }
+    return std::nullopt;
+  }
+
+ private:
+  std::array<std::optional<std::string_view>, kSingleKeys.size()> values_{};
+};
 
 void append_enrollment(SecretString& out, const std::string& prefix, const Enrollment& e) {
   SecretString secret = base32_encode(e.secret.span());
@@ -293,10 +401,10 @@ Result<UserState> parse_state(std::string_view text) {
   UserState state;
   int line_number = 0;
   bool saw_end = false;
-  std::set<std::string, std::less<>> seen;
+  std::bitset<kSingleKeys.size()> seen;
   // Collected first, checked for completeness at the end.
   std::optional<SecretBytes> secret, pending_secret, login_secret;
-  std::map<std::string, std::string, std::less<>> fields;
+  SingleFields fields;
   std::vector<std::string> backups, login_backups;
   // Further authenticators: their "authenticator" lines (they hold a secret) and their
   // "authenticator_use" lines, in order.
@@ -365,13 +473,15 @@ Result<UserState> parse_state(std::string_view text) {
       state.grace.push_back(GraceEntry{std::string(hash), granted});
       continue;
     }
+    const auto index = single_key_index(key);
+    if (!index) return corrupt("unknown key");
+    if (seen.test(*index)) return corrupt("duplicate key");
+    seen.set(*index);
     if (key == "last_failure_rhost") {
-      if (!seen.emplace(key).second) return corrupt("duplicate key");
       if (!valid_failure_host(value)) return corrupt("bad last_failure_rhost");
       state.last_failure_rhost = value;
       continue;
     }
-    if (!seen.emplace(key).second) return corrupt("duplicate key");
     if (key == "secret" || key == "pending_secret" || key == "login_secret") {
       auto decoded = base32_decode(value);
       if (!decoded || decoded->size() < kMinSecretBytes || decoded->size() > kMaxSecretBytes)
@@ -388,53 +498,12 @@ Result<UserState> parse_state(std::string_view text) {
       state.uid = uid;
       continue;
     }
-    static const std::set<std::string, std::less<>> kKnown = {"required",
-                                                              "failures",
-                                                              "locked_until",
-                                                              "last_login",
-                                                              "last_failure",
-                                                              "algorithm",
-                                                              "digits",
-                                                              "period",
-                                                              "enrolled_at",
-                                                              "last_step",
-                                                              "backup_setting",
-                                                              "pending_algorithm",
-                                                              "pending_digits",
-                                                              "pending_period",
-                                                              "pending_expires",
-                                                              "pending_name",
-                                                              "backup_failures",
-                                                              "backup_locked_until",
-                                                              "login_algorithm",
-                                                              "login_digits",
-                                                              "login_period",
-                                                              "login_enrolled_at",
-                                                              "login_last_step",
-                                                              "login_backup_setting",
-                                                              "login_token",
-                                                              "login_expires",
-                                                              "offset_steps",
-                                                              "kind",
-                                                              "name",
-                                                              "last_used",
-                                                              "login_name",
-                                                              "pending_for",
-                                                              "pending_attempts",
-                                                              "login_last_used"};
-    if (!kKnown.contains(key)) return corrupt("unknown key");
-    fields.emplace(std::string(key), std::string(value));
+    fields.put(*index, value);
   }
   if (line_number == 0) return fail(Errc::corrupt, "empty state file");
   if (!saw_end) return fail(Errc::corrupt, "missing 'end' line (truncated file)");
 
-  auto take = [&](std::string_view key) -> std::optional<std::string> {
-    auto it = fields.find(key);
-    if (it == fields.end()) return std::nullopt;
-    std::string value = std::move(it->second);
-    fields.erase(it);
-    return value;
-  };
+  auto take = [&](std::string_view key) { return fields.take(key); };
   auto missing = [&](std::string_view key) {
     return fail(Errc::corrupt, "missing or bad '" + std::string(key) + "'");
   };
@@ -485,7 +554,7 @@ Result<UserState> parse_state(std::string_view text) {
   state.last_login = *last_login;
   // Written since the last failure was recorded; older states lack both.
   const bool has_last_failure = fields.contains("last_failure");
-  if (has_last_failure != seen.contains("last_failure_rhost")) {
+  if (has_last_failure != seen.test(*single_key_index("last_failure_rhost"))) {
     return missing(has_last_failure ? "last_failure_rhost" : "last_failure");
   }
   if (has_last_failure) {
@@ -510,7 +579,7 @@ Result<UserState> parse_state(std::string_view text) {
     e.last_step = *step;
     auto setting = take(prefix + "backup_setting");
     if (!setting || !valid_crypt_string(*setting)) return missing(prefix + "backup_setting");
-    e.backup.setting = std::move(*setting);
+    e.backup.setting = std::string(*setting);
     e.backup.hashes = std::move(hashes);
     // Written only when not 0 (valix-admin resync).
     if (auto offset_text = take(prefix + "offset_steps")) {
@@ -532,7 +601,7 @@ Result<UserState> parse_state(std::string_view text) {
     if (auto name = take(prefix + "name")) {
       if (!valid_authenticator_name(*name) || *name == kDefaultAuthenticatorName)
         return missing(prefix + "name");
-      e.name = std::move(*name);
+      e.name = std::string(*name);
     }
     if (fields.contains(prefix + "last_used")) {
       auto last_used = int64_field(prefix + "last_used");
@@ -635,7 +704,7 @@ Result<UserState> parse_state(std::string_view text) {
     if (!token || !valid_token_digest(*token)) return missing("login_token");
     auto expires = int64_field("login_expires");
     if (!expires) return missing("login_expires");
-    state.login_enrollment = LoginEnrollment{std::move(*e), std::move(*token), *expires};
+    state.login_enrollment = LoginEnrollment{std::move(*e), std::string(*token), *expires};
   } else if (!login_backups.empty()) {
     return fail(Errc::corrupt, "backup codes without a login enrollment");
   }
@@ -650,11 +719,11 @@ Result<UserState> parse_state(std::string_view text) {
     p.expires_at = *expires;
     if (auto name = take("pending_name")) {
       if (!valid_authenticator_name(*name)) return missing("pending_name");
-      p.name = std::move(*name);
+      p.name = std::string(*name);
     }
     if (auto made_for = take("pending_for")) {
       if (!valid_token_digest(*made_for)) return missing("pending_for");
-      p.made_for = std::move(*made_for);
+      p.made_for = std::string(*made_for);
     }
     // Absent in a pending enrollment an earlier version wrote: no try counted.
     if (auto attempts_text = take("pending_attempts")) {
@@ -665,8 +734,8 @@ Result<UserState> parse_state(std::string_view text) {
     }
     state.pending = std::move(p);
   }
-  if (!fields.empty()) {
-    return fail(Errc::corrupt, "'" + fields.begin()->first + "' without the secret it belongs to");
+  if (const auto left = fields.first_left()) {
+    return fail(Errc::corrupt, "'" + std::string(*left) + "' without the secret it belongs to");
   }
   return state;
 }

@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -41,6 +42,26 @@ void secrets(void**) {
   assert_true(s.empty());  // NOLINT(bugprone-use-after-move)
   SecretBytes c = b.clone();
   assert_memory_equal(c.data(), b.data(), 3);
+}
+
+// A moved-from SecretString holds no byte of the secret, whether the secret was short (its
+// inline buffer is copied, then wiped) or long (its heap buffer changes hands), after a move
+// construction and after a move assignment over a string that had a buffer of its own.
+void secret_string_moves_leave_nothing(void**) {
+  const auto all_zero = [](const SecretString& s) {
+    const char* p = s.str().data();
+    return s.empty() && std::all_of(p, p + s.str().capacity(), [](char c) { return c == 0; });
+  };
+  for (const std::string& text : {std::string("short"), std::string(5000, 'k')}) {
+    SecretString a(text);
+    SecretString b = std::move(a);
+    assert_true(b.view() == text);
+    assert_true(all_zero(a));  // NOLINT(bugprone-use-after-move)
+    SecretString c(std::string(300, 'o'));
+    c = std::move(b);
+    assert_true(c.view() == text);
+    assert_true(all_zero(b));  // NOLINT(bugprone-use-after-move)
+  }
 }
 
 // The CSPRNG helpers: draws differ, random_below reaches every value below its bound, wipe
@@ -250,6 +271,7 @@ int main() {
       cmocka_unit_test(libraries_load_on_first_use),
       cmocka_unit_test(lazy_library_failures_and_retry),
       cmocka_unit_test(secrets),
+      cmocka_unit_test(secret_string_moves_leave_nothing),
       cmocka_unit_test(randomness_and_wipe),
       cmocka_unit_test(issuer_and_label),
       cmocka_unit_test(user_names),

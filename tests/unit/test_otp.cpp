@@ -119,6 +119,36 @@ void window_returns_latest_match(void**) {
   assert_false(outside->has_value());
 }
 
+// A search keys one HMAC context once and starts it again for each counter: every counter in
+// it must still give the code hotp() computes on its own, for each algorithm (RFC 6238's
+// keys), wherever the counter is in the search.
+void search_matches_hotp_at_every_counter(void**) {
+  struct Key {
+    const char* seed;
+    OtpAlgorithm algorithm;
+  };
+  const Key keys[] = {
+      {"12345678901234567890", OtpAlgorithm::sha1},
+      {"12345678901234567890123456789012", OtpAlgorithm::sha256},
+      {"1234567890123456789012345678901234567890123456789012345678901234", OtpAlgorithm::sha512},
+  };
+  for (const Key& k : keys) {
+    const auto key = bytes_of(k.seed);
+    const OtpParameters params{k.algorithm, 8, 30};
+    for (std::uint64_t counter = 100; counter < 116; ++counter) {
+      auto code = hotp(key.span(), counter, params);
+      ASSERT_OK(code);
+      auto found = find_hotp_counter(key.span(), code->view(), 100, 16, params);
+      ASSERT_OK(found);
+      assert_true(found->has_value());
+      assert_int_equal(**found, counter);
+    }
+    auto none = find_hotp_counter(key.span(), "00000000", 100, 0, params);
+    ASSERT_OK(none);
+    assert_false(none->has_value());
+  }
+}
+
 void oathtool_cross_check(void**) {
   // Missing oathtool fails this test: the cross-check is the point, not an optional extra.
   if (access(VALIX_OATHTOOL, X_OK) != 0)
@@ -158,9 +188,13 @@ void oathtool_cross_check(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(rfc4226_appendix_d),          cmocka_unit_test(rfc6238_appendix_b),
-      cmocka_unit_test(steps_and_parameters),        cmocka_unit_test(window),
-      cmocka_unit_test(window_returns_latest_match), cmocka_unit_test(oathtool_cross_check),
+      cmocka_unit_test(rfc4226_appendix_d),
+      cmocka_unit_test(rfc6238_appendix_b),
+      cmocka_unit_test(steps_and_parameters),
+      cmocka_unit_test(window),
+      cmocka_unit_test(window_returns_latest_match),
+      cmocka_unit_test(oathtool_cross_check),
+      cmocka_unit_test(search_matches_hotp_at_every_counter),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

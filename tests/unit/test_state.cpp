@@ -127,6 +127,31 @@ void rejections(void**) {
   }
 }
 
+// What a rejection says: a repeated key, an unknown one, and a key left over without the part
+// of the state it belongs to (the first such key in sorted order).
+void rejection_reasons(void**) {
+  const SecretString good = serialize_state(full_state());
+  const std::string g(good.view());
+  const std::string base = "valix-state 1\nrequired 0\nfailures 0\nlocked_until 0\nlast_login 0\n";
+  const std::pair<std::string, std::string> cases[] = {
+      {with(g, "required 1\n", "required 1\nrequired 1\n"), "line 3: duplicate key"},
+      {with(g, "required 1\n", "required 1\ncolour blue\n"), "line 3: unknown key"},
+      {with(g, "required 1\n", "required 1\nbackup_setting\n"), "line 3: expected 'key value'"},
+      {base + "uid 5\nuid 5\nend\n", "line 7: duplicate key"},
+      {base + "last_failure 9\nlast_failure_rhost -\nlast_failure_rhost -\nend\n",
+       "line 8: duplicate key"},
+      {base + "pending_expires 5\nlogin_token " + std::string(64, 'a') + "\nend\n",
+       "'login_token' without the secret it belongs to"},
+      {base + "digits 6\nend\n", "'digits' without the secret it belongs to"},
+  };
+  for (const auto& [text, why] : cases) {
+    auto parsed = parse_state(text);
+    if (parsed) fail_msg("parsed:\n%s", text.c_str());
+    assert_true(parsed.error().code == Errc::corrupt);
+    assert_string_equal(parsed.error().message.c_str(), why.c_str());
+  }
+}
+
 // The owning account's uid: written when known, optional when read (a state written before
 // it was recorded still parses, with no uid), and anything but one uid is corrupt.
 void uid_recorded(void**) {
@@ -251,9 +276,10 @@ void pending_attempts(void**) {
 
 int main() {
   const struct CMUnitTest tests[] = {
-      cmocka_unit_test(round_trip),   cmocka_unit_test(every_truncation_is_an_error),
-      cmocka_unit_test(rejections),   cmocka_unit_test(uid_recorded),
-      cmocka_unit_test(pending_name), cmocka_unit_test(pending_attempts),
+      cmocka_unit_test(round_trip),       cmocka_unit_test(every_truncation_is_an_error),
+      cmocka_unit_test(rejections),       cmocka_unit_test(rejection_reasons),
+      cmocka_unit_test(uid_recorded),     cmocka_unit_test(pending_name),
+      cmocka_unit_test(pending_attempts),
   };
   return cmocka_run_group_tests(tests, nullptr, nullptr);
 }

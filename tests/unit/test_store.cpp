@@ -712,6 +712,29 @@ Result<void> enroll_with(FileStateStore& store, std::string_view user, std::size
   });
 }
 
+// crc32c (the CPU's instruction where there is one) and the tables agree at every length and
+// alignment, whole and continued, and both give the CRC32C check value.
+void crc32c_instruction_matches_tables(void**) {
+  assert_int_equal(crc32c("123456789"), 0xE3069283u);
+  assert_int_equal(crc32c_portable("123456789"), 0xE3069283u);
+  std::string data(600, '\0');
+  std::uint32_t x = 12345;
+  for (char& c : data) {
+    x = x * 1103515245u + 12345u;
+    c = static_cast<char>(x >> 16);
+  }
+  const std::string_view all(data);
+  for (std::size_t offset = 0; offset < 9; ++offset) {
+    for (std::size_t length = 0; offset + length <= all.size(); length += 7) {
+      const std::string_view part = all.substr(offset, length);
+      assert_int_equal(crc32c(part), crc32c_portable(part));
+      const std::size_t half = length / 2;
+      assert_int_equal(crc32c(part.substr(half), crc32c(part.substr(0, half))),
+                       crc32c_portable(part));
+    }
+  }
+}
+
 // A new state makes a file of two 4 KiB slots, slot 0 written; every later update that fits
 // goes in place (same inode, same size) into the older slot, with the next sequence number;
 // one that drops a secret (a reset) replaces the file.
@@ -1120,6 +1143,7 @@ int main() {
       cmocka_unit_test(remove_drops_index),
       cmocka_unit_test(bad_index_fails_closed),
       cmocka_unit_test(rename_moves_state),
+      cmocka_unit_test(crc32c_instruction_matches_tables),
       cmocka_unit_test(slots_written_in_place),
       cmocka_unit_test(large_states_get_large_slots),
       cmocka_unit_test(torn_newest_slot_falls_back),

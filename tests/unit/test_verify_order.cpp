@@ -4,9 +4,11 @@
 // less time depending on the verdict (a wrong code also searches the drift range); were any
 // of it done before the charge is in place, a caller who kills the process at the right
 // moment would get the wrong guesses free (a review of the one-write login measured it).
-// HMAC, pwrite and fdatasync are interposed (this executable's definitions win over
-// libcrypto's and libc's) only to count them.
+// The MAC's entry points (HMAC, and EVP_MAC_fetch, EVP_MAC_init and EVP_MAC_update, which
+// the OTP code uses), pwrite and fdatasync are interposed (this executable's definitions win
+// over libcrypto's and libc's) only to count them: any of the MAC's counts as an HMAC.
 #include <dlfcn.h>
+#include <openssl/evp.h>
 #include <openssl/hmac.h>
 #include <unistd.h>
 
@@ -37,6 +39,25 @@ unsigned char* HMAC(const EVP_MD* md, const void* key, int key_len, const unsign
   static const auto real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "HMAC"));
   ++g_hmacs;
   return real(md, key, key_len, d, n, out, out_len);
+}
+EVP_MAC* EVP_MAC_fetch(OSSL_LIB_CTX* libctx, const char* algorithm, const char* properties) {
+  using Fn = EVP_MAC* (*)(OSSL_LIB_CTX*, const char*, const char*);
+  static const auto real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "EVP_MAC_fetch"));
+  ++g_hmacs;
+  return real(libctx, algorithm, properties);
+}
+int EVP_MAC_init(EVP_MAC_CTX* ctx, const unsigned char* key, size_t keylen,
+                 const OSSL_PARAM params[]) {
+  using Fn = int (*)(EVP_MAC_CTX*, const unsigned char*, size_t, const OSSL_PARAM[]);
+  static const auto real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "EVP_MAC_init"));
+  ++g_hmacs;
+  return real(ctx, key, keylen, params);
+}
+int EVP_MAC_update(EVP_MAC_CTX* ctx, const unsigned char* data, size_t datalen) {
+  using Fn = int (*)(EVP_MAC_CTX*, const unsigned char*, size_t);
+  static const auto real = reinterpret_cast<Fn>(dlsym(RTLD_NEXT, "EVP_MAC_update"));
+  ++g_hmacs;
+  return real(ctx, data, datalen);
 }
 ssize_t pwrite(int fd, const void* buf, size_t count, off_t offset) {
   using Fn = ssize_t (*)(int, const void*, size_t, off_t);
